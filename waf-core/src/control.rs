@@ -1,0 +1,234 @@
+//! The control protocol between waf-admin (and operators) and waf-proxy: newline-delimited JSON
+//! over a Unix socket, one request line and one response line per exchange.
+//!
+//! ```text
+//! -> {"cmd":"reload"}
+//! <- {"ok":true,"data":{"version":"3f2a...","counts":{...},"compile_ms":4.1}}
+//! -> {"cmd":"reload"}
+//! <- {"ok":false,"error":"compile failed","errors":[{"file":"custom.yaml","line":7,...}]}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cc::Ban;
+use crate::error::RuleError;
+use crate::policy::RuleCounts;
+
+/// A command sent to the proxy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum ControlRequest {
+    /// Re-read the rules directory, compile, swap. A failed compile keeps the old policy.
+    Reload,
+    /// Policy version, rule counts, uptime.
+    Status,
+    /// Request and block counters.
+    Stats,
+    /// Upstream health per site.
+    Health,
+    /// Current CC bans.
+    Bans,
+    /// Lift CC bans: one IP, or all when `ip` is absent.
+    BansClear {
+        /// The IP to unban.
+        #[serde(default)]
+        ip: Option<String>,
+    },
+    /// Forget every CC counter.
+    CcClearCounters,
+}
+
+/// The answer to one [`ControlRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlResponse {
+    /// Whether the command succeeded.
+    pub ok: bool,
+    /// The payload on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<ControlData>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Rule errors of a failed reload.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RuleError>,
+}
+
+impl ControlResponse {
+    /// A success carrying `data`.
+    pub fn ok(data: ControlData) -> Self {
+        ControlResponse {
+            ok: true,
+            data: Some(data),
+            error: None,
+            errors: Vec::new(),
+        }
+    }
+    /// A failure.
+    pub fn err(error: impl Into<String>, errors: Vec<RuleError>) -> Self {
+        ControlResponse {
+            ok: false,
+            data: None,
+            error: Some(error.into()),
+            errors,
+        }
+    }
+}
+
+/// Payloads of successful commands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ControlData {
+    /// Reply to `reload`.
+    Reload(ReloadReport),
+    /// Reply to `status`.
+    Status(StatusReport),
+    /// Reply to `stats`.
+    Stats(StatsReport),
+    /// Reply to `health`.
+    Health(HealthReport),
+    /// Reply to `bans`.
+    Bans(BansReport),
+    /// Reply to `bans-clear` and `cc-clear-counters`.
+    Cleared(Cleared),
+}
+
+/// A successful reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReloadReport {
+    /// Version hash of the new policy.
+    pub version: String,
+    /// Rules loaded.
+    pub counts: RuleCounts,
+    /// Compile time in milliseconds.
+    pub compile_ms: f64,
+}
+
+/// The proxy's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// Policy version hash.
+    pub version: String,
+    /// Rules loaded.
+    pub counts: RuleCounts,
+    /// Global mode (`block` or `log_only`).
+    pub mode: String,
+    /// Global sensitivity.
+    pub sensitivity: u8,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Reloads since start (successful, failed).
+    pub reloads: (u64, u64),
+    /// Engine version.
+    pub engine_version: String,
+}
+
+/// Counters since start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsReport {
+    /// Requests seen.
+    pub total_requests: u64,
+    /// Requests blocked (403, 429) or challenged.
+    pub blocked_requests: u64,
+    /// Requests passed with a `log` verdict.
+    pub logged_requests: u64,
+    /// Blocks by attack type.
+    pub by_attack_type: BTreeMap<String, u64>,
+    /// Requests and blocks by site id (`"0"` = no site / default).
+    pub by_site: BTreeMap<String, SiteCounters>,
+    /// CC bans currently held.
+    pub cc_bans: u64,
+    /// CC bans issued since start.
+    pub cc_bans_total: u64,
+    /// Events dropped because the event writer fell behind.
+    pub events_dropped: u64,
+    /// Per-minute counters, oldest first: (unix minute, requests, blocked).
+    #[serde(default)]
+    pub per_minute: Vec<(u64, u64, u64)>,
+}
+
+/// Requests and blocks of one site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteCounters {
+    /// Requests.
+    pub requests: u64,
+    /// Blocked or challenged.
+    pub blocked: u64,
+}
+
+/// Upstream health of every site.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// One entry per site.
+    pub sites: Vec<SiteHealth>,
+}
+
+/// Health of one site's upstreams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteHealth {
+    /// Site id.
+    pub site_id: u64,
+    /// First domain.
+    pub domain: String,
+    /// Whether any upstream is healthy.
+    pub is_alive: bool,
+    /// One entry per upstream.
+    pub upstreams: Vec<UpstreamHealth>,
+}
+
+/// Health of one upstream, from the last active check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamHealth {
+    /// Upstream URL.
+    pub url: String,
+    /// Healthy at the last check.
+    pub is_alive: bool,
+    /// HTTP status of the last check (0 when it failed to connect).
+    pub status: u16,
+    /// Latency of the last check in milliseconds.
+    pub latency_ms: u64,
+    /// Unix time of the last check (0 = never).
+    pub last_check: u64,
+}
+
+/// Current CC bans.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BansReport {
+    /// The bans.
+    pub bans: Vec<Ban>,
+}
+
+/// How many things a clear command removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cleared {
+    /// Count removed.
+    pub cleared: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip() {
+        for (line, want) in [
+            (r#"{"cmd":"reload"}"#, ControlRequest::Reload),
+            (
+                r#"{"cmd":"bans-clear","ip":"1.2.3.4"}"#,
+                ControlRequest::BansClear {
+                    ip: Some("1.2.3.4".into()),
+                },
+            ),
+            (
+                r#"{"cmd":"cc-clear-counters"}"#,
+                ControlRequest::CcClearCounters,
+            ),
+        ] {
+            let got: ControlRequest = serde_json::from_str(line).expect("parse");
+            assert_eq!(got, want);
+        }
+        assert!(serde_json::from_str::<ControlRequest>(r#"{"cmd":"explode"}"#).is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! The validated rule model.
+//!
+//! YAML text deserialises into the plain structs of [`raw`]; [`RuleSet::from_sources`] converts them
+//! into the types below, checking every pattern, range and cross-reference, and collects every
+//! problem as a [`RuleError`] naming file, line, rule id and field. Nothing here panics on input.
+
+pub mod raw;
+mod validate;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+pub use raw::{AclRuleType, Action, Mode, OversizeBody, Position, Relation};
+
+use crate::error::{RuleError, RuleErrors};
+
+/// One rule-set source: a file name (for error messages) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Name shown in errors, e.g. `acl.yaml`.
+    pub name: String,
+    /// YAML text.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// A source from a name and its text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// A text pattern: case-insensitive literal or a regular expression (`re:` prefix in YAML).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextPattern {
+    /// Lower-cased literal, matched case-insensitively.
+    Literal(String),
+    /// A regex (regex-automata syntax), matched case-sensitively unless it says `(?i)`.
+    Regex(String),
+}
+
+/// What a validated ACL rule matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AclMatcher {
+    /// Client IP within this network (a single address is a /32 or /128).
+    Ip(IpNet),
+    /// User-Agent: substring or regex.
+    Ua(TextPattern),
+    /// URL: literal = path prefix; regex = searched in path and query.
+    Url(TextPattern),
+    /// A header by lower-cased name; `None` value means "present".
+    Header {
+        /// Lower-cased header name.
+        name: String,
+        /// Value pattern, or `None` for presence.
+        value: Option<TextPattern>,
+    },
+    /// ISO 3166-1 alpha-2 country code, upper case.
+    Country(String),
+    /// Upper-case HTTP methods.
+    Method(Vec<String>),
+    /// Referer: substring or regex.
+    Referer(TextPattern),
+}
+
+/// A validated ACL rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclRule {
+    /// Numeric id (`acl_<id>` in verdicts).
+    pub id: u64,
+    /// Lower-cased host for per-host rules; `None` for global ones.
+    pub host: Option<String>,
+    /// What it matches.
+    pub matcher: AclMatcher,
+    /// `allow`, `block` or `log`.
+    pub action: Action,
+    /// Free text, used as the rule name in events.
+    pub description: String,
+}
+
+/// A validated CC (rate-limit) rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CcRule {
+    /// Numeric id (`cc_<id>` in verdicts).
+    pub id: u64,
+    /// Lower-cased host, `None` for every host.
+    pub host: Option<String>,
+    /// Path prefix counted.
+    pub path: String,
+    /// Requests allowed per client per window.
+    pub threshold: u64,
+    /// Window length.
+    pub window: Duration,
+    /// Ban length once over the threshold.
+    pub ban_duration: Duration,
+    /// `block` (429) or `challenge`.
+    pub action: Action,
+}
+
+/// How a judge matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JudgeMatcher {
+    /// Lower-cased substrings; any one matches.
+    Contents(Vec<String>),
+    /// A regular expression.
+    Regex(String),
+}
+
+/// A validated custom-rule judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judge {
+    /// Where it looks.
+    pub position: Position,
+    /// Lower-cased header name for `request_header` judges limited to one header.
+    pub header: Option<String>,
+    /// What it looks for.
+    pub matcher: JudgeMatcher,
+    /// Holds when the matcher does not match.
+    pub negate: bool,
+}
+
+/// A validated custom rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomRule {
+    /// Id (`custom_<id>` in verdicts).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Upper-case method, `None` for any.
+    pub method: Option<String>,
+    /// What happens on a match.
+    pub action: Action,
+    /// How the judges combine.
+    pub relation: Relation,
+    /// The conditions, at least one.
+    pub judges: Vec<Judge>,
+}
+
+/// Validated global settings (§8.13); see [`raw::RawSettings`] for the meaning of each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Nested base64 decodings (0-4).
+    pub base64_depth: u8,
+    /// Nested URL decodings (1-4).
+    pub url_depth: u8,
+    /// Nested unicode/HTML/JS escape decodings (0-4).
+    pub unicode_depth: u8,
+    /// Percentage of requests the managed detectors inspect (1-100).
+    pub rule_match_rate: u8,
+    /// Block or log only.
+    pub mode: Mode,
+    /// 1-4.
+    pub sensitivity: u8,
+    /// Bytes of body inspected.
+    pub body_limit: usize,
+    /// Behaviour past the limit.
+    pub oversize_body: OversizeBody,
+    /// Most parameters inspected.
+    pub max_args: usize,
+    /// Most headers accepted.
+    pub max_headers: usize,
+    /// Longest value inspected in full.
+    pub max_value_len: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let r = raw::RawSettings::default();
+        validate::settings(&r, "<default>", "").unwrap_or(Settings {
+            base64_depth: 2,
+            url_depth: 2,
+            unicode_depth: 2,
+            rule_match_rate: 100,
+            mode: Mode::Block,
+            sensitivity: 2,
+            body_limit: r.body_limit,
+            oversize_body: OversizeBody::Pass,
+            max_args: r.max_args,
+            max_headers: r.max_headers,
+            max_value_len: r.max_value_len,
+        })
+    }
+}
+
+/// A managed-rule exclusion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    /// Excluded managed rule ids; empty = all.
+    pub rule_ids: Vec<u32>,
+    /// Path prefix.
+    pub path: String,
+    /// Parameter name (exact, case-sensitive), or `None` for the whole request.
+    pub parameter: Option<String>,
+}
+
+/// A validated site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Numeric id.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Lower-cased domains; `*.example.com` matches any subdomain.
+    pub domains: Vec<String>,
+    /// Upstream URLs, at least one when the site is enabled.
+    pub upstreams: Vec<String>,
+    /// Disabled sites answer 404.
+    pub enabled: bool,
+    /// Serve HTTPS.
+    pub enable_https: bool,
+    /// 301 from HTTP to HTTPS.
+    pub force_https_redirect: bool,
+    /// Allow HTTP/2 to the upstream.
+    pub http2_upstream: bool,
+    /// PEM certificate path.
+    pub cert_file: Option<String>,
+    /// PEM key path.
+    pub key_file: Option<String>,
+    /// Mode override.
+    pub mode: Option<Mode>,
+    /// Sensitivity override.
+    pub sensitivity: Option<u8>,
+    /// Managed rules off for this site.
+    pub disabled_rules: HashSet<u32>,
+    /// Exclusions for this site.
+    pub exclusions: Vec<Exclusion>,
+}
+
+/// Managed-detection switches applying to every site.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Managed {
+    /// Managed rule ids off everywhere.
+    pub disabled_rules: HashSet<u32>,
+    /// Exclusions for every site.
+    pub exclusions: Vec<Exclusion>,
+}
+
+/// A whole validated rule set: what the compiler takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSet {
+    /// Global settings.
+    pub settings: Settings,
+    /// Global managed-detection switches.
+    pub managed: Managed,
+    /// Enabled ACL rules, in file order.
+    pub acl: Vec<AclRule>,
+    /// Enabled CC rules.
+    pub cc: Vec<CcRule>,
+    /// Enabled custom rules, in file order.
+    pub custom: Vec<CustomRule>,
+    /// Sites.
+    pub sites: Vec<Site>,
+    /// Where each rule came from (`kind:id` -> (file, line)), for compile-time errors.
+    pub origins: std::collections::HashMap<String, (String, Option<usize>)>,
+}
+
+impl RuleSet {
+    /// Parses and validates every source, returning all the problems found.
+    ///
+    /// Cost: linear in the text; regexes are syntax-checked here and compiled by
+    /// [`crate::Policy::compile`].
+    pub fn from_sources(sources: &[SourceFile]) -> Result<RuleSet, RuleErrors> {
+        let mut errors = RuleErrors::default();
+        let mut set = RuleSet::default();
+        let mut settings_from: Option<String> = None;
+        let mut managed_seen = false;
+        let mut ids = HashSet::new();
+        for src in sources {
+            let file = match parse_file(src) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            validate::file(
+                src,
+                file,
+                &mut set,
+                &mut errors,
+                &mut ids,
+                &mut settings_from,
+                &mut managed_seen,
+            );
+        }
+        errors.into_result(set)
+    }
+}
+
+/// Parses one source into its raw form, with the line of a syntax or unknown-field error.
+pub fn parse_file(src: &SourceFile) -> Result<raw::RawFile, RuleError> {
+    if src.text.trim().is_empty() {
+        return Ok(raw::RawFile::default());
+    }
+    serde_yaml_ng::from_str::<Option<raw::RawFile>>(&src.text)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            let mut err = RuleError::file(&src.name, line, e.to_string());
+            if let Some(line) = line {
+                err.rule_id = validate::rule_id_above(&src.text, line);
+            }
+            err
+        })
+}

@@ -1,0 +1,665 @@
+//! Raw -> validated conversion, and locating a rule or field in the YAML text for error messages.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::raw::{
+    self, AclRuleType, AclScope, RawAclRule, RawCcRule, RawCustomRule, RawFile, RawSite,
+};
+use super::*;
+
+struct Ctx<'a> {
+    src: &'a SourceFile,
+    kind: &'static str,
+    id: String,
+}
+
+impl Ctx<'_> {
+    fn err(&self, field: &str, reason: impl Into<String>) -> RuleError {
+        let rule_line = locate_rule(&self.src.text, self.kind, &self.id);
+        let line = rule_line.map(|l| locate_field(&self.src.text, l, field).unwrap_or(l));
+        RuleError {
+            file: self.src.name.clone(),
+            line,
+            rule_id: Some(self.id.clone()),
+            field: Some(field.to_string()),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub(super) fn file(
+    src: &SourceFile,
+    f: RawFile,
+    set: &mut RuleSet,
+    errors: &mut RuleErrors,
+    ids: &mut HashSet<String>,
+    settings_from: &mut Option<String>,
+    managed_seen: &mut bool,
+) {
+    if let Some(s) = &f.settings {
+        if let Some(prev) = settings_from {
+            errors.push(RuleError::file(
+                &src.name,
+                locate_key(&src.text, "settings"),
+                format!("settings already given in {prev}"),
+            ));
+        } else {
+            *settings_from = Some(src.name.clone());
+            match settings(s, &src.name, &src.text) {
+                Ok(v) => set.settings = v,
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if let Some(m) = &f.managed {
+        if *managed_seen {
+            errors.push(RuleError::file(
+                &src.name,
+                locate_key(&src.text, "managed"),
+                "managed section given twice",
+            ));
+        }
+        *managed_seen = true;
+        set.managed
+            .disabled_rules
+            .extend(m.disabled_rules.iter().copied());
+        for x in &m.exclusions {
+            match exclusion(x) {
+                Ok(x) => set.managed.exclusions.push(x),
+                Err(reason) => errors.push(RuleError {
+                    field: Some("managed.exclusions".into()),
+                    ..RuleError::file(&src.name, locate_key(&src.text, "managed"), reason)
+                }),
+            }
+        }
+    }
+    let mut unique = |kind: &'static str, id: String, errors: &mut RuleErrors| -> bool {
+        let key = format!("{kind}:{id}");
+        if !ids.insert(key.clone()) {
+            let c = Ctx { src, kind, id };
+            errors.push(c.err("id", format!("duplicate {kind} id")));
+            return false;
+        }
+        let line = locate_rule(&src.text, kind, &id_of(&key));
+        set.origins.insert(key, (src.name.clone(), line));
+        true
+    };
+    for r in &f.acl {
+        if !unique("acl", r.id.to_string(), errors) || !r.enabled {
+            continue;
+        }
+        match acl(
+            r,
+            &Ctx {
+                src,
+                kind: "acl",
+                id: r.id.to_string(),
+            },
+        ) {
+            Ok(v) => set.acl.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    for r in &f.cc {
+        if !unique("cc", r.id.to_string(), errors) || !r.enabled {
+            continue;
+        }
+        match cc(
+            r,
+            &Ctx {
+                src,
+                kind: "cc",
+                id: r.id.to_string(),
+            },
+        ) {
+            Ok(v) => set.cc.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    for r in &f.custom_rules {
+        if !unique("custom_rules", r.id.clone(), errors) || !r.enabled {
+            if !r.enabled {
+                // Disabled rules are still validated: a bad rule must not wait to be enabled to fail.
+                if let Err(e) = custom(
+                    r,
+                    &Ctx {
+                        src,
+                        kind: "custom_rules",
+                        id: r.id.clone(),
+                    },
+                ) {
+                    errors.push(e);
+                }
+            }
+            continue;
+        }
+        match custom(
+            r,
+            &Ctx {
+                src,
+                kind: "custom_rules",
+                id: r.id.clone(),
+            },
+        ) {
+            Ok(v) => set.custom.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    for r in &f.sites {
+        if !unique("sites", r.id.to_string(), errors) {
+            continue;
+        }
+        match site(
+            r,
+            &Ctx {
+                src,
+                kind: "sites",
+                id: r.id.to_string(),
+            },
+        ) {
+            Ok(v) => set.sites.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+fn id_of(key: &str) -> String {
+    key.split_once(':')
+        .map(|(_, id)| id.to_string())
+        .unwrap_or_default()
+}
+
+pub(super) fn settings(
+    s: &raw::RawSettings,
+    file: &str,
+    text: &str,
+) -> Result<Settings, RuleError> {
+    let bad = |field: &str, reason: &str| RuleError {
+        file: file.to_string(),
+        line: locate_key(text, field),
+        rule_id: None,
+        field: Some(format!("settings.{field}")),
+        reason: reason.to_string(),
+    };
+    if s.base64_depth > 4 {
+        return Err(bad("base64_depth", "must be 0-4"));
+    }
+    if !(1..=4).contains(&s.url_depth) {
+        return Err(bad("url_depth", "must be 1-4"));
+    }
+    if s.unicode_depth > 4 {
+        return Err(bad("unicode_depth", "must be 0-4"));
+    }
+    if !(1..=100).contains(&s.rule_match_rate) {
+        return Err(bad(
+            "rule_match_rate",
+            "must be 1-100 (percent of requests inspected)",
+        ));
+    }
+    if !(1..=4).contains(&s.sensitivity) {
+        return Err(bad("sensitivity", "must be 1-4"));
+    }
+    if !(1024..=64 * 1024 * 1024).contains(&s.body_limit) {
+        return Err(bad("body_limit", "must be 1 KiB-64 MiB"));
+    }
+    if s.max_args == 0 || s.max_headers == 0 || s.max_value_len == 0 {
+        return Err(bad("max_args", "limits must be positive"));
+    }
+    Ok(Settings {
+        base64_depth: s.base64_depth,
+        url_depth: s.url_depth,
+        unicode_depth: s.unicode_depth,
+        rule_match_rate: s.rule_match_rate,
+        mode: s.mode,
+        sensitivity: s.sensitivity,
+        body_limit: s.body_limit,
+        oversize_body: s.oversize_body,
+        max_args: s.max_args,
+        max_headers: s.max_headers,
+        max_value_len: s.max_value_len,
+    })
+}
+
+fn exclusion(x: &raw::RawExclusion) -> Result<Exclusion, String> {
+    if !x.path.starts_with('/') {
+        return Err(format!("exclusion path {:?} must start with /", x.path));
+    }
+    if let Some(p) = &x.parameter {
+        if p.is_empty() {
+            return Err("exclusion parameter must not be empty".into());
+        }
+    }
+    Ok(Exclusion {
+        rule_ids: x.rule_ids.clone(),
+        path: x.path.clone(),
+        parameter: x.parameter.clone(),
+    })
+}
+
+/// Checks a regex's syntax; the compiler builds it.
+pub(crate) fn check_regex(p: &str) -> Result<(), String> {
+    if p.is_empty() {
+        return Err("empty regex".into());
+    }
+    regex_automata::util::syntax::parse(p)
+        .map(|_| ())
+        .map_err(|e| format!("invalid regex: {}", first_line(&e.to_string())))
+}
+
+fn first_line(s: &str) -> String {
+    // regex-syntax errors are multi-line with a caret diagram; keep them but on one line.
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn text_pattern(p: &str) -> Result<TextPattern, String> {
+    if let Some(re) = p.strip_prefix("re:") {
+        check_regex(re)?;
+        Ok(TextPattern::Regex(re.to_string()))
+    } else if p.is_empty() {
+        Err("empty pattern".into())
+    } else {
+        Ok(TextPattern::Literal(p.to_ascii_lowercase()))
+    }
+}
+
+fn acl(r: &RawAclRule, c: &Ctx) -> Result<AclRule, RuleError> {
+    let host = match (r.scope, &r.host) {
+        (AclScope::Host, Some(h)) if !h.trim().is_empty() => Some(h.trim().to_ascii_lowercase()),
+        (AclScope::Host, _) => return Err(c.err("host", "required when type is host")),
+        (AclScope::Global, _) => None,
+    };
+    if r.action == Action::Challenge {
+        return Err(c.err("action", "ACL actions are block, allow or log"));
+    }
+    let p = r.pattern.trim();
+    let matcher = match r.rule_type {
+        AclRuleType::Ip => {
+            let net = IpNet::from_str(p)
+                .or_else(|_| std::net::IpAddr::from_str(p).map(IpNet::from))
+                .map_err(|_| {
+                    c.err(
+                        "pattern",
+                        format!("{p:?} is not an IPv4/IPv6 address or CIDR"),
+                    )
+                })?;
+            AclMatcher::Ip(net.trunc())
+        }
+        AclRuleType::Ua => AclMatcher::Ua(text_pattern(p).map_err(|e| c.err("pattern", e))?),
+        AclRuleType::Referer => {
+            AclMatcher::Referer(text_pattern(p).map_err(|e| c.err("pattern", e))?)
+        }
+        AclRuleType::Url => {
+            let tp = text_pattern(p).map_err(|e| c.err("pattern", e))?;
+            if let TextPattern::Literal(l) = &tp {
+                if !l.starts_with('/') {
+                    return Err(c.err("pattern", "a URL prefix must start with / (or use re:)"));
+                }
+                // Paths are case-sensitive: keep the literal as written.
+                return Ok(AclRule {
+                    id: r.id,
+                    host,
+                    matcher: AclMatcher::Url(TextPattern::Literal(p.to_string())),
+                    action: r.action,
+                    description: r.description.clone(),
+                });
+            }
+            AclMatcher::Url(tp)
+        }
+        AclRuleType::Header => {
+            let (name, value) = match p.split_once(':') {
+                Some((n, v)) => (n.trim(), Some(v.trim())),
+                None => (p, None),
+            };
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(c.err(
+                    "pattern",
+                    "expected `Header-Name`, `Header-Name: substring` or `Header-Name: re:regex`",
+                ));
+            }
+            let value = match value {
+                Some(v) if !v.is_empty() => Some(text_pattern(v).map_err(|e| c.err("pattern", e))?),
+                _ => None,
+            };
+            AclMatcher::Header {
+                name: name.to_ascii_lowercase(),
+                value,
+            }
+        }
+        AclRuleType::Country => {
+            let cc = p.to_ascii_uppercase();
+            if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(c.err(
+                    "pattern",
+                    format!("{p:?} is not an ISO 3166-1 alpha-2 country code"),
+                ));
+            }
+            AclMatcher::Country(cc)
+        }
+        AclRuleType::Method => {
+            let ms: Vec<String> = p
+                .split(',')
+                .map(|m| m.trim().to_ascii_uppercase())
+                .filter(|m| !m.is_empty())
+                .collect();
+            if ms.is_empty()
+                || ms
+                    .iter()
+                    .any(|m| !m.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return Err(c.err("pattern", "expected HTTP method names, comma separated"));
+            }
+            AclMatcher::Method(ms)
+        }
+    };
+    Ok(AclRule {
+        id: r.id,
+        host,
+        matcher,
+        action: r.action,
+        description: r.description.clone(),
+    })
+}
+
+fn cc(r: &RawCcRule, c: &Ctx) -> Result<CcRule, RuleError> {
+    if r.threshold == 0 {
+        return Err(c.err("threshold", "must be at least 1"));
+    }
+    if r.window == 0 || r.window > 86_400 {
+        return Err(c.err("window", "must be 1-86400 seconds"));
+    }
+    if r.ban_duration > 30 * 86_400 {
+        return Err(c.err("ban_duration", "must be at most 30 days"));
+    }
+    if !matches!(r.action, Action::Block | Action::Challenge) {
+        return Err(c.err("action", "CC actions are block or challenge"));
+    }
+    if !r.path.starts_with('/') {
+        return Err(c.err("path", "must start with /"));
+    }
+    let host = r.host.trim();
+    Ok(CcRule {
+        id: r.id,
+        host: if host == "*" || host.is_empty() {
+            None
+        } else {
+            Some(host.to_ascii_lowercase())
+        },
+        path: r.path.clone(),
+        threshold: r.threshold,
+        window: Duration::from_secs(r.window),
+        ban_duration: Duration::from_secs(r.ban_duration),
+        action: r.action,
+    })
+}
+
+fn custom(r: &RawCustomRule, c: &Ctx) -> Result<CustomRule, RuleError> {
+    if r.id.is_empty()
+        || r.id.len() > 64
+        || !r
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(c.err("id", "must be 1-64 letters, digits, - or _"));
+    }
+    if r.name.trim().is_empty() {
+        return Err(c.err("name", "must not be empty"));
+    }
+    let method = match r.method.trim() {
+        m if m.eq_ignore_ascii_case("any") || m.is_empty() => None,
+        m if m.bytes().all(|b| b.is_ascii_alphabetic()) => Some(m.to_ascii_uppercase()),
+        _ => return Err(c.err("method", "expected `any` or an HTTP method")),
+    };
+    if r.judges.is_empty() {
+        return Err(c.err("judges", "at least one judge is required"));
+    }
+    let mut judges = Vec::with_capacity(r.judges.len());
+    for (i, j) in r.judges.iter().enumerate() {
+        let f = |leaf: &str| format!("judges[{i}].{leaf}");
+        let matcher = match (&j.content, &j.keyword, &j.rix) {
+            (None, None, Some(rix)) => {
+                check_regex(rix).map_err(|e| c.err(&f("rix"), e))?;
+                JudgeMatcher::Regex(rix.clone())
+            }
+            (content, keyword, None) if content.is_some() || keyword.is_some() => {
+                let mut v: Vec<String> = content
+                    .iter()
+                    .flat_map(|c| c.as_slice().iter())
+                    .chain(keyword.iter())
+                    .map(|s| s.to_lowercase())
+                    .collect();
+                v.retain(|s| !s.is_empty());
+                if v.is_empty() {
+                    return Err(c.err(&f("content"), "must not be empty"));
+                }
+                JudgeMatcher::Contents(v)
+            }
+            (_, _, Some(_)) => {
+                return Err(c.err(&f("rix"), "give either content/keyword or rix, not both"))
+            }
+            _ => return Err(c.err(&f("content"), "one of content, keyword or rix is required")),
+        };
+        let header = match (&j.header, j.position) {
+            (Some(h), Position::RequestHeader) => Some(h.trim().to_ascii_lowercase()),
+            (Some(_), _) => {
+                return Err(c.err(&f("header"), "only allowed with position request_header"))
+            }
+            (None, _) => None,
+        };
+        judges.push(Judge {
+            position: j.position,
+            header,
+            matcher,
+            negate: j.negate,
+        });
+    }
+    Ok(CustomRule {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        method,
+        action: r.action,
+        relation: r.relation,
+        judges,
+    })
+}
+
+fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
+    let domains: Vec<String> = r
+        .domain
+        .split([',', ';', '\n'])
+        .map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if domains.is_empty() {
+        return Err(c.err("domain", "at least one domain is required"));
+    }
+    for d in &domains {
+        let body = d.strip_prefix("*.").unwrap_or(d);
+        if body.is_empty()
+            || !body.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' || b == b':'
+            })
+        {
+            return Err(c.err("domain", format!("{d:?} is not a domain name")));
+        }
+    }
+    let mut upstreams: Vec<String> = r
+        .target_url
+        .iter()
+        .chain(r.target_urls.iter())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    upstreams.dedup();
+    for u in &upstreams {
+        let rest = u
+            .strip_prefix("http://")
+            .or_else(|| u.strip_prefix("https://"));
+        match rest {
+            Some(hp) if !hp.is_empty() && !hp.contains(char::is_whitespace) => {}
+            _ => {
+                return Err(c.err(
+                    "target_url",
+                    format!("{u:?} is not an http:// or https:// URL"),
+                ))
+            }
+        }
+    }
+    if r.status > 1 {
+        return Err(c.err("status", "must be 1 (enabled) or 0 (disabled)"));
+    }
+    if let Some(s) = r.sensitivity {
+        if !(1..=4).contains(&s) {
+            return Err(c.err("sensitivity", "must be 1-4"));
+        }
+    }
+    if r.cert_file.is_some() != r.key_file.is_some() {
+        return Err(c.err("cert_file", "cert_file and key_file go together"));
+    }
+    let mut exclusions = Vec::new();
+    for x in &r.exclusions {
+        exclusions.push(exclusion(x).map_err(|e| c.err("exclusions", e))?);
+    }
+    Ok(Site {
+        id: r.id,
+        name: r.name.clone(),
+        domains,
+        upstreams,
+        enabled: r.status == 1,
+        enable_https: r.enable_https,
+        force_https_redirect: r.force_https_redirect,
+        http2_upstream: r.enable_http2_upstream,
+        cert_file: r.cert_file.clone(),
+        key_file: r.key_file.clone(),
+        mode: r.mode,
+        sensitivity: r.sensitivity,
+        disabled_rules: r.disabled_rules.iter().copied().collect(),
+        exclusions,
+    })
+}
+
+/// The 1-based line of a top-level key.
+pub(super) fn locate_key(text: &str, key: &str) -> Option<usize> {
+    let pat = format!("{key}:");
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&pat))
+        .map(|i| i + 1)
+}
+
+fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    let v = v.split(" #").next().unwrap_or(v).trim();
+    v.trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// The 1-based line of `id: <id>` inside the section `kind`.
+pub(super) fn locate_rule(text: &str, kind: &str, id: &str) -> Option<usize> {
+    let mut in_section = false;
+    for (i, l) in text.lines().enumerate() {
+        if !l.starts_with(' ') && !l.starts_with('-') && !l.starts_with('#') && l.contains(':') {
+            in_section = l.trim_end().trim_end_matches(':').trim() == kind
+                || l.starts_with(&format!("{kind}:"));
+            continue;
+        }
+        if !in_section {
+            continue;
+        }
+        let t = l.trim_start().trim_start_matches("- ").trim_start();
+        if let Some(v) = t.strip_prefix("id:") {
+            if unquote(v) == id {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+/// The line of `field` (possibly `judges[i].leaf`) within the rule starting at `rule_line`.
+fn locate_field(text: &str, rule_line: usize, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = rule_line.checked_sub(1)?;
+    let item_indent = lines.get(start).map(|l| l.len() - l.trim_start().len())?;
+    // The rule ends at the next item of the same list, or where the indentation drops.
+    let end = (start + 1..lines.len())
+        .find(|&i| {
+            let t = lines[i].trim_start();
+            let ind = lines[i].len() - t.len();
+            !t.is_empty()
+                && !t.starts_with('#')
+                && (ind < item_indent || (ind == item_indent && t.starts_with("- ")))
+        })
+        .unwrap_or(lines.len());
+    if let Some(rest) = field.strip_prefix("judges[") {
+        let (n, leaf) = rest.split_once("].")?;
+        let n: usize = n.parse().ok()?;
+        let jl = (start..end).find(|&i| lines[i].trim_start().starts_with("judges:"))?;
+        let mut seen = 0;
+        let item = (jl + 1..end).find(|&i| {
+            if lines[i].trim_start().starts_with("- ") {
+                seen += 1;
+                seen == n + 1
+            } else {
+                false
+            }
+        })?;
+        let pat = format!("{leaf}:");
+        return (item..end)
+            .find(|&i| {
+                lines[i]
+                    .trim_start()
+                    .trim_start_matches("- ")
+                    .starts_with(&pat)
+            })
+            .map(|i| i + 1);
+    }
+    let pat = format!("{field}:");
+    (start..end)
+        .find(|&i| {
+            lines[i]
+                .trim_start()
+                .trim_start_matches("- ")
+                .starts_with(&pat)
+        })
+        .map(|i| i + 1)
+}
+
+/// The id of the rule whose text contains `line`, for syntax errors inside a rule.
+pub(super) fn rule_id_above(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .collect::<Vec<_>>()
+        .iter()
+        .rev()
+        .find_map(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix("id:").map(|v| unquote(v).to_string())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_rules_and_fields() {
+        let t = "acl:\n  - id: 1\n    type: global\n    rule_type: ip\n    pattern: 1.2.3.4\n    action: block\n  - id: 2\n    pattern: x\ncustom_rules:\n  - id: r1\n    name: n\n    judges:\n      - position: uri\n        content: a\n      - position: uri\n        rix: '(('\n";
+        assert_eq!(locate_rule(t, "acl", "2"), Some(7));
+        assert_eq!(locate_rule(t, "custom_rules", "r1"), Some(10));
+        assert_eq!(locate_field(t, 2, "pattern"), Some(5));
+        assert_eq!(locate_field(t, 7, "pattern"), Some(8));
+        assert_eq!(locate_field(t, 10, "judges[1].rix"), Some(16));
+        assert_eq!(rule_id_above(t, 15), Some("r1".into()));
+    }
+}

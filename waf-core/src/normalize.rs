@@ -1,0 +1,505 @@
+//! Decoding transformations. Each returns the input borrowed when it changes nothing.
+//!
+//! Attackers hide payloads behind percent-encoding (`%27`, `%2527`, `%u0027`), HTML entities
+//! (`&#x3c;`), JavaScript escapes (`\x3c`, `\u003c`) and base64. [`variants`] applies these up to
+//! the configured depths and yields each distinct decoded form once; detectors run on each.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+/// Percent-decodes once, including IIS-style `%uXXXX`. `+` becomes a space when `plus` is true
+/// (form and query encoding). Invalid escapes are kept as written.
+pub fn url_decode(s: &str, plus: bool) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| c == b'%' || (plus && c == b'+')) {
+        return Cow::Borrowed(s);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' if plus => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                if let (Some(h), Some(l)) = (
+                    b.get(i + 1).and_then(|c| hex(*c)),
+                    b.get(i + 2).and_then(|c| hex(*c)),
+                ) {
+                    out.push(h << 4 | l);
+                    i += 3;
+                } else if matches!(b.get(i + 1), Some(b'u' | b'U'))
+                    && i + 6 <= b.len()
+                    && b[i + 2..i + 6].iter().all(|c| hex(*c).is_some())
+                {
+                    let cp = b[i + 2..i + 6]
+                        .iter()
+                        .fold(0u32, |a, c| a << 4 | u32::from(hex(*c).unwrap_or(0)));
+                    push_char(&mut out, cp);
+                    i += 6;
+                } else {
+                    out.push(b'%');
+                    i += 1;
+                }
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(bytes_to_string(out))
+}
+
+/// Decodes HTML character references: `&#60;`, `&#x3c;` (with or without `;`) and the named
+/// entities that matter for injection (`&lt; &gt; &quot; &apos; &amp; &sol; &colon; &lpar; &rpar;
+/// &Tab; &NewLine; &nbsp;`).
+pub fn html_entity_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('&') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < b.len() {
+        if b[i] == b'&' {
+            if let Some((cp, len)) = entity_at(&b[i..]) {
+                push_char(&mut out, cp);
+                i += len;
+                changed = true;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    if changed {
+        Cow::Owned(bytes_to_string(out))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn entity_at(b: &[u8]) -> Option<(u32, usize)> {
+    if b.get(1) == Some(&b'#') {
+        let (radix, start) = if matches!(b.get(2), Some(b'x' | b'X')) {
+            (16, 3)
+        } else {
+            (10, 2)
+        };
+        let mut j = start;
+        let mut v: u32 = 0;
+        while j < b.len() && j < start + 8 {
+            let d = match (radix, b[j]) {
+                (16, c) => hex(c).map(u32::from),
+                (_, c) if c.is_ascii_digit() => Some(u32::from(c - b'0')),
+                _ => None,
+            };
+            match d {
+                Some(d) => v = v.saturating_mul(radix).saturating_add(d),
+                None => break,
+            }
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        if b.get(j) == Some(&b';') {
+            j += 1;
+        }
+        return Some((v, j));
+    }
+    const NAMED: &[(&[u8], u32)] = &[
+        (b"lt", '<' as u32),
+        (b"gt", '>' as u32),
+        (b"quot", '"' as u32),
+        (b"apos", '\'' as u32),
+        (b"amp", '&' as u32),
+        (b"sol", '/' as u32),
+        (b"colon", ':' as u32),
+        (b"lpar", '(' as u32),
+        (b"rpar", ')' as u32),
+        (b"tab", '\t' as u32),
+        (b"newline", '\n' as u32),
+        (b"nbsp", ' ' as u32),
+        (b"grave", '`' as u32),
+        (b"equals", '=' as u32),
+    ];
+    for (name, cp) in NAMED {
+        let end = 1 + name.len();
+        if b.len() > end && b[1..end].eq_ignore_ascii_case(name) && b[end] == b';' {
+            return Some((*cp, end + 1));
+        }
+    }
+    None
+}
+
+/// Decodes JavaScript and CSS escapes: `\xHH`, `\uHHHH`, `\u{H..}`, and CSS `\HH..` hex escapes.
+pub fn js_unescape(s: &str) -> Cow<'_, str> {
+    if !s.contains('\\') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let hexrun = |from: usize, max: usize| {
+                b[from..]
+                    .iter()
+                    .take(max)
+                    .take_while(|c| hex(**c).is_some())
+                    .count()
+            };
+            let val = |from: usize, n: usize| {
+                b[from..from + n]
+                    .iter()
+                    .fold(0u32, |a, c| a << 4 | u32::from(hex(*c).unwrap_or(0)))
+            };
+            match b[i + 1] {
+                b'x' if hexrun(i + 2, 2) == 2 => {
+                    push_char(&mut out, val(i + 2, 2));
+                    i += 4;
+                    changed = true;
+                    continue;
+                }
+                b'u' if b.get(i + 2) == Some(&b'{') => {
+                    let n = hexrun(i + 3, 6);
+                    if n > 0 && b.get(i + 3 + n) == Some(&b'}') {
+                        push_char(&mut out, val(i + 3, n));
+                        i += 4 + n;
+                        changed = true;
+                        continue;
+                    }
+                }
+                b'u' if hexrun(i + 2, 4) == 4 => {
+                    push_char(&mut out, val(i + 2, 4));
+                    i += 6;
+                    changed = true;
+                    continue;
+                }
+                c if hex(c).is_some() => {
+                    let n = hexrun(i + 1, 6);
+                    let v = val(i + 1, n);
+                    if (0x20..0x7f).contains(&v) {
+                        push_char(&mut out, v);
+                        i += 1 + n;
+                        if b.get(i) == Some(&b' ') {
+                            i += 1;
+                        }
+                        changed = true;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    if changed {
+        Cow::Owned(bytes_to_string(out))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// True when `s` plausibly is base64 (standard or URL-safe, padded or not) of something longer
+/// than a word: long enough, only base64 characters, and mixing cases or digits like encoded data.
+pub fn looks_base64(s: &str) -> bool {
+    let t = s.trim_end_matches('=');
+    let n = t.len();
+    if n < 8 || n % 4 == 1 || s.len() - n > 2 {
+        return false;
+    }
+    let b = t.as_bytes();
+    if !b
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_'))
+    {
+        return false;
+    }
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    let digit = b.iter().any(u8::is_ascii_digit);
+    upper && lower || (upper || lower) && digit
+}
+
+/// Decodes base64 when [`looks_base64`] and the result is mostly printable UTF-8 text.
+pub fn base64_decode(s: &str) -> Option<String> {
+    if !looks_base64(s) {
+        return None;
+    }
+    let t = s.trim_end_matches('=');
+    let cfg = base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let bytes = if t.contains(['-', '_']) {
+        base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg).decode(t)
+    } else {
+        base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, cfg).decode(t)
+    }
+    .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    if printable * 10 < text.chars().count() * 9 || text.is_empty() {
+        return None;
+    }
+    Some(text)
+}
+
+/// Canonicalises a URL path: backslashes to `/`, `//` folded, `.` segments removed and `..`
+/// segments applied. Returns the path and how many `..` tried to climb above the root.
+pub fn canonical_path(p: &str) -> (Cow<'_, str>, usize) {
+    let needs = p.contains(['\\', '.']) || p.contains("//");
+    if !needs {
+        return (Cow::Borrowed(p), 0);
+    }
+    let s = p.replace('\\', "/");
+    let mut parts: Vec<&str> = Vec::new();
+    let mut above = 0;
+    for seg in s.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    above += 1;
+                }
+            }
+            _ => parts.push(seg),
+        }
+    }
+    let mut out = String::with_capacity(s.len());
+    for seg in &parts {
+        out.push('/');
+        out.push_str(seg);
+    }
+    if out.is_empty() || s.ends_with('/') {
+        out.push('/');
+    }
+    if out == p {
+        (Cow::Borrowed(p), above)
+    } else {
+        (Cow::Owned(out), above)
+    }
+}
+
+/// Removes NUL bytes and folds runs of whitespace (including vertical tab, form feed and
+/// non-breaking space) into one space.
+pub fn fold_whitespace(s: &str) -> Cow<'_, str> {
+    let needs = s.bytes().any(|c| c == 0 || c == b'\x0b' || c == b'\x0c')
+        || s.contains('\u{a0}')
+        || s.as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace());
+    if !needs {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut last_ws = false;
+    for c in s.chars() {
+        if c == '\0' {
+            continue;
+        }
+        let ws = c.is_whitespace();
+        if ws {
+            if !last_ws {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+        last_ws = ws;
+    }
+    Cow::Owned(out)
+}
+
+/// Decoding depths for [`variants`].
+#[derive(Debug, Clone, Copy)]
+pub struct Depths {
+    /// Extra percent-decoding passes (the parser already did one for query and form values).
+    pub url: u8,
+    /// HTML-entity and JS-escape passes.
+    pub unicode: u8,
+    /// Nested base64 decodings.
+    pub base64: u8,
+}
+
+/// Calls `f` with the value and each distinct decoded form of it, in order: percent-decoded
+/// (up to `url` passes), entity/escape-decoded (up to `unicode` passes), whitespace-folded, and
+/// base64-decoded (up to `base64` levels, each decoded form decoded again). Stops early when `f`
+/// returns `true` (a match); returns whether it did.
+pub fn variants(value: &str, d: Depths, f: &mut dyn FnMut(&str) -> bool) -> bool {
+    variants_rec(value, d, f, 0)
+}
+
+fn variants_rec(value: &str, d: Depths, f: &mut dyn FnMut(&str) -> bool, level: u8) -> bool {
+    if f(value) {
+        return true;
+    }
+    let mut cur: Cow<'_, str> = Cow::Borrowed(value);
+    for _ in 0..d.url {
+        let next = url_decode(&cur, false);
+        if let Cow::Owned(n) = next {
+            if f(&n) {
+                return true;
+            }
+            cur = Cow::Owned(n);
+        } else {
+            break;
+        }
+    }
+    for _ in 0..d.unicode {
+        let a = html_entity_decode(&cur);
+        let next = match js_unescape(&a) {
+            Cow::Owned(b) => b,
+            Cow::Borrowed(_) => match a {
+                Cow::Owned(a) => a,
+                Cow::Borrowed(_) => break,
+            },
+        };
+        // An escape may hide a percent-encoding and vice versa.
+        let next = match url_decode(&next, false) {
+            Cow::Owned(n) => n,
+            Cow::Borrowed(_) => next,
+        };
+        if f(&next) {
+            return true;
+        }
+        cur = Cow::Owned(next);
+    }
+    if let Cow::Owned(folded) = fold_whitespace(&cur) {
+        if f(&folded) {
+            return true;
+        }
+    }
+    if level < d.base64 {
+        if let Some(dec) = base64_decode(value.trim()) {
+            return variants_rec(&dec, d, f, level + 1);
+        }
+    }
+    false
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn push_char(out: &mut Vec<u8>, cp: u32) {
+    let c = char::from_u32(cp).unwrap_or('\u{fffd}');
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
+/// Bytes to text, replacing invalid UTF-8 (a lone `%ff`) with U+FFFD rather than failing.
+pub(crate) fn bytes_to_string(b: Vec<u8>) -> String {
+    match String::from_utf8(b) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_decoding_table() {
+        let cases: &[(&str, bool, &str)] = &[
+            ("plain", true, "plain"),
+            ("a+b", true, "a b"),
+            ("a+b", false, "a+b"),
+            ("%27%20or%201%3D1", true, "' or 1=1"),
+            ("%2527", true, "%27"),
+            ("%u003cscript%u003e", true, "<script>"),
+            ("100%", true, "100%"),
+            ("%zz", true, "%zz"),
+            ("%ff", true, "\u{fffd}"),
+        ];
+        for (i, o, want) in cases {
+            assert_eq!(url_decode(i, *o), *want, "{i}");
+        }
+        assert!(matches!(url_decode("abc", true), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn entity_and_escape_table() {
+        assert_eq!(html_entity_decode("&lt;script&gt;"), "<script>");
+        assert_eq!(html_entity_decode("&#60;&#x3C;&#x3c"), "<<<");
+        assert_eq!(html_entity_decode("Tom &amp; Jerry"), "Tom & Jerry");
+        assert_eq!(html_entity_decode("AT&T"), "AT&T");
+        assert_eq!(js_unescape(r"\x3cscript\u003e"), "<script>");
+        assert_eq!(js_unescape(r"\u{3c}"), "<");
+        assert_eq!(js_unescape(r"C:\path"), r"C:\path");
+    }
+
+    #[test]
+    fn base64_only_when_it_looks_encoded() {
+        assert_eq!(
+            base64_decode("PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==").as_deref(),
+            Some("<script>alert(1)</script>")
+        );
+        assert_eq!(
+            base64_decode("PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg").as_deref(),
+            Some("<script>alert(1)</script>")
+        );
+        assert_eq!(base64_decode("password"), None);
+        assert_eq!(base64_decode("hello world"), None);
+        assert_eq!(base64_decode("AAAAAAAAAAAA"), None);
+    }
+
+    #[test]
+    fn canonical_paths() {
+        assert_eq!(canonical_path("/a/b").0, "/a/b");
+        assert_eq!(canonical_path("/a/./b//c").0, "/a/b/c");
+        assert_eq!(
+            canonical_path("/a/../../etc/passwd"),
+            (Cow::Owned::<str>("/etc/passwd".into()), 1)
+        );
+        assert_eq!(canonical_path("\\..\\..\\win.ini").1, 2);
+    }
+
+    #[test]
+    fn variants_decode_nested_layers() {
+        let mut seen = Vec::new();
+        variants(
+            "%253Cscript%253E",
+            Depths {
+                url: 2,
+                unicode: 2,
+                base64: 2,
+            },
+            &mut |v| {
+                seen.push(v.to_string());
+                false
+            },
+        );
+        assert!(seen.contains(&"<script>".to_string()), "{seen:?}");
+        let mut seen = Vec::new();
+        variants(
+            "JTNDc2NyaXB0JTNF",
+            Depths {
+                url: 2,
+                unicode: 2,
+                base64: 2,
+            },
+            &mut |v| {
+                seen.push(v.to_string());
+                false
+            },
+        );
+        assert!(seen.contains(&"<script>".to_string()), "{seen:?}");
+    }
+}

@@ -1,0 +1,567 @@
+//! The compiled, immutable policy and per-request evaluation.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use regex_automata::PatternSet;
+use sha2::{Digest, Sha256};
+
+use crate::acl::CompiledAcl;
+use crate::custom::{CompiledCustom, Slot};
+use crate::detect::{self, protocol_ids, Engine};
+use crate::error::{RuleError, RuleErrors};
+use crate::model::{
+    Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
+};
+use crate::normalize::{self, Depths};
+use crate::parse::{self, Limits};
+use crate::request::{Field, Location, Request};
+use crate::verdict::{AttackType, Match, Verdict};
+
+/// How many rules of each kind a policy holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleCounts {
+    /// Enabled ACL rules.
+    pub acl: usize,
+    /// Enabled CC rules.
+    pub cc: usize,
+    /// Enabled custom rules.
+    pub custom: usize,
+    /// Managed rules active at the global sensitivity and not disabled.
+    pub managed: usize,
+    /// Sites.
+    pub sites: usize,
+}
+
+impl RuleCounts {
+    /// All rules together.
+    pub fn total(&self) -> usize {
+        self.acl + self.cc + self.custom + self.managed
+    }
+}
+
+/// Per-request scratch space, reused across requests by one worker to avoid allocations.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    acl_hits: Vec<usize>,
+    fired: Vec<usize>,
+    judge_hits: Vec<bool>,
+    pset: Option<PatternSet>,
+    sig_set: Option<PatternSet>,
+}
+
+impl Scratch {
+    /// Empty scratch space; it grows to what the policy needs on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Effective settings for one site.
+#[derive(Debug, Clone)]
+struct SiteView {
+    mode: Mode,
+    sensitivity: u8,
+}
+
+/// A compiled policy. Immutable and shared between threads; swap a new one in to reload.
+#[derive(Debug)]
+pub struct Policy {
+    version: String,
+    settings: Settings,
+    rules: RuleSet,
+    acl: CompiledAcl,
+    custom: CompiledCustom,
+    engine: Arc<Engine>,
+    exact_hosts: HashMap<String, usize>,
+    wildcard_hosts: Vec<(String, usize)>,
+    counts: RuleCounts,
+    sample: AtomicU64,
+    compile_time: std::time::Duration,
+}
+
+impl Policy {
+    /// Parses, validates and compiles rule-set sources.
+    pub fn from_sources(sources: &[SourceFile]) -> Result<Policy, RuleErrors> {
+        let set = RuleSet::from_sources(sources)?;
+        let mut p = Policy::compile(set)?;
+        let mut h = Sha256::new();
+        for s in sources {
+            h.update(s.name.as_bytes());
+            h.update([0]);
+            h.update(s.text.as_bytes());
+            h.update([0]);
+        }
+        p.version = hex::encode(&h.finalize()[..6]);
+        Ok(p)
+    }
+
+    /// The shipped default policy (`rules/` embedded at build time).
+    pub fn default_policy() -> Result<Policy, RuleErrors> {
+        Policy::from_sources(&crate::default_sources())
+    }
+
+    /// Compiles a validated rule set. Cost: linear in the number of rules (one automaton and one
+    /// regex per target); a few milliseconds for the managed rules.
+    pub fn compile(set: RuleSet) -> Result<Policy, RuleErrors> {
+        let start = Instant::now();
+        let acl = CompiledAcl::compile(&set)?;
+        let custom = CompiledCustom::compile(&set)?;
+        let engine = Engine::new()
+            .map_err(|e| RuleErrors(vec![RuleError::file("<managed>", None, e.to_string())]))?;
+        let mut exact_hosts = HashMap::new();
+        let mut wildcard_hosts = Vec::new();
+        let mut errors = RuleErrors::default();
+        for (i, s) in set.sites.iter().enumerate() {
+            for d in &s.domains {
+                let prev = if let Some(suffix) = d.strip_prefix("*.") {
+                    if wildcard_hosts.iter().any(|(w, _)| w == suffix) {
+                        Some(())
+                    } else {
+                        wildcard_hosts.push((suffix.to_string(), i));
+                        None
+                    }
+                } else {
+                    exact_hosts.insert(d.clone(), i).map(|_| ())
+                };
+                if prev.is_some() {
+                    let (file, line) = set
+                        .origins
+                        .get(&format!("sites:{}", s.id))
+                        .cloned()
+                        .unwrap_or_default();
+                    errors.push(RuleError {
+                        file,
+                        line,
+                        rule_id: Some(s.id.to_string()),
+                        field: Some("domain".into()),
+                        reason: format!("domain {d} belongs to two sites"),
+                    });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Longest wildcard suffix first.
+        wildcard_hosts.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+        let managed = detect::catalog()
+            .iter()
+            .filter(|r| {
+                r.level <= set.settings.sensitivity && !set.managed.disabled_rules.contains(&r.id)
+            })
+            .count();
+        let counts = RuleCounts {
+            acl: set.acl.len(),
+            cc: set.cc.len(),
+            custom: set.custom.len(),
+            managed,
+            sites: set.sites.len(),
+        };
+        Ok(Policy {
+            version: String::from("unversioned"),
+            settings: set.settings.clone(),
+            acl,
+            custom,
+            engine: Arc::new(engine),
+            exact_hosts,
+            wildcard_hosts,
+            counts,
+            rules: set,
+            sample: AtomicU64::new(0),
+            compile_time: start.elapsed(),
+        })
+    }
+
+    /// A short content hash of the sources this policy was built from.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Rule counts.
+    pub fn counts(&self) -> &RuleCounts {
+        &self.counts
+    }
+
+    /// How long compilation took.
+    pub fn compile_time(&self) -> std::time::Duration {
+        self.compile_time
+    }
+
+    /// Global settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The validated rule set the policy was compiled from.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The site serving `host` (port ignored, case-insensitive): exact domain first, then the
+    /// longest `*.` wildcard.
+    pub fn site_for_host(&self, host: &str) -> Option<&Site> {
+        let host = host
+            .rsplit_once(':')
+            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(h, _)| h);
+        let lower;
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = host.to_ascii_lowercase();
+            &lower
+        } else {
+            host
+        };
+        if let Some(&i) = self.exact_hosts.get(host) {
+            return self.rules.sites.get(i);
+        }
+        self.wildcard_hosts
+            .iter()
+            .find(|(suffix, _)| {
+                host.len() > suffix.len() + 1
+                    && host.ends_with(suffix.as_str())
+                    && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+            })
+            .and_then(|(_, i)| self.rules.sites.get(*i))
+    }
+
+    /// CC rules that apply to this host and path, in file order.
+    pub fn cc_rules_for<'p>(
+        &'p self,
+        host: &'p str,
+        path: &'p str,
+    ) -> impl Iterator<Item = &'p CcRule> + 'p {
+        self.rules.cc.iter().filter(move |r| {
+            r.host
+                .as_deref()
+                .is_none_or(|h| h.eq_ignore_ascii_case(host))
+                && path.starts_with(r.path.as_str())
+        })
+    }
+
+    fn view(&self, site: Option<&Site>) -> SiteView {
+        SiteView {
+            mode: site.and_then(|s| s.mode).unwrap_or(self.settings.mode),
+            sensitivity: site
+                .and_then(|s| s.sensitivity)
+                .unwrap_or(self.settings.sensitivity),
+        }
+    }
+
+    /// Decides about one request. Order: ACL allow, ACL block, custom rules, managed detectors;
+    /// `log_only` mode turns block and challenge into log.
+    ///
+    /// Cost: proportional to the request (number and size of values), not to the number of
+    /// rules. Allocates only for values that need decoding and for the verdict's match.
+    pub fn inspect(&self, req: &Request, scratch: &mut Scratch) -> Verdict {
+        let site = self.site_for_host(req.host);
+        let view = self.view(site);
+        let mut v = self.decide(req, scratch, site, &view);
+        if view.mode == Mode::LogOnly && v.is_blocking() {
+            v.action = Action::Log;
+        }
+        v
+    }
+
+    fn decide(
+        &self,
+        req: &Request,
+        scratch: &mut Scratch,
+        site: Option<&Site>,
+        view: &SiteView,
+    ) -> Verdict {
+        let mut logged = Vec::new();
+        // 1-2. ACL: allow beats block.
+        if !self.acl.rules.is_empty() {
+            scratch.acl_hits.clear();
+            self.acl
+                .matches(req, &mut scratch.pset, &mut scratch.acl_hits);
+            scratch.acl_hits.sort_unstable();
+            scratch.acl_hits.dedup();
+            let host = req.host.to_ascii_lowercase();
+            let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            let applicable =
+                |i: &usize| self.acl.rules[*i].host.as_deref().is_none_or(|h| h == host);
+            let mut block = None;
+            for &i in scratch.acl_hits.iter().filter(|i| applicable(i)) {
+                let r = &self.acl.rules[i];
+                let m = Match::at(
+                    format!("acl_{}", r.id),
+                    if r.description.is_empty() {
+                        "ACL rule"
+                    } else {
+                        &r.description
+                    },
+                    AttackType::Acl,
+                    r.action,
+                    None,
+                    "",
+                    "",
+                );
+                match r.action {
+                    Action::Allow => {
+                        return Verdict {
+                            action: Action::Allow,
+                            matched: Some(m),
+                            logged,
+                        }
+                    }
+                    Action::Block if block.is_none() => block = Some(m),
+                    Action::Log => logged.push(m),
+                    _ => {}
+                }
+            }
+            if let Some(m) = block {
+                return Verdict {
+                    action: Action::Block,
+                    matched: Some(m),
+                    logged,
+                };
+            }
+        }
+        // 3. Custom rules.
+        if !self.custom.is_empty() {
+            if let Some(v) = self.custom_rules(req, scratch, &mut logged) {
+                return v;
+            }
+        }
+        // 4. Managed detection, on the sampled share of requests.
+        if self.settings.rule_match_rate < 100 {
+            let n = self.sample.fetch_add(1, Ordering::Relaxed);
+            if n % 100 >= u64::from(self.settings.rule_match_rate) {
+                return Self::finish(logged);
+            }
+        }
+        if let Some(m) = self.managed(req, scratch, site, view) {
+            return Verdict {
+                action: m.action,
+                matched: Some(m),
+                logged,
+            };
+        }
+        Self::finish(logged)
+    }
+
+    fn finish(mut logged: Vec<Match>) -> Verdict {
+        if logged.is_empty() {
+            return Verdict::pass();
+        }
+        let first = logged.remove(0);
+        Verdict {
+            action: Action::Log,
+            matched: Some(first),
+            logged,
+        }
+    }
+
+    fn custom_rules(
+        &self,
+        req: &Request,
+        scratch: &mut Scratch,
+        logged: &mut Vec<Match>,
+    ) -> Option<Verdict> {
+        let c = &self.custom;
+        let pset = &mut scratch.pset;
+        let fired = &mut scratch.fired;
+        fired.clear();
+        let uri = normalize::url_decode(req.uri, false);
+        c.scan(Slot::Uri, None, &uri, pset, fired);
+        if let Some(q) = req.query() {
+            for (k, val) in parse::form_pairs(q) {
+                c.scan(Slot::Key, None, &k, pset, fired);
+                c.scan(Slot::Value, None, &val, pset, fired);
+            }
+        }
+        let ct = req
+            .header_str("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            if let Ok(b) = std::str::from_utf8(req.body) {
+                for (k, val) in parse::form_pairs(b) {
+                    c.scan(Slot::Key, None, &k, pset, fired);
+                    c.scan(Slot::Value, None, &val, pset, fired);
+                }
+            }
+        }
+        for (name, value) in req.headers {
+            let lname = name.to_ascii_lowercase();
+            c.scan(
+                Slot::Header,
+                Some(&lname),
+                &String::from_utf8_lossy(value),
+                pset,
+                fired,
+            );
+        }
+        if !req.body.is_empty() {
+            c.scan(
+                Slot::Body,
+                None,
+                &String::from_utf8_lossy(req.body),
+                pset,
+                fired,
+            );
+        }
+        let mut decided = None;
+        c.evaluate(req.method, fired, &mut scratch.judge_hits, &mut |r| {
+            let m = Match::at(
+                format!("custom_{}", r.id),
+                &r.name,
+                AttackType::Custom,
+                r.action,
+                None,
+                "",
+                "",
+            );
+            if r.action == Action::Log {
+                logged.push(m);
+                false
+            } else {
+                decided = Some(Verdict {
+                    action: r.action,
+                    matched: Some(m),
+                    logged: Vec::new(),
+                });
+                true
+            }
+        });
+        decided.map(|mut v| {
+            v.logged = std::mem::take(logged);
+            v
+        })
+    }
+
+    fn excluded<'e>(
+        &'e self,
+        site: Option<&'e Site>,
+        path: &str,
+    ) -> impl Iterator<Item = &'e Exclusion> + 'e {
+        let path = path.to_string();
+        self.rules
+            .managed
+            .exclusions
+            .iter()
+            .chain(site.map(|s| s.exclusions.iter()).into_iter().flatten())
+            .filter(move |x| path.starts_with(x.path.as_str()))
+    }
+
+    fn managed(
+        &self,
+        req: &Request,
+        scratch: &mut Scratch,
+        site: Option<&Site>,
+        view: &SiteView,
+    ) -> Option<Match> {
+        let s = &self.settings;
+        let path = req.path();
+        let excl: Vec<&Exclusion> = self.excluded(site, path).collect();
+        if excl
+            .iter()
+            .any(|x| x.parameter.is_none() && x.rule_ids.is_empty())
+        {
+            return None;
+        }
+        let disabled = |id: u32| {
+            self.rules.managed.disabled_rules.contains(&id)
+                || site.is_some_and(|s| s.disabled_rules.contains(&id))
+        };
+        let excluded_for = |id: u32, param: Option<&str>| {
+            excl.iter().any(|x| {
+                (x.rule_ids.is_empty() || x.rule_ids.contains(&id))
+                    && x.parameter.as_deref().is_none_or(|p| Some(p) == param)
+            })
+        };
+        let protocol = |id: u32, what: &str| -> Option<Match> {
+            if disabled(id) || excluded_for(id, None) {
+                return None;
+            }
+            Some(Match::at(
+                id.to_string(),
+                detect::rule_name(id),
+                AttackType::Protocol,
+                Action::Block,
+                None,
+                "",
+                what,
+            ))
+        };
+        // Whole-request protocol checks.
+        if req.headers.len() > s.max_headers {
+            if let Some(m) = protocol(protocol_ids::TOO_MANY_HEADERS, "") {
+                return Some(m);
+            }
+        }
+        if req.body_truncated && s.oversize_body == OversizeBody::Block {
+            if let Some(m) = protocol(protocol_ids::OVERSIZE_BODY, "") {
+                return Some(m);
+            }
+        }
+        if req.uri.contains("%00") || req.uri.contains('\0') {
+            if let Some(m) = protocol(protocol_ids::NULL_BYTE, "") {
+                return Some(Match {
+                    target: "path".into(),
+                    ..m
+                });
+            }
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        let notes = parse::extract(
+            req,
+            Limits {
+                max_args: s.max_args,
+                max_value_len: s.max_value_len,
+            },
+            &mut fields,
+        );
+        if notes.too_many_args {
+            if let Some(m) = protocol(protocol_ids::TOO_MANY_ARGS, "") {
+                return Some(m);
+            }
+        }
+        let sens = view.sensitivity;
+        let depths = Depths {
+            url: s.url_depth,
+            unicode: s.unicode_depth,
+            base64: s.base64_depth,
+        };
+        let engine = &self.engine;
+        let set = scratch.sig_set.get_or_insert_with(|| engine.pattern_set());
+        for f in &fields {
+            let param = if f.name.is_empty() {
+                None
+            } else {
+                Some(f.name.as_ref())
+            };
+            let active =
+                |id: u32, level: u8| level <= sens && !disabled(id) && !excluded_for(id, param);
+            let mut hit = None;
+            normalize::variants(&f.value, depths, &mut |val| {
+                hit = engine.scan(val, f.location, &f.name, set, &active);
+                hit.is_some()
+            });
+            if let Some(h) = hit {
+                return Some(Match::at(
+                    h.id.to_string(),
+                    h.name,
+                    h.attack,
+                    Action::Block,
+                    Some(f.location),
+                    &f.name,
+                    &f.value,
+                ));
+            }
+        }
+        if notes.malformed_body && sens >= 3 {
+            if let Some(m) = protocol(protocol_ids::MALFORMED_BODY, "") {
+                return Some(Match {
+                    target: Location::Body.as_str().into(),
+                    ..m
+                });
+            }
+        }
+        None
+    }
+}
