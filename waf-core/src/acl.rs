@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use regex_automata::PatternSet;
 
 use crate::error::{RuleError, RuleErrors};
 use crate::model::{AclMatcher, AclRule, RuleSet, TextPattern};
@@ -119,7 +118,10 @@ pub(crate) struct CompiledAcl {
     method: HashMap<String, Vec<usize>>,
 }
 
-fn split(items: Vec<(usize, &TextPattern)>) -> (Vec<(usize, String)>, Vec<(usize, String)>) {
+/// Tagged patterns, as [`TextSet::build`] takes them.
+type Tagged = Vec<(usize, String)>;
+
+fn split(items: Vec<(usize, &TextPattern)>) -> (Tagged, Tagged) {
     let mut lits = Vec::new();
     let mut res = Vec::new();
     for (i, p) in items {
@@ -139,7 +141,8 @@ impl CompiledAcl {
         };
         let (mut ua, mut referer, mut url_prefix, mut url_re) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut headers: HashMap<String, (Vec<(usize, &TextPattern)>, Vec<usize>)> = HashMap::new();
+        type HeaderRules<'a> = HashMap<String, (Vec<(usize, &'a TextPattern)>, Vec<usize>)>;
+        let mut headers: HeaderRules = HashMap::new();
         for (i, r) in set.acl.iter().enumerate() {
             match &r.matcher {
                 AclMatcher::Ip(n) => acl.ip.insert(*n, i),
@@ -192,7 +195,7 @@ impl CompiledAcl {
     }
 
     /// Indices of every rule matching `req`, regardless of host scope and action.
-    pub fn matches(&self, req: &Request, pset: &mut Option<PatternSet>, out: &mut Vec<usize>) {
+    pub fn matches(&self, req: &Request, pset: &mut Vec<usize>, out: &mut Vec<usize>) {
         if self.rules.is_empty() {
             return;
         }

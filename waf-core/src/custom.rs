@@ -8,8 +8,6 @@
 
 use std::collections::HashMap;
 
-use regex_automata::PatternSet;
-
 use crate::error::{RuleError, RuleErrors};
 use crate::model::{CustomRule, JudgeMatcher, Position, Relation, RuleSet};
 use crate::textset::TextSet;
@@ -142,7 +140,7 @@ impl CompiledCustom {
         slot: Slot,
         header: Option<&str>,
         value: &str,
-        pset: &mut Option<PatternSet>,
+        pset: &mut Vec<usize>,
         fired: &mut Vec<usize>,
     ) {
         if let Some(s) = self.sets.get(&slot) {

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use regex_automata::PatternSet;
 use sha2::{Digest, Sha256};
 
 use crate::acl::CompiledAcl;
@@ -48,8 +47,8 @@ pub struct Scratch {
     acl_hits: Vec<usize>,
     fired: Vec<usize>,
     judge_hits: Vec<bool>,
-    pset: Option<PatternSet>,
-    sig_set: Option<PatternSet>,
+    pset: Vec<usize>,
+    sig_set: Option<regex_automata::PatternSet>,
 }
 
 impl Scratch {

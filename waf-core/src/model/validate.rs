@@ -1,6 +1,6 @@
 //! Raw -> validated conversion, and locating a rule or field in the YAML text for error messages.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,11 +15,15 @@ struct Ctx<'a> {
     src: &'a SourceFile,
     kind: &'static str,
     id: String,
+    lines: &'a HashMap<(String, String), usize>,
 }
 
 impl Ctx<'_> {
     fn err(&self, field: &str, reason: impl Into<String>) -> RuleError {
-        let rule_line = locate_rule(&self.src.text, self.kind, &self.id);
+        let rule_line = self
+            .lines
+            .get(&(self.kind.to_string(), self.id.clone()))
+            .copied();
         let line = rule_line.map(|l| locate_field(&self.src.text, l, field).unwrap_or(l));
         RuleError {
             file: self.src.name.clone(),
@@ -77,14 +81,21 @@ pub(super) fn file(
             }
         }
     }
+    let lines = index_rules(&src.text);
+    let lines = &lines;
     let mut unique = |kind: &'static str, id: String, errors: &mut RuleErrors| -> bool {
         let key = format!("{kind}:{id}");
+        let line = lines.get(&(kind.to_string(), id.clone())).copied();
         if !ids.insert(key.clone()) {
-            let c = Ctx { src, kind, id };
+            let c = Ctx {
+                src,
+                kind,
+                id,
+                lines,
+            };
             errors.push(c.err("id", format!("duplicate {kind} id")));
             return false;
         }
-        let line = locate_rule(&src.text, kind, &id_of(&key));
         set.origins.insert(key, (src.name.clone(), line));
         true
     };
@@ -98,6 +109,7 @@ pub(super) fn file(
                 src,
                 kind: "acl",
                 id: r.id.to_string(),
+                lines,
             },
         ) {
             Ok(v) => set.acl.push(v),
@@ -114,6 +126,7 @@ pub(super) fn file(
                 src,
                 kind: "cc",
                 id: r.id.to_string(),
+                lines,
             },
         ) {
             Ok(v) => set.cc.push(v),
@@ -130,6 +143,7 @@ pub(super) fn file(
                         src,
                         kind: "custom_rules",
                         id: r.id.clone(),
+                        lines,
                     },
                 ) {
                     errors.push(e);
@@ -143,6 +157,7 @@ pub(super) fn file(
                 src,
                 kind: "custom_rules",
                 id: r.id.clone(),
+                lines,
             },
         ) {
             Ok(v) => set.custom.push(v),
@@ -159,18 +174,13 @@ pub(super) fn file(
                 src,
                 kind: "sites",
                 id: r.id.to_string(),
+                lines,
             },
         ) {
             Ok(v) => set.sites.push(v),
             Err(e) => errors.push(e),
         }
     }
-}
-
-fn id_of(key: &str) -> String {
-    key.split_once(':')
-        .map(|(_, id)| id.to_string())
-        .unwrap_or_default()
 }
 
 pub(super) fn settings(
@@ -564,26 +574,36 @@ fn unquote(v: &str) -> &str {
     v.trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// The 1-based line of `id: <id>` inside the section `kind`.
-pub(super) fn locate_rule(text: &str, kind: &str, id: &str) -> Option<usize> {
-    let mut in_section = false;
+/// The 1-based line of every `id: <id>`, by (top-level section, id). One pass over the text.
+pub(super) fn index_rules(text: &str) -> HashMap<(String, String), usize> {
+    let mut out = HashMap::new();
+    let mut section = String::new();
     for (i, l) in text.lines().enumerate() {
-        if !l.starts_with(' ') && !l.starts_with('-') && !l.starts_with('#') && l.contains(':') {
-            in_section = l.trim_end().trim_end_matches(':').trim() == kind
-                || l.starts_with(&format!("{kind}:"));
-            continue;
-        }
-        if !in_section {
-            continue;
-        }
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        if let Some(v) = t.strip_prefix("id:") {
-            if unquote(v) == id {
-                return Some(i + 1);
+        if !l.starts_with(' ') && !l.starts_with('-') && !l.starts_with('#') {
+            if let Some((k, _)) = l.split_once(':') {
+                section = k.trim().to_string();
             }
+            continue;
+        }
+        let t = l
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start()
+            .trim_start_matches('{')
+            .trim_start();
+        if let Some(v) = t.strip_prefix("id:") {
+            let v = unquote(v.split(',').next().unwrap_or(v).trim_end_matches('}'));
+            out.entry((section.clone(), v.to_string())).or_insert(i + 1);
         }
     }
-    None
+    out
+}
+
+#[cfg(test)]
+fn locate_rule(text: &str, kind: &str, id: &str) -> Option<usize> {
+    index_rules(text)
+        .get(&(kind.to_string(), id.to_string()))
+        .copied()
 }
 
 /// The line of `field` (possibly `judges[i].leaf`) within the rule starting at `rule_line`.

@@ -1,0 +1,381 @@
+//! Rule profiles: rule set + request -> expected verdict, and loader errors naming file, line,
+//! rule id and field.
+
+use std::net::IpAddr;
+
+use waf_core::{Action, Policy, Request, RuleErrors, Scratch, SourceFile};
+
+fn policy(files: &[(&str, &str)]) -> Result<Policy, RuleErrors> {
+    let mut sources = waf_core::default_sources();
+    for (name, text) in files {
+        sources.retain(|s| s.name != *name);
+        sources.push(SourceFile::new(*name, *text));
+    }
+    Policy::from_sources(&sources)
+}
+
+fn compiled(files: &[(&str, &str)]) -> Policy {
+    match policy(files) {
+        Ok(p) => p,
+        Err(e) => panic!("rules should compile: {e}"),
+    }
+}
+
+fn one_error(files: &[(&str, &str)]) -> waf_core::RuleError {
+    match policy(files) {
+        Ok(_) => panic!("rules should be rejected"),
+        Err(e) => {
+            assert_eq!(e.0.len(), 1, "{e}");
+            e.0[0].clone()
+        }
+    }
+}
+
+#[test]
+fn shipped_rules_compile() {
+    let p = compiled(&[]);
+    assert!(p.counts().managed > 20);
+    assert_eq!(p.counts().acl + p.counts().cc + p.counts().custom, 0);
+}
+
+#[test]
+fn bad_regex_names_rule_judge_and_line() {
+    let text = "custom_rules:\n  - id: r1\n    name: ok\n    action: block\n    judges:\n      - position: uri\n        content: /x\n  - id: bad-one\n    name: broken\n    action: block\n    judges:\n      - position: uri\n        content: /a\n      - position: uri\n        rix: 'ab(c'\n";
+    let e = one_error(&[("custom.yaml", text)]);
+    assert_eq!(e.file, "custom.yaml");
+    assert_eq!(e.rule_id.as_deref(), Some("bad-one"));
+    assert_eq!(e.field.as_deref(), Some("judges[1].rix"));
+    assert_eq!(e.line, Some(15));
+    assert!(e.reason.contains("regex"), "{}", e.reason);
+}
+
+#[test]
+fn bad_cidr_names_rule_and_line() {
+    let text = "acl:\n  - id: 7\n    type: global\n    rule_type: ip\n    pattern: 10.0.0.0/33\n    action: block\n";
+    let e = one_error(&[("acl.yaml", text)]);
+    assert_eq!(
+        (e.rule_id.as_deref(), e.field.as_deref(), e.line),
+        (Some("7"), Some("pattern"), Some(5))
+    );
+}
+
+#[test]
+fn unknown_field_names_line_and_rule() {
+    let text = "acl:\n  - id: 3\n    type: global\n    rule_type: ua\n    patern: sqlmap\n    action: block\n";
+    let e = one_error(&[("acl.yaml", text)]);
+    assert_eq!(e.line, Some(5), "{e}");
+    assert_eq!(e.rule_id.as_deref(), Some("3"));
+    assert!(e.reason.contains("patern"), "{e}");
+}
+
+#[test]
+fn duplicate_ids_and_unknown_position_rejected() {
+    let dup = "acl:\n  - {id: 1, type: global, rule_type: ip, pattern: 1.2.3.4, action: block}\n  - {id: 1, type: global, rule_type: ip, pattern: 1.2.3.5, action: block}\n";
+    assert!(one_error(&[("acl.yaml", dup)]).reason.contains("duplicate"));
+    let pos = "custom_rules:\n  - id: p\n    name: n\n    action: block\n    judges:\n      - position: cookie_jar\n        content: x\n";
+    let e = one_error(&[("custom.yaml", pos)]);
+    assert!(e.reason.contains("cookie_jar"), "{e}");
+    assert_eq!(e.line, Some(6));
+}
+
+fn inspect(p: &Policy, req: &Request) -> (Action, Option<String>) {
+    let v = p.inspect(req, &mut Scratch::new());
+    (v.action, v.matched.map(|m| m.rule_id))
+}
+
+#[test]
+fn acl_allow_beats_block_and_host_scope_applies() {
+    let acl = r#"
+acl:
+  - { id: 1, type: global, rule_type: ip, pattern: 203.0.113.0/24, action: block }
+  - { id: 2, type: global, rule_type: ip, pattern: 203.0.113.7, action: allow }
+  - { id: 3, type: host, host: shop.example, rule_type: ua, pattern: curl/, action: block }
+  - { id: 4, type: global, rule_type: url, pattern: /admin, action: block }
+  - { id: 5, type: global, rule_type: header, pattern: "X-Debug: re:^on$", action: block }
+  - { id: 6, type: global, rule_type: method, pattern: "TRACE, TRACK", action: block }
+  - { id: 7, type: global, rule_type: country, pattern: kp, action: block }
+  - { id: 8, type: global, rule_type: referer, pattern: spam.example, action: log }
+"#;
+    let p = compiled(&[("acl.yaml", acl)]);
+    let ip = |s: &str| -> Option<IpAddr> { s.parse().ok() };
+    let base = Request::get("/");
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                client_ip: ip("203.0.113.9"),
+                ..base
+            }
+        ),
+        (Action::Block, Some("acl_1".into()))
+    );
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                client_ip: ip("203.0.113.7"),
+                ..Request::get("/admin")
+            }
+        ),
+        (Action::Allow, Some("acl_2".into()))
+    );
+    let ua = [("User-Agent", &b"curl/8.0"[..])];
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                host: "shop.example",
+                headers: &ua,
+                ..base
+            }
+        )
+        .0,
+        Action::Block
+    );
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                host: "blog.example",
+                headers: &ua,
+                ..base
+            }
+        )
+        .0,
+        Action::Allow
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/admin/users")).1.as_deref(),
+        Some("acl_4")
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/Admin")).0,
+        Action::Allow,
+        "url prefixes are case-sensitive"
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/x/../admin")).1.as_deref(),
+        Some("acl_4"),
+        "paths are canonicalised"
+    );
+    let dbg = [("x-debug", &b"on"[..])];
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                headers: &dbg,
+                ..base
+            }
+        )
+        .1
+        .as_deref(),
+        Some("acl_5")
+    );
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                method: "TRACE",
+                ..base
+            }
+        )
+        .1
+        .as_deref(),
+        Some("acl_6")
+    );
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                country: Some("KP"),
+                ..base
+            }
+        )
+        .1
+        .as_deref(),
+        Some("acl_7")
+    );
+    let refr = [("Referer", &b"https://spam.example/x"[..])];
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                headers: &refr,
+                ..base
+            }
+        ),
+        (Action::Log, Some("acl_8".into()))
+    );
+}
+
+#[test]
+fn custom_rules_relations_negation_and_order() {
+    let custom = r#"
+custom_rules:
+  - id: env
+    name: Block sensitive file probes
+    method: any
+    action: block
+    relation: or
+    judges:
+      - { position: uri, keyword: /.env }
+      - { position: uri, keyword: /.git/config }
+  - id: api-key
+    name: API needs a key
+    method: POST
+    action: challenge
+    relation: and
+    judges:
+      - { position: uri, content: /api/ }
+      - { position: request_header, header: x-api-key, rix: ".+", negate: true }
+  - id: log-beta
+    name: Log beta param
+    action: log
+    judges:
+      - { position: parameter_key, content: [beta, preview] }
+  - id: body-word
+    name: Body word
+    action: block
+    judges:
+      - { position: request_body, rix: "(?i)forbidden-\\d+" }
+"#;
+    let p = compiled(&[("custom.yaml", custom)]);
+    assert_eq!(
+        inspect(&p, &Request::get("/app/.ENV")).1.as_deref(),
+        Some("custom_env")
+    );
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                method: "POST",
+                ..Request::get("/api/x")
+            }
+        ),
+        (Action::Challenge, Some("custom_api-key".into()))
+    );
+    let key = [("X-Api-Key", &b"k"[..])];
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                method: "POST",
+                headers: &key,
+                ..Request::get("/api/x")
+            }
+        )
+        .0,
+        Action::Allow
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/api/x")).0,
+        Action::Allow,
+        "method filter"
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/p?Preview=1")),
+        (Action::Log, Some("custom_log-beta".into()))
+    );
+    let ct = [("Content-Type", &b"text/plain"[..])];
+    assert_eq!(
+        inspect(
+            &p,
+            &Request {
+                method: "POST",
+                headers: &ct,
+                body: b"this is Forbidden-42",
+                ..Request::get("/")
+            }
+        )
+        .1
+        .as_deref(),
+        Some("custom_body-word")
+    );
+}
+
+#[test]
+fn log_only_mode_and_disabled_rules_and_exclusions() {
+    let attack = "/search?q=1'%20or%20'1'='1";
+    let p = compiled(&[("settings.yaml", "settings:\n  mode: log_only\n")]);
+    let v = p.inspect(&Request::get(attack), &mut Scratch::new());
+    assert_eq!(v.action, Action::Log);
+    let blocked = compiled(&[]).inspect(&Request::get(attack), &mut Scratch::new());
+    assert_eq!(blocked.action, Action::Block);
+    let m = blocked.matched.expect("match");
+    assert_eq!(m.parameter.as_deref(), Some("q"));
+    // Excluding the parameter on that path lets it through; elsewhere it still blocks.
+    let excl = "managed:\n  exclusions:\n    - { path: /search, parameter: q }\n";
+    let p = compiled(&[("managed.yaml", excl)]);
+    assert_eq!(
+        p.inspect(&Request::get(attack), &mut Scratch::new()).action,
+        Action::Allow
+    );
+    assert_eq!(
+        p.inspect(
+            &Request::get("/other?q=1'%20or%20'1'='1"),
+            &mut Scratch::new()
+        )
+        .action,
+        Action::Block
+    );
+    // Disabling every rule that fired lets it through too.
+    let mut ids = Vec::new();
+    let mut cur = compiled(&[]);
+    for _ in 0..20 {
+        let v = cur.inspect(&Request::get(attack), &mut Scratch::new());
+        match v.matched {
+            Some(m) if v.action == Action::Block => ids.push(m.rule_id),
+            _ => break,
+        }
+        let text = format!("managed:\n  disabled_rules: [{}]\n", ids.join(", "));
+        cur = compiled(&[("managed.yaml", &text)]);
+    }
+    assert_eq!(
+        cur.inspect(&Request::get(attack), &mut Scratch::new())
+            .action,
+        Action::Allow
+    );
+}
+
+#[test]
+fn sites_route_by_host_with_wildcards() {
+    let sites = r#"
+sites:
+  - { id: 1, name: Main, domain: "example.com, www.example.com", target_url: "http://127.0.0.1:9000" }
+  - { id: 2, name: Apps, domain: "*.apps.example.com", target_url: "http://127.0.0.1:9001", mode: log_only }
+"#;
+    let p = compiled(&[("sites.yaml", sites)]);
+    assert_eq!(
+        p.site_for_host("WWW.example.com:443").map(|s| s.id),
+        Some(1)
+    );
+    assert_eq!(p.site_for_host("a.apps.example.com").map(|s| s.id), Some(2));
+    assert_eq!(p.site_for_host("apps.example.com").map(|s| s.id), None);
+    let v = p.inspect(
+        &Request {
+            host: "x.apps.example.com",
+            ..Request::get("/?q=<script>alert(1)</script>")
+        },
+        &mut Scratch::new(),
+    );
+    assert_eq!(v.action, Action::Log, "per-site log_only");
+}
+
+#[test]
+fn ten_thousand_custom_rules_compile() {
+    let mut text = String::from("custom_rules:\n");
+    for i in 0..10_000 {
+        text.push_str(&format!("  - {{ id: r{i}, name: rule {i}, action: block, judges: [{{ position: uri, content: /blocked-{i}/ }}, {{ position: parameter_value, rix: 'tok{i}-[0-9]+x' }}], relation: or }}\n"));
+    }
+    let p = compiled(&[("custom.yaml", &text)]);
+    assert_eq!(p.counts().custom, 10_000);
+    assert_eq!(
+        inspect(&p, &Request::get("/blocked-9999/x")).1.as_deref(),
+        Some("custom_r9999")
+    );
+    assert_eq!(
+        inspect(&p, &Request::get("/q?a=tok42-123x")).1.as_deref(),
+        Some("custom_r42")
+    );
+    assert_eq!(inspect(&p, &Request::get("/blocked-x/")).0, Action::Allow);
+}
