@@ -295,7 +295,7 @@ pub fn canonical_path(p: &str) -> (Cow<'_, str>, usize) {
 /// non-breaking space) into one space.
 pub fn fold_whitespace(s: &str) -> Cow<'_, str> {
     let needs = s.bytes().any(|c| c == 0 || c == b'\x0b' || c == b'\x0c')
-        || s.contains('\u{a0}')
+        || s.contains(['\u{a0}', '\u{fffd}'])
         || s.as_bytes()
             .windows(2)
             .any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace());
@@ -308,7 +308,7 @@ pub fn fold_whitespace(s: &str) -> Cow<'_, str> {
         if c == '\0' {
             continue;
         }
-        let ws = c.is_whitespace();
+        let ws = c.is_whitespace() || c == '\u{fffd}';
         if ws {
             if !last_ws {
                 out.push(' ');
@@ -381,11 +381,32 @@ fn variants_rec(value: &str, d: Depths, f: &mut dyn FnMut(&str) -> bool, level: 
         }
     }
     if level < d.base64 {
-        if let Some(dec) = base64_decode(value.trim()) {
+        let t = value.trim();
+        if let Some(dec) = base64_decode(t).or_else(|| base64_decode(t.strip_prefix('/')?)) {
             return variants_rec(&dec, d, f, level + 1);
         }
     }
     false
+}
+
+fn fold_overlong(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let cont = |k: usize| b.get(i + k).is_some_and(|x| x & 0xc0 == 0x80);
+        if (c == 0xc0 || c == 0xc1) && cont(1) {
+            out.push(((c & 0x1f) << 6) | (b[i + 1] & 0x3f));
+            i += 2;
+        } else if c == 0xe0 && cont(1) && cont(2) && b[i + 1] < 0xa0 && b[i + 1] & 0x3e == 0 {
+            out.push(((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f));
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -404,7 +425,14 @@ fn push_char(out: &mut Vec<u8>, cp: u32) {
 }
 
 /// Bytes to text, replacing invalid UTF-8 (a lone `%ff`) with U+FFFD rather than failing.
+/// Overlong encodings of ASCII (`%c0%ae` for `.`, `%e0%80%af` for `/`), which lenient decoders
+/// accept, become the ASCII character they spell.
 pub(crate) fn bytes_to_string(b: Vec<u8>) -> String {
+    let b = if b.iter().any(|&c| c == 0xc0 || c == 0xc1 || c == 0xe0) {
+        fold_overlong(&b)
+    } else {
+        b
+    };
     match String::from_utf8(b) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),

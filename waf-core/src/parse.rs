@@ -72,6 +72,18 @@ fn cut(s: Cow<'_, str>, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// The last `max / 2` bytes of a value longer than `max`, at a character boundary.
+fn tail(s: &str, max: usize) -> Option<&str> {
+    if s.len() <= max {
+        return None;
+    }
+    let mut start = s.len() - max / 2;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    s.get(start..)
+}
+
 struct Sink<'a, 'o> {
     out: &'o mut Vec<Field<'a>>,
     args: usize,
@@ -99,6 +111,13 @@ impl<'a> Sink<'a, '_> {
                 value: cut(name.clone(), self.lim.max_value_len),
             });
         }
+        if let Some(t) = tail(&value, self.lim.max_value_len) {
+            self.out.push(Field {
+                location: value_loc,
+                name: name.clone(),
+                value: Cow::Owned(t.to_string()),
+            });
+        }
         if !value.is_empty() {
             self.out.push(Field {
                 location: value_loc,
@@ -116,6 +135,14 @@ impl<'a> Sink<'a, '_> {
         self.push(location, name, value);
     }
     fn push(&mut self, location: Location, name: Cow<'a, str>, value: Cow<'a, str>) {
+        if let Some(t) = tail(&value, self.lim.max_value_len) {
+            // Padding attack: a payload after `max_value_len` bytes of filler. Inspect the end too.
+            self.out.push(Field {
+                location,
+                name: name.clone(),
+                value: Cow::Owned(t.to_string()),
+            });
+        }
         if !value.is_empty() {
             self.out.push(Field {
                 location,

@@ -10,6 +10,8 @@
 //! Every rule has a `level`: it is active when the policy's sensitivity is at least that level.
 
 mod checks;
+mod shell;
+mod sig_code;
 mod signatures;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};

