@@ -1,0 +1,129 @@
+//! The control socket: newline-delimited JSON over a Unix socket (mode 0600), one
+//! [`ControlRequest`] line in, one [`ControlResponse`] line out, any number per connection.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use waf_core::control::{BansReport, Cleared, ControlData, ControlRequest, ControlResponse};
+
+use crate::state::Shared;
+
+/// Longest request line accepted.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Binds the socket (replacing a stale one) with mode 0600.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if path.exists() {
+        std::fs::remove_file(path)?;
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let l = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(l)
+}
+
+/// Accepts connections until the listener fails.
+pub async fn serve(listener: UnixListener, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = connection(stream, shared).await {
+                        tracing::debug!("control connection: {e}");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!("control socket accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = (&mut r)
+            .take(MAX_LINE as u64 + 1)
+            .read_line(&mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let resp = if line.len() > MAX_LINE {
+            ControlResponse::err("request line too long", Vec::new())
+        } else if line.trim().is_empty() {
+            continue;
+        } else {
+            match serde_json::from_str::<ControlRequest>(line.trim()) {
+                Ok(req) => handle(req, &shared).await,
+                Err(e) => ControlResponse::err(format!("bad request: {e}"), Vec::new()),
+            }
+        };
+        let mut out = serde_json::to_vec(&resp)
+            .unwrap_or_else(|_| br#"{"ok":false,"error":"unserialisable response"}"#.to_vec());
+        out.push(b'\n');
+        w.write_all(&out).await?;
+        if line.len() > MAX_LINE {
+            return Ok(());
+        }
+    }
+}
+
+use tokio::io::AsyncReadExt as _;
+
+/// Executes one command.
+pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlResponse {
+    match req {
+        ControlRequest::Reload => reload(shared).await,
+        ControlRequest::Status => ControlResponse::ok(ControlData::Status(shared.status())),
+        ControlRequest::Stats => {
+            let bans = shared.limiter.bans().list(Instant::now()).len() as u64;
+            ControlResponse::ok(ControlData::Stats(
+                shared.stats.report(bans, shared.events.dropped()),
+            ))
+        }
+        ControlRequest::Health => {
+            ControlResponse::ok(ControlData::Health(shared.routes.load().report()))
+        }
+        ControlRequest::Bans => ControlResponse::ok(ControlData::Bans(BansReport {
+            bans: shared.limiter.bans().list(Instant::now()),
+        })),
+        ControlRequest::BansClear { ip } => {
+            let ip = match ip.as_deref().map(str::parse) {
+                None => None,
+                Some(Ok(ip)) => Some(ip),
+                Some(Err(_)) => {
+                    return ControlResponse::err("ip: not an IP address", Vec::new());
+                }
+            };
+            let n = shared.limiter.bans().clear(ip);
+            ControlResponse::ok(ControlData::Cleared(Cleared { cleared: n as u64 }))
+        }
+        ControlRequest::CcClearCounters => {
+            shared.limiter.clear_counters();
+            ControlResponse::ok(ControlData::Cleared(Cleared { cleared: 0 }))
+        }
+    }
+}
+
+/// Reloads on a blocking thread (file I/O, compile, DNS).
+pub async fn reload(shared: &Arc<Shared>) -> ControlResponse {
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || s.reload()).await {
+        Ok(Ok(report)) => ControlResponse::ok(ControlData::Reload(report)),
+        Ok(Err(errors)) => ControlResponse::err("compile failed", errors.0),
+        Err(e) => ControlResponse::err(format!("reload task failed: {e}"), Vec::new()),
+    }
+}

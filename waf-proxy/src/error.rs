@@ -1,0 +1,81 @@
+//! The proxy's error types: [`StartError`] for start-up (printed, exit 1) and [`Refusal`] for
+//! requests the proxy answers itself. `Refusal::status` is the one place a refusal becomes an
+//! HTTP status; `pages` renders it.
+
+use std::time::Duration;
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration file or flag.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The rules do not compile.
+    #[error("rules: {0}")]
+    Rules(String),
+    /// A file or socket could not be opened.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A request the proxy answers without (or instead of) the origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A WAF rule blocked the request.
+    Blocked {
+        /// The rule that matched.
+        rule_id: String,
+    },
+    /// A CC ban is in force.
+    RateLimited {
+        /// Time left on the ban.
+        retry_after: Duration,
+        /// The CC rule id (`cc_<n>`).
+        rule_id: String,
+    },
+    /// No site serves this host.
+    UnknownHost,
+    /// No upstream answered.
+    BadGateway,
+    /// The upstream did not answer in time.
+    GatewayTimeout,
+    /// The body is larger than the proxy accepts.
+    BodyTooLarge,
+    /// The request headers are larger than the proxy accepts.
+    HeadersTooLarge,
+    /// Plain HTTP on a site that forces HTTPS.
+    RedirectHttps {
+        /// The https:// URL to go to.
+        location: String,
+    },
+    /// The client must solve the proof-of-work challenge first.
+    Challenge,
+    /// A malformed request (e.g. a bad challenge answer).
+    BadRequest,
+}
+
+impl Refusal {
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::Blocked { .. } => 403,
+            Refusal::RateLimited { .. } => 429,
+            Refusal::UnknownHost => 404,
+            Refusal::BadGateway => 502,
+            Refusal::GatewayTimeout => 504,
+            Refusal::BodyTooLarge => 413,
+            Refusal::HeadersTooLarge => 431,
+            Refusal::RedirectHttps { .. } => 301,
+            Refusal::Challenge => 403,
+            Refusal::BadRequest => 400,
+        }
+    }
+
+    /// Whether this refusal counts as a WAF block in the statistics.
+    pub fn is_waf_block(&self) -> bool {
+        matches!(
+            self,
+            Refusal::Blocked { .. } | Refusal::RateLimited { .. } | Refusal::Challenge
+        )
+    }
+}

@@ -1,0 +1,600 @@
+//! The Pingora [`ProxyHttp`] implementation: the WAF's request path.
+//!
+//! Phases in the order Pingora runs them; each says in one line what the WAF does there.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use pingora_core::protocols::ALPN;
+use pingora_core::upstreams::peer::HttpPeer;
+use pingora_error::{Error, ErrorSource, ErrorType, Result};
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+use waf_core::model::Action;
+use waf_core::{AttackType, Match, Policy, Verdict};
+
+use crate::challenge::{query_param, safe_return, VERIFY_PATH};
+use crate::error::Refusal;
+use crate::inspect::{self, EventInput, Facts};
+use crate::pages;
+use crate::state::Shared;
+use crate::tls::Sni;
+use crate::upstream::Upstream;
+
+/// The WAF proxy service. Shared state lives here (behind `Arc`), never in statics.
+pub struct WafProxy {
+    /// Policy, routes, limiter, counters, events.
+    pub shared: Arc<Shared>,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Site(u64),
+    Default,
+}
+
+/// Per-request state.
+pub struct Ctx {
+    policy: Option<Arc<Policy>>,
+    request_id: Option<String>,
+    client_ip: Option<IpAddr>,
+    host: String,
+    country: Option<crate::geo::CountryCode>,
+    tls: bool,
+    route: Option<Route>,
+    site_id: u64,
+    cleared: bool,
+    /// Body being buffered for inspection; `None` once passed through (or not inspected).
+    body: Option<BytesMut>,
+    body_seen: u64,
+    /// Rule ids already recorded as `log` (so the body pass does not record them twice).
+    logged_rules: Vec<String>,
+    refusal: Option<Refusal>,
+    blocked: bool,
+    logged: bool,
+    upstream: Option<Arc<Upstream>>,
+    upstream_start: Option<Instant>,
+}
+
+impl Ctx {
+    fn request_id(&mut self, shared: &Shared) -> String {
+        self.request_id
+            .get_or_insert_with(|| shared.request_id())
+            .clone()
+    }
+}
+
+/// The decision about a verdict.
+enum Decision {
+    Pass,
+    Refuse(Refusal),
+}
+
+impl WafProxy {
+    /// Writes a refusal page and records it. Returns `Ok(true)`: the request is answered.
+    async fn refuse(&self, session: &mut Session, ctx: &mut Ctx, r: Refusal) -> Result<bool> {
+        let id = ctx.request_id(&self.shared);
+        let page = if r == Refusal::Challenge {
+            let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            let uri = session
+                .req_header()
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str());
+            let html = self.shared.challenger.page(ip, uri);
+            let mut header = pages::response_header(403, "text/html; charset=utf-8", html.len());
+            let _ = header.insert_header("X-Request-Id", id.as_str());
+            pages::Page {
+                header,
+                body: Bytes::from(html),
+            }
+        } else {
+            let json = pages::wants_json(
+                session
+                    .req_header()
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .map(|v| v.as_bytes()),
+            );
+            pages::render(&r, &id, json)
+        };
+        ctx.blocked |= r.is_waf_block();
+        session.set_keepalive(None);
+        session
+            .write_response_header(Box::new(page.header), false)
+            .await?;
+        session.write_response_body(Some(page.body), true).await?;
+        Ok(true)
+    }
+
+    /// Records events and counters for a verdict and decides.
+    fn decide(&self, session: &Session, ctx: &mut Ctx, v: &Verdict) -> Decision {
+        let effective = match v.action {
+            Action::Challenge if ctx.cleared => Action::Log,
+            a => a,
+        };
+        if let Some(m) = &v.matched {
+            match effective {
+                Action::Block | Action::Challenge | Action::Log => {
+                    if effective != Action::Log || !ctx.logged_rules.contains(&m.rule_id) {
+                        self.record(session, ctx, m, effective);
+                    }
+                }
+                Action::Allow => {}
+            }
+        }
+        for m in &v.logged {
+            if !ctx.logged_rules.contains(&m.rule_id) {
+                self.record(session, ctx, m, Action::Log);
+            }
+        }
+        match (effective, &v.matched) {
+            (Action::Block, Some(m)) => Decision::Refuse(Refusal::Blocked {
+                rule_id: m.rule_id.clone(),
+            }),
+            (Action::Block, None) => Decision::Refuse(Refusal::Blocked {
+                rule_id: String::new(),
+            }),
+            (Action::Challenge, _) => Decision::Refuse(Refusal::Challenge),
+            _ => Decision::Pass,
+        }
+    }
+
+    /// One event plus counters for match `m`, with the action taken.
+    fn record(&self, session: &Session, ctx: &mut Ctx, m: &Match, action: Action) {
+        let s = &self.shared;
+        if action == Action::Log {
+            ctx.logged = true;
+            ctx.logged_rules.push(m.rule_id.clone());
+        } else {
+            s.stats
+                .block(m.attack_type.as_str(), &m.rule_id, action.as_str());
+        }
+        if s.events.enabled() {
+            let id = ctx.request_id(s);
+            let ev = inspect::event(
+                session.req_header(),
+                m,
+                &EventInput {
+                    request_id: &id,
+                    site_id: ctx.site_id,
+                    host: &ctx.host,
+                    client_ip: ctx.client_ip,
+                    country: ctx.country.as_ref().map(|c| c.as_str()),
+                    action: action.as_str(),
+                },
+            );
+            s.events.send(ev);
+        }
+    }
+
+    /// Answers the challenge form: verifies the work, sets the clearance cookie, redirects back.
+    async fn verify_challenge(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        let query = session.req_header().uri.query().unwrap_or("").to_string();
+        let token = query_param(&query, "token").unwrap_or_default();
+        let nonce = query_param(&query, "nonce").unwrap_or_default();
+        let ret = query_param(&query, "return")
+            .filter(|r| safe_return(r))
+            .unwrap_or_else(|| "/".into());
+        let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let Some(cookie) = self.shared.challenger.verify(ip, &token, &nonce) else {
+            return self.refuse(session, ctx, Refusal::BadRequest).await;
+        };
+        let mut h = pages::response_header(302, "text/plain", 0);
+        let _ = h.insert_header("Location", ret);
+        let _ = h.insert_header("Set-Cookie", cookie);
+        session.write_response_header(Box::new(h), true).await?;
+        Ok(true)
+    }
+
+    fn facts<'a>(&self, ctx: &'a Ctx) -> Facts<'a> {
+        Facts {
+            host: &ctx.host,
+            client_ip: ctx.client_ip,
+            country: ctx.country.as_ref().map(|c| c.as_str()),
+        }
+    }
+
+    /// Inspects the buffered body (whole, or its first `body_limit` bytes) and decides.
+    fn inspect_body(
+        &self,
+        session: &Session,
+        ctx: &mut Ctx,
+        buf: &[u8],
+        truncated: bool,
+    ) -> Result<()> {
+        let Some(policy) = ctx.policy.clone() else {
+            return Ok(());
+        };
+        let v = inspect::run(
+            &policy,
+            session.req_header(),
+            &self.facts(ctx),
+            buf,
+            truncated,
+        );
+        match self.decide(session, ctx, &v) {
+            Decision::Pass => Ok(()),
+            Decision::Refuse(r) => {
+                let status = r.status();
+                ctx.refusal = Some(r);
+                Err(Error::explain(
+                    ErrorType::HTTPStatus(status),
+                    "refused by the WAF",
+                ))
+            }
+        }
+    }
+}
+
+fn refusal_for_error(e: &Error) -> Refusal {
+    match e.etype() {
+        ErrorType::HTTPStatus(413) => Refusal::BodyTooLarge,
+        ErrorType::ConnectTimedout
+        | ErrorType::ReadTimedout
+        | ErrorType::WriteTimedout
+        | ErrorType::ConnectionClosed
+            if e.esource() == &ErrorSource::Upstream =>
+        {
+            if matches!(e.etype(), ErrorType::ReadTimedout) {
+                Refusal::GatewayTimeout
+            } else {
+                Refusal::BadGateway
+            }
+        }
+        _ => match e.esource() {
+            ErrorSource::Downstream => Refusal::BadRequest,
+            _ => Refusal::BadGateway,
+        },
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for WafProxy {
+    type CTX = Ctx;
+
+    /// Per request: an empty context; the policy is pinned in `request_filter`.
+    fn new_ctx(&self) -> Ctx {
+        Ctx {
+            policy: None,
+            request_id: None,
+            client_ip: None,
+            host: String::new(),
+            country: None,
+            tls: false,
+            route: None,
+            site_id: 0,
+            cleared: false,
+            body: None,
+            body_seen: 0,
+            logged_rules: Vec::new(),
+            refusal: None,
+            blocked: false,
+            logged: false,
+            upstream: None,
+            upstream_start: None,
+        }
+    }
+
+    /// Request line and headers: pin the policy, resolve client IP and site, enforce header and
+    /// body size limits, HTTPS redirect, the challenge endpoint, CC bans, then inspect the
+    /// request line and headers (the body, if any, is inspected as it arrives).
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        let s = &self.shared;
+        let policy = s.policy.load_full();
+        ctx.policy = Some(policy.clone());
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        let ssl = session.digest().and_then(|d| d.ssl_digest.clone());
+        ctx.tls = ssl.is_some();
+        let sni = ssl
+            .as_ref()
+            .and_then(|d| d.extension.get::<Sni>())
+            .map(|s| s.0.clone());
+        {
+            let req = session.req_header();
+            ctx.client_ip = inspect::client_ip(peer, req, &s.trusted_proxies);
+            ctx.host = inspect::host(req, sni.as_deref());
+        }
+        if inspect::header_bytes(session.req_header()) > s.limits.max_header_bytes {
+            return self.refuse(session, ctx, Refusal::HeadersTooLarge).await;
+        }
+        if inspect::content_length(session.req_header())
+            .is_some_and(|n| n > s.limits.max_body_bytes)
+        {
+            return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
+        }
+        // Routing: the site of this host, else the default upstream, else 404.
+        let site = policy.site_for_host(&ctx.host);
+        match site {
+            Some(site) if site.enabled => {
+                ctx.route = Some(Route::Site(site.id));
+                ctx.site_id = site.id;
+            }
+            Some(_) => return self.refuse(session, ctx, Refusal::UnknownHost).await,
+            None if s.routes.load().default.is_some() => ctx.route = Some(Route::Default),
+            None => return self.refuse(session, ctx, Refusal::UnknownHost).await,
+        }
+        if let Some(site) = site {
+            if !ctx.tls && site.enable_https && site.force_https_redirect {
+                let uri = session
+                    .req_header()
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str());
+                let location = format!("https://{}{}", ctx.host, uri);
+                return self
+                    .refuse(session, ctx, Refusal::RedirectHttps { location })
+                    .await;
+            }
+        }
+        if s.no_waf {
+            return Ok(false);
+        }
+        if session.req_header().uri.path() == VERIFY_PATH {
+            return self.verify_challenge(session, ctx).await;
+        }
+        ctx.country = s.country(ctx.client_ip);
+        ctx.cleared = ctx.client_ip.is_some_and(|ip| {
+            s.challenger.has_clearance(
+                ip,
+                session
+                    .req_header()
+                    .headers
+                    .get(http::header::COOKIE)
+                    .map(|v| v.as_bytes()),
+            )
+        });
+        // CC: count this request under every rule for host + path; refuse while banned.
+        if let Some(ip) = ctx.client_ip.filter(|ip| !s.cc_allowlist.contains(*ip)) {
+            let path = session.req_header().uri.path().to_string();
+            let now = Instant::now();
+            let mut refusal = None;
+            let host = ctx.host.clone();
+            for rule in policy.cc_rules_for(&host, &path) {
+                if let waf_core::cc::CcDecision::Banned { retry_after, new } =
+                    s.limiter.check(rule, ip, now)
+                {
+                    if refusal.is_some() {
+                        continue;
+                    }
+                    let challenge = rule.action == Action::Challenge;
+                    if challenge && ctx.cleared {
+                        continue;
+                    }
+                    let rule_id = format!("cc_{}", rule.id);
+                    let action = if challenge {
+                        Action::Challenge
+                    } else {
+                        Action::Block
+                    };
+                    if new {
+                        s.stats.cc_ban();
+                        let m = Match {
+                            rule_id: rule_id.clone(),
+                            rule_name: format!(
+                                "CC: over {} requests in {} s",
+                                rule.threshold,
+                                rule.window.as_secs()
+                            ),
+                            attack_type: AttackType::Cc,
+                            action,
+                            target: "request".into(),
+                            parameter: None,
+                            snippet: String::new(),
+                        };
+                        self.record(session, ctx, &m, action);
+                    } else {
+                        s.stats.block("cc", &rule_id, action.as_str());
+                    }
+                    refusal = Some(if challenge {
+                        Refusal::Challenge
+                    } else {
+                        Refusal::RateLimited {
+                            retry_after: retry_after.max(Duration::from_secs(1)),
+                            rule_id,
+                        }
+                    });
+                }
+            }
+            if let Some(r) = refusal {
+                return self.refuse(session, ctx, r).await;
+            }
+        }
+        let v = inspect::run(&policy, session.req_header(), &self.facts(ctx), &[], false);
+        let allowed = v.action == Action::Allow && v.matched.is_some();
+        if let Decision::Refuse(r) = self.decide(session, ctx, &v) {
+            return self.refuse(session, ctx, r).await;
+        }
+        if !allowed && inspect::expects_body(session.req_header()) {
+            ctx.body = Some(BytesMut::new());
+            session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
+        }
+        Ok(false)
+    }
+
+    /// Body chunks: enforce the body size limit; buffer up to `body_limit` bytes, then inspect
+    /// the whole body (or its prefix, passing or blocking per `oversize_body`) before any of it
+    /// reaches the origin.
+    async fn request_body_filter(
+        &self,
+        session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        let len = body.as_ref().map_or(0, |b| b.len()) as u64;
+        ctx.body_seen += len;
+        if ctx.body_seen > self.shared.limits.max_body_bytes {
+            ctx.refusal = Some(Refusal::BodyTooLarge);
+            return Err(Error::explain(
+                ErrorType::HTTPStatus(413),
+                "request body too large",
+            ));
+        }
+        let Some(mut buf) = ctx.body.take() else {
+            return Ok(());
+        };
+        if let Some(chunk) = body.take() {
+            buf.extend_from_slice(&chunk);
+        }
+        let limit = ctx
+            .policy
+            .as_ref()
+            .map_or(usize::MAX, |p| p.settings().body_limit);
+        if buf.len() > limit {
+            // Past the inspection limit: inspect the prefix, then stream the rest uninspected.
+            self.inspect_body(session, ctx, &buf[..limit], true)?;
+            *body = Some(buf.freeze());
+        } else if end_of_stream {
+            self.inspect_body(session, ctx, &buf, false)?;
+            *body = Some(buf.freeze());
+        } else {
+            // Hold the chunk until the body is complete or the limit is reached.
+            ctx.body = Some(buf);
+        }
+        Ok(())
+    }
+
+    /// Upstream choice: round robin among the healthy upstreams of the routed site (or the
+    /// default upstream), with the configured timeouts and HTTP/2 where the site allows it.
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        let routes = self.shared.routes.load();
+        let pool = match ctx.route {
+            Some(Route::Site(id)) => routes.sites.get(&id),
+            Some(Route::Default) => routes.default.as_ref(),
+            None => None,
+        };
+        let Some(up) = pool.and_then(|p| p.select()).cloned() else {
+            return Err(Error::explain(
+                ErrorType::ConnectNoRoute,
+                "no upstream for this site",
+            ));
+        };
+        let Some(addr) = up.socket else {
+            return Err(Error::explain(
+                ErrorType::ConnectNoRoute,
+                "upstream address unresolved",
+            ));
+        };
+        let l = &self.shared.limits;
+        let mut peer = HttpPeer::new(addr, up.addr.tls, up.addr.host.clone());
+        peer.options.connection_timeout = Some(Duration::from_millis(l.connect_timeout_ms));
+        peer.options.read_timeout = Some(Duration::from_millis(l.read_timeout_ms));
+        peer.options.write_timeout = Some(Duration::from_millis(l.write_timeout_ms));
+        peer.options.idle_timeout = Some(Duration::from_secs(l.idle_timeout_secs));
+        if up.addr.tls && up.http2 {
+            peer.options.alpn = ALPN::H2H1;
+        }
+        ctx.upstream = Some(up);
+        ctx.upstream_start = Some(Instant::now());
+        Ok(Box::new(peer))
+    }
+
+    /// Upstream request header: set X-Forwarded-For, X-Real-IP and X-Forwarded-Proto.
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut RequestHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        let Some(ip) = ctx.client_ip else {
+            return Ok(());
+        };
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        let prior = upstream_request
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let peer_trusted = peer.is_some_and(|p| self.shared.trusted_proxies.contains(p));
+        let xff = match (prior, peer) {
+            (Some(p), Some(peer)) if peer_trusted => format!("{p}, {peer}"),
+            (_, Some(peer)) => peer.to_string(),
+            (_, None) => ip.to_string(),
+        };
+        upstream_request.insert_header("X-Forwarded-For", xff)?;
+        upstream_request.insert_header("X-Real-IP", ip.to_string())?;
+        upstream_request
+            .insert_header("X-Forwarded-Proto", if ctx.tls { "https" } else { "http" })?;
+        Ok(())
+    }
+
+    /// Upstream response header: record the upstream latency.
+    async fn upstream_response_filter(
+        &self,
+        _session: &mut Session,
+        _upstream_response: &mut ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        if let Some(t) = ctx.upstream_start.take() {
+            self.shared
+                .stats
+                .prom
+                .upstream_latency
+                .observe(t.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+
+    /// Connect failures: mark retryable once so round robin can try another upstream.
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut Ctx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        self.shared.stats.prom.upstream_errors.inc();
+        let many = matches!(ctx.route, Some(Route::Site(id)) if self.shared.routes.load().sites.get(&id).is_some_and(|p| p.servers.len() > 1));
+        if many && ctx.body.is_none() && ctx.body_seen == 0 {
+            e.set_retry(true);
+        }
+        e
+    }
+
+    /// Fatal errors: our refusal page (body blocks, 413) or a 502/504 page; never a panic, never
+    /// the internal cause in the response.
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+        let r = ctx.refusal.take().unwrap_or_else(|| refusal_for_error(e));
+        if matches!(r, Refusal::BadGateway | Refusal::GatewayTimeout) {
+            self.shared.stats.prom.upstream_errors.inc();
+            tracing::warn!(host = %ctx.host, "upstream failure: {e}");
+        }
+        let code = r.status();
+        // A refusal cannot be written when the client is gone or the response already started.
+        let gone = matches!(
+            e.etype(),
+            ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed
+        ) && e.esource() == &ErrorSource::Downstream;
+        if gone || session.response_written().is_some() {
+            return FailToProxy {
+                error_code: if gone { 0 } else { code },
+                can_reuse_downstream: false,
+            };
+        }
+        if let Err(err) = self.refuse(session, ctx, r).await {
+            tracing::debug!("could not send the error page: {err}");
+        }
+        FailToProxy {
+            error_code: code,
+            can_reuse_downstream: false,
+        }
+    }
+
+    /// End of every request: counters (requests, blocks, logs by site).
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        self.shared
+            .stats
+            .request(ctx.site_id, ctx.blocked, ctx.logged);
+    }
+}
