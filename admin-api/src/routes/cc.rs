@@ -1,0 +1,178 @@
+//! §8.2 CC protection: rule CRUD and clear-counters. (Stats and logs belong to the attack-log
+//! module.)
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::control::ControlRequest;
+use waf_core::model::raw::{Action, RawCcRule};
+
+use super::{next_id, written};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::CcSection;
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(update)
+        .service(remove)
+        .service(clear_counters);
+}
+
+/// Create / update body (§8.2).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CcRuleInput {
+    /// Host; `*` matches all.
+    pub host: String,
+    /// Path prefix.
+    pub path: String,
+    /// Max requests in the window.
+    pub threshold: u64,
+    /// Window in seconds.
+    pub window: u64,
+    /// Ban duration in seconds.
+    pub ban_duration: u64,
+    /// `block` or `challenge`.
+    #[schema(value_type = String, example = "block")]
+    pub action: Action,
+    /// Enabled.
+    pub enabled: bool,
+    /// Notes.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A checked CC rule without its id.
+#[derive(Debug)]
+pub struct CcRuleSpec(RawCcRule);
+
+impl TryFrom<CcRuleInput> for CcRuleSpec {
+    type Error = ApiError;
+    fn try_from(i: CcRuleInput) -> Result<Self, ApiError> {
+        let host = i.host.trim().to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(ApiError::field("host", "must not be empty (`*` for all)"));
+        }
+        if !i.path.starts_with('/') {
+            return Err(ApiError::field("path", "must start with /"));
+        }
+        if !matches!(i.action, Action::Block | Action::Challenge) {
+            return Err(ApiError::field("action", "block or challenge"));
+        }
+        for (name, v) in [
+            ("threshold", i.threshold),
+            ("window", i.window),
+            ("ban_duration", i.ban_duration),
+        ] {
+            if v == 0 {
+                return Err(ApiError::field(name, "must be at least 1"));
+            }
+        }
+        Ok(CcRuleSpec(RawCcRule {
+            id: 0,
+            host,
+            path: i.path,
+            threshold: i.threshold,
+            window: i.window,
+            ban_duration: i.ban_duration,
+            action: i.action,
+            enabled: i.enabled,
+            description: i.description,
+        }))
+    }
+}
+
+impl CcRuleSpec {
+    fn with_id(mut self, id: u64) -> RawCcRule {
+        self.0.id = id;
+        self.0
+    }
+}
+
+/// List CC rules.
+#[utoipa::path(tag = "cc", responses((status = 200, description = "`{\"rules\": [..]}`")))]
+#[get("/cc/rules")]
+async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rules = state.rules_doc()?.all::<CcSection>();
+    Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
+}
+
+/// Create a CC rule.
+#[utoipa::path(tag = "cc", request_body = CcRuleInput,
+    responses((status = 200, description = "`{\"id\": 1, \"message\": \"CC rule created\"}`")))]
+#[post("/cc/rules")]
+async fn create(
+    state: web::Data<AppState>,
+    body: web::Json<CcRuleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let spec = CcRuleSpec::try_from(body.into_inner())?;
+    let (id, reload) = state
+        .change(|doc| {
+            let id = next_id(doc.all::<CcSection>().iter().map(|r| r.id));
+            doc.push::<CcSection>(spec.with_id(id));
+            Ok(id)
+        })
+        .await?;
+    Ok(written(
+        json!({ "id": id, "message": "CC rule created" }),
+        reload,
+    ))
+}
+
+/// Update a CC rule.
+#[utoipa::path(tag = "cc", request_body = CcRuleInput,
+    params(("id" = u64, Path, description = "Rule id")),
+    responses((status = 200, description = "`{\"message\": \"CC rule updated\"}`")))]
+#[put("/cc/rules/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+    body: web::Json<CcRuleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let spec = CcRuleSpec::try_from(body.into_inner())?;
+    let ((), reload) = state
+        .change(|doc| {
+            let rule = doc
+                .find_mut::<CcSection>(|r| r.id == id)
+                .ok_or_else(|| ApiError::NotFound(format!("CC rule {id}")))?;
+            *rule = spec.with_id(id);
+            Ok(())
+        })
+        .await?;
+    Ok(written(json!({ "message": "CC rule updated" }), reload))
+}
+
+/// Delete a CC rule.
+#[utoipa::path(tag = "cc", params(("id" = u64, Path, description = "Rule id")),
+    responses((status = 200, description = "`{\"message\": \"CC rule deleted\"}`")))]
+#[delete("/cc/rules/{id}")]
+async fn remove(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ((), reload) = state
+        .change(|doc| match doc.remove::<CcSection>(|r| r.id == id) {
+            0 => Err(ApiError::NotFound(format!("CC rule {id}"))),
+            _ => Ok(()),
+        })
+        .await?;
+    Ok(written(json!({ "message": "CC rule deleted" }), reload))
+}
+
+/// Forget every CC counter in the running proxy (bans stay).
+#[utoipa::path(tag = "cc", responses(
+    (status = 200, description = "`{\"message\": \"CC counters cleared\"}`"),
+    (status = 503, description = "proxy_unavailable")))]
+#[post("/cc/clear-counters")]
+async fn clear_counters(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let resp = state.proxy.call(&ControlRequest::CcClearCounters).await?;
+    if !resp.ok {
+        return Err(ApiError::internal(format!(
+            "proxy refused cc-clear-counters: {}",
+            resp.error.unwrap_or_default()
+        )));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "message": "CC counters cleared", "proxy": resp })))
+}

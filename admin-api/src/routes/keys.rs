@@ -1,0 +1,128 @@
+//! §3 key management, under `/api/openapi/keys`: admin token only (API keys get
+//! endpoint_not_exposed, so a leaked key cannot mint more).
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{EnabledBody, IdsOrAll};
+use crate::error::ApiError;
+use crate::keys::{self, NewKey};
+use crate::state::{now, AppState};
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(toggle)
+        .service(revoke_one)
+        .service(revoke_many);
+}
+
+/// Create body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct KeyInput {
+    /// Display name.
+    pub name: String,
+    /// At least one scope: `*:read`, `*:write`, `<module>:read|write`.
+    pub scopes: Vec<String>,
+    /// Unix seconds; 0 or absent = never.
+    #[serde(default)]
+    pub expire_at: i64,
+}
+
+impl TryFrom<KeyInput> for NewKey {
+    type Error = ApiError;
+    fn try_from(i: KeyInput) -> Result<Self, ApiError> {
+        NewKey::parse(&i.name, &i.scopes, i.expire_at).map_err(|e| {
+            let (field, reason) = e.split_once(": ").unwrap_or(("body", e.as_str()));
+            ApiError::field(field, reason)
+        })
+    }
+}
+
+/// List keys (never their secrets).
+#[utoipa::path(tag = "keys", responses((status = 200, description = "`{\"keys\": [..]}`")))]
+#[get("/keys")]
+async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.flush_last_used();
+    let keys = state.with_db(keys::list)?;
+    Ok(HttpResponse::Ok().json(json!({ "keys": keys })))
+}
+
+/// Create a key; the response holds the full key, shown this once.
+#[utoipa::path(tag = "keys", request_body = KeyInput,
+    responses((status = 200, description = "`{\"id\", \"key\", \"message\"}`")))]
+#[post("/keys")]
+async fn create(
+    state: web::Data<AppState>,
+    body: web::Json<KeyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewKey::try_from(body.into_inner())?;
+    let created = state.with_db(|c| keys::create(c, &new, now()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "API key created",
+        "id": created.info.id,
+        "key": created.key,
+        "name": created.info.name,
+        "prefix": created.info.prefix,
+        "scopes": created.info.scopes,
+        "enabled": created.info.enabled,
+        "expire_at": created.info.expire_at,
+    })))
+}
+
+/// Enable or disable a key.
+#[utoipa::path(tag = "keys", request_body = EnabledBody,
+    params(("id" = i64, Path, description = "Key id")),
+    responses((status = 200, description = "`{\"message\"}`")))]
+#[post("/keys/{id}/toggle")]
+async fn toggle(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<EnabledBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, enabled) = (id.into_inner(), body.enabled);
+    if !state.with_db(|c| keys::set_enabled(c, id, enabled))? {
+        return Err(ApiError::NotFound(format!("API key {id}")));
+    }
+    let msg = if enabled {
+        "API key enabled"
+    } else {
+        "API key disabled"
+    };
+    Ok(HttpResponse::Ok().json(json!({ "message": msg, "enabled": enabled })))
+}
+
+/// Revoke one key, at once.
+#[utoipa::path(tag = "keys", params(("id" = i64, Path, description = "Key id")),
+    responses((status = 200, description = "`{\"message\"}`")))]
+#[delete("/keys/{id}")]
+async fn revoke_one(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if state.with_db(|c| keys::revoke(c, &[id]))? == 0 {
+        return Err(ApiError::NotFound(format!("API key {id}")));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "message": "API key revoked" })))
+}
+
+/// Revoke `{"ids": [..]}` or `{"all": true}`.
+#[utoipa::path(tag = "keys", request_body = IdsOrAll,
+    responses((status = 200, description = "`{\"message\", \"affected\"}`")))]
+#[delete("/keys")]
+async fn revoke_many(
+    state: web::Data<AppState>,
+    body: web::Json<IdsOrAll>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let n = match (body.all, body.ids.is_empty()) {
+        (true, _) => state.with_db(keys::revoke_all)?,
+        (false, false) => state.with_db(|c| keys::revoke(c, &body.ids))?,
+        (false, true) => return Err(ApiError::field("ids", "give ids or all: true")),
+    };
+    Ok(HttpResponse::Ok().json(json!({ "message": "API keys revoked", "affected": n })))
+}

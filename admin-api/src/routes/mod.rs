@@ -1,0 +1,129 @@
+//! HTTP routes, one file per module of the reference. Each file has a `configure` that registers
+//! its handlers (with `#[utoipa::path]`, so `/openapi.yaml` is generated from the registration).
+//! [`configure`] lists them; a new module is one more line there.
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::proxy::ReloadOutcome;
+
+pub mod acl;
+pub mod cc;
+pub mod certs;
+pub mod custom_rules;
+pub mod keys;
+pub mod public;
+pub mod rules;
+pub mod settings;
+pub mod sites;
+pub mod waf;
+
+/// Routes under `/openapi/v1`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    let modules: &[fn(&mut ServiceConfig)] = &[
+        public::configure,
+        acl::configure,
+        cc::configure,
+        custom_rules::configure,
+        sites::configure,
+        rules::configure,
+        settings::configure,
+        certs::configure,
+        waf::configure,
+    ];
+    for m in modules {
+        m(cfg);
+    }
+}
+
+/// Routes under `/api/openapi` (admin token).
+pub fn configure_admin(cfg: &mut ServiceConfig) {
+    keys::configure(cfg);
+}
+
+/// A write response: `body` plus `reload` (what the proxy said).
+pub fn written(mut body: Value, reload: ReloadOutcome) -> HttpResponse {
+    if let Value::Object(map) = &mut body {
+        map.insert(
+            "reload".into(),
+            serde_json::to_value(reload).unwrap_or(Value::Null),
+        );
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// `{"enabled": bool}` (toggle endpoints).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct EnabledBody {
+    /// New state.
+    pub enabled: bool,
+}
+
+/// `{"ids": [..]}` or `{"all": true}` (batch deletes).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct IdsOrAll {
+    /// Ids to delete.
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Delete everything.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// The next free numeric id.
+pub fn next_id(ids: impl Iterator<Item = u64>) -> u64 {
+    ids.max().unwrap_or(0) + 1
+}
+
+/// Every field of a multipart form, by name (at most 4 MiB in all).
+pub async fn multipart_fields(
+    mut mp: actix_multipart::Multipart,
+) -> Result<std::collections::HashMap<String, Vec<u8>>, crate::error::ApiError> {
+    use futures_util::StreamExt;
+    const LIMIT: usize = 4 << 20;
+    let mut out = std::collections::HashMap::new();
+    let mut total = 0;
+    while let Some(field) = mp.next().await {
+        let mut field =
+            field.map_err(|e| crate::error::ApiError::field("multipart", e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| crate::error::ApiError::field(&name, e.to_string()))?;
+            total += chunk.len();
+            if total > LIMIT {
+                return Err(crate::error::ApiError::PayloadTooLarge);
+            }
+            data.extend_from_slice(&chunk);
+        }
+        out.insert(name, data);
+    }
+    Ok(out)
+}
+
+/// A text field of a multipart form.
+pub fn text_field(
+    fields: &std::collections::HashMap<String, Vec<u8>>,
+    name: &str,
+) -> Result<Option<String>, crate::error::ApiError> {
+    fields
+        .get(name)
+        .map(|b| {
+            String::from_utf8(b.clone())
+                .map_err(|_| crate::error::ApiError::field(name, "must be UTF-8 text"))
+        })
+        .transpose()
+}
+
+/// A PEM pair from the multipart fields `cert_file` and `key_file`.
+pub fn pem_from_fields(
+    fields: &std::collections::HashMap<String, Vec<u8>>,
+) -> Result<crate::tls::PemPair, crate::error::ApiError> {
+    let cert = text_field(fields, "cert_file")?
+        .ok_or_else(|| crate::error::ApiError::field("cert_file", "required"))?;
+    let key = text_field(fields, "key_file")?
+        .ok_or_else(|| crate::error::ApiError::field("key_file", "required"))?;
+    crate::tls::PemPair::parse(cert, key).map_err(|e| crate::error::ApiError::field("cert_file", e))
+}

@@ -1,0 +1,148 @@
+//! §8.7 rule management: the managed-rule catalog, disabled rule ids, hot reload.
+
+use std::collections::BTreeSet;
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::control::ControlRequest;
+
+use super::written;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(catalog)
+        .service(blocked_ids)
+        .service(hot_reload)
+        .service(set_status);
+}
+
+/// Every managed rule with its state.
+#[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"rules\": [{id, name, attack_type, level, enabled}], \"total\"}`")))]
+#[get("/rules")]
+async fn catalog(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let disabled: BTreeSet<u32> = state
+        .rules_doc()?
+        .managed()
+        .disabled_rules
+        .into_iter()
+        .collect();
+    let rules: Vec<_> = waf_core::detect::catalog()
+        .into_iter()
+        .map(|r| {
+            json!({ "id": r.id, "name": r.name, "attack_type": r.attack_type,
+                    "level": r.level, "enabled": !disabled.contains(&r.id) })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "total": rules.len(), "rules": rules })))
+}
+
+/// Disabled managed rule ids.
+#[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"id\": [..], \"rules\": [..]}`")))]
+#[get("/rule/blockRuleId")]
+async fn blocked_ids(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let disabled: BTreeSet<u32> = state
+        .rules_doc()?
+        .managed()
+        .disabled_rules
+        .into_iter()
+        .collect();
+    let rules: Vec<_> = waf_core::detect::catalog()
+        .into_iter()
+        .filter(|r| disabled.contains(&r.id))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "id": disabled, "rules": rules })))
+}
+
+/// Hot reload the proxy from the rule files (needs `rule:write`: it changes what runs).
+#[utoipa::path(tag = "rule", responses(
+    (status = 200, description = "`{\"message\": \"Rules reloaded\", \"preserved_status\": N}`"),
+    (status = 503, description = "proxy_unavailable")))]
+#[get("/rules/reload")]
+async fn hot_reload(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let disabled = state.rules_doc()?.managed().disabled_rules.len();
+    let resp = state.proxy.call(&ControlRequest::Reload).await?;
+    if !resp.ok {
+        return Err(ApiError::Conflict(format!(
+            "waf-proxy refused the reload and keeps its previous rules: {}",
+            resp.error.clone().unwrap_or_default()
+        )));
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "message": "Rules reloaded", "preserved_status": disabled, "proxy": resp
+    })))
+}
+
+/// Batch status body: `{"ids": [..], "enabled": bool}` or `{"rules": [{"id", "enabled"}]}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum StatusInput {
+    /// Same state for several ids.
+    Ids {
+        /// Managed rule ids.
+        ids: Vec<u32>,
+        /// New state.
+        enabled: bool,
+    },
+    /// One state per id.
+    Rules {
+        /// `{"id", "enabled"}` pairs.
+        #[schema(value_type = Vec<Object>)]
+        rules: Vec<RuleState>,
+    },
+}
+
+/// One rule's state.
+#[derive(Debug, Deserialize)]
+pub struct RuleState {
+    /// Managed rule id.
+    pub id: u32,
+    /// New state.
+    pub enabled: bool,
+}
+
+/// Batch update managed rule status (disabled ids go to `managed.disabled_rules`).
+#[utoipa::path(tag = "rule", request_body = StatusInput,
+    responses((status = 200, description = "`{\"message\": \"Rule status updated\"}`")))]
+#[post("/rules/status")]
+async fn set_status(
+    state: web::Data<AppState>,
+    body: web::Json<StatusInput>,
+) -> Result<HttpResponse, ApiError> {
+    let changes: Vec<RuleState> = match body.into_inner() {
+        StatusInput::Ids { ids, enabled } => ids
+            .into_iter()
+            .map(|id| RuleState { id, enabled })
+            .collect(),
+        StatusInput::Rules { rules } => rules,
+    };
+    let known: BTreeSet<u32> = waf_core::detect::catalog().iter().map(|r| r.id).collect();
+    if let Some(bad) = changes.iter().find(|c| !known.contains(&c.id)) {
+        return Err(ApiError::field(
+            "ids",
+            format!("unknown managed rule id {}", bad.id),
+        ));
+    }
+    if changes.is_empty() {
+        return Err(ApiError::field("ids", "at least one rule id is required"));
+    }
+    let ((), reload) = state
+        .change(|doc| {
+            let managed = doc.managed_mut();
+            let mut set: BTreeSet<u32> = managed.disabled_rules.iter().copied().collect();
+            for c in &changes {
+                if c.enabled {
+                    set.remove(&c.id);
+                } else {
+                    set.insert(c.id);
+                }
+            }
+            managed.disabled_rules = set.into_iter().collect();
+            Ok(())
+        })
+        .await?;
+    Ok(written(json!({ "message": "Rule status updated" }), reload))
+}

@@ -1,0 +1,52 @@
+//! §8.13 global settings.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde_json::{json, Map, Value};
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::model::raw::RawSettings;
+
+use super::written;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_settings).service(update);
+}
+
+/// Current settings.
+#[utoipa::path(tag = "settings", responses((status = 200, description = "`{\"settings\": {...}}`")))]
+#[get("/settings")]
+async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(json!({ "settings": state.rules_doc()?.settings() })))
+}
+
+/// Update some settings; absent keys keep their value, unknown keys are refused.
+#[utoipa::path(tag = "settings",
+    request_body(content = Object, description = "Any of base64_depth, url_depth, unicode_depth, rule_match_rate, mode, sensitivity, body_limit, oversize_body, max_args, max_headers, max_value_len"),
+    responses((status = 200, description = "`{\"message\": \"Settings updated\"}`")))]
+#[post("/settings")]
+async fn update(
+    state: web::Data<AppState>,
+    body: web::Json<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner();
+    // FOXWAF clients may wrap the object as {"settings": {...}}.
+    let patch = match patch.get("settings") {
+        Some(Value::Object(inner)) if patch.len() == 1 => inner.clone(),
+        _ => patch,
+    };
+    let ((), reload) = state
+        .change(|doc| {
+            let slot = doc.settings_mut();
+            let mut merged = serde_json::to_value(&*slot).map_err(ApiError::internal)?;
+            if let Value::Object(m) = &mut merged {
+                m.extend(patch);
+            }
+            *slot = serde_json::from_value::<RawSettings>(merged)
+                .map_err(|e| ApiError::field("settings", e.to_string()))?;
+            Ok(())
+        })
+        .await?;
+    Ok(written(json!({ "message": "Settings updated" }), reload))
+}

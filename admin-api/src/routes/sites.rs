@@ -1,0 +1,595 @@
+//! §8.4 site management and upstream health (from the proxy's control socket).
+
+use actix_multipart::Multipart;
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::control::{ControlData, ControlRequest};
+use waf_core::model::raw::RawSite;
+
+use super::{multipart_fields, next_id, pem_from_fields, text_field, written};
+use crate::error::ApiError;
+use crate::state::{format_time, now, AppState};
+use crate::store::{RuleDoc, SiteSection};
+use crate::tls::PemPair;
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(add)
+        .service(add_with_cert)
+        .service(delete_site)
+        .service(certificate)
+        .service(set_status)
+        .service(set_https)
+        .service(update)
+        .service(update_cert)
+        .service(renew)
+        .service(replace)
+        .service(remove_cert)
+        .service(sm2_get)
+        .service(sm2_bind)
+        .service(sm2_unbind)
+        .service(health_all)
+        .service(health_one);
+}
+
+/// Add / update body (§8.4). Pro-only fields of the reference are accepted and ignored.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SiteInput {
+    /// Site id (update only).
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// Site name.
+    pub name: String,
+    /// Domain(s): comma, semicolon or newline separated.
+    pub domain: String,
+    /// Upstream URL.
+    #[serde(default)]
+    pub target_url: Option<String>,
+    /// More upstreams (round robin).
+    #[serde(default)]
+    pub target_urls: Vec<String>,
+    /// Serve HTTPS (a self-signed certificate is generated when the site has none).
+    #[serde(default)]
+    pub enable_https: bool,
+    /// Redirect HTTP to HTTPS.
+    #[serde(default)]
+    pub force_https_redirect: bool,
+    /// HTTP/2 to the upstream (default true).
+    #[serde(default = "yes")]
+    pub enable_http2_upstream: bool,
+    /// 1 enabled, 0 disabled (default 1).
+    #[serde(default = "one")]
+    pub status: u8,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u8 {
+    1
+}
+
+/// A checked site without id and certificate.
+#[derive(Debug)]
+pub struct SiteSpec(RawSite);
+
+impl TryFrom<SiteInput> for SiteSpec {
+    type Error = ApiError;
+    fn try_from(i: SiteInput) -> Result<Self, ApiError> {
+        let name = i.name.trim().to_string();
+        if name.is_empty() {
+            return Err(ApiError::field("name", "must not be empty"));
+        }
+        if domains(&i.domain).is_empty() {
+            return Err(ApiError::field("domain", "at least one domain"));
+        }
+        if i.status > 1 {
+            return Err(ApiError::field("status", "1 (enabled) or 0 (disabled)"));
+        }
+        Ok(SiteSpec(RawSite {
+            id: 0,
+            name,
+            domain: i.domain.trim().to_string(),
+            target_url: i.target_url.filter(|u| !u.trim().is_empty()),
+            target_urls: i.target_urls,
+            status: i.status,
+            enable_https: i.enable_https,
+            force_https_redirect: i.force_https_redirect,
+            enable_http2_upstream: i.enable_http2_upstream,
+            cert_file: None,
+            key_file: None,
+            mode: None,
+            sensitivity: None,
+            disabled_rules: Vec::new(),
+            exclusions: Vec::new(),
+        }))
+    }
+}
+
+fn domains(d: &str) -> Vec<String> {
+    d.split([',', ';', '\n'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn site_mut(doc: &mut RuleDoc, id: u64) -> Result<&mut RawSite, ApiError> {
+    doc.find_mut::<SiteSection>(|s| s.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))
+}
+
+fn cert_name(id: u64, self_signed: bool) -> String {
+    if self_signed {
+        format!("site-{id}-selfsigned")
+    } else {
+        format!("site-{id}")
+    }
+}
+
+fn cert_type(site: &RawSite) -> &'static str {
+    match &site.cert_file {
+        None => "none",
+        Some(f) if f.contains("-selfsigned") => "self-signed",
+        Some(_) => "custom",
+    }
+}
+
+/// Saves `pair` for site `id` and points the site at it.
+fn attach(
+    state: &AppState,
+    site: &mut RawSite,
+    pair: &PemPair,
+    self_signed: bool,
+) -> Result<(), ApiError> {
+    let (crt, key) = pair
+        .save(
+            &state.data_dir.join("certs"),
+            &cert_name(site.id, self_signed),
+        )
+        .map_err(ApiError::internal)?;
+    site.cert_file = Some(crt.display().to_string());
+    site.key_file = Some(key.display().to_string());
+    Ok(())
+}
+
+fn self_signed_for(site: &RawSite) -> Result<PemPair, ApiError> {
+    PemPair::self_signed(
+        domains(&site.domain)
+            .into_iter()
+            .map(|d| d.trim_start_matches("*.").to_string())
+            .collect(),
+    )
+    .map_err(|e| ApiError::field("domain", format!("cannot issue a certificate: {e}")))
+}
+
+fn site_json(site: &RawSite) -> Value {
+    let mut v = serde_json::to_value(site).unwrap_or_default();
+    v["enable_https"] = json!(site.enable_https);
+    v["cert_type"] = json!(cert_type(site));
+    v
+}
+
+async fn add_site(
+    state: &AppState,
+    spec: SiteSpec,
+    pair: Option<PemPair>,
+) -> Result<HttpResponse, ApiError> {
+    let (site, reload) = state
+        .change(|doc| {
+            let mut site = spec.0;
+            site.id = next_id(doc.all::<SiteSection>().iter().map(|s| s.id));
+            match &pair {
+                Some(p) => {
+                    site.enable_https = true;
+                    attach(state, &mut site, p, false)?;
+                }
+                None if site.enable_https => {
+                    let pair = self_signed_for(&site)?;
+                    attach(state, &mut site, &pair, true)?
+                }
+                None => {}
+            }
+            doc.push::<SiteSection>(site.clone());
+            Ok(site)
+        })
+        .await?;
+    Ok(written(
+        json!({ "message": "Site added", "id": site.id, "site": site_json(&site) }),
+        reload,
+    ))
+}
+
+/// List sites.
+#[utoipa::path(tag = "site", responses((status = 200, description = "`{\"sites\": [..]}`")))]
+#[get("/sites")]
+async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let sites: Vec<Value> = state
+        .rules_doc()?
+        .all::<SiteSection>()
+        .iter()
+        .map(site_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "sites": sites })))
+}
+
+/// Add a site.
+#[utoipa::path(tag = "site", request_body = SiteInput,
+    responses((status = 200, description = "`{\"message\": \"Site added\", \"site\": {..}}`")))]
+#[post("/site/add")]
+async fn add(
+    state: web::Data<AppState>,
+    body: web::Json<SiteInput>,
+) -> Result<HttpResponse, ApiError> {
+    add_site(&state, SiteSpec::try_from(body.into_inner())?, None).await
+}
+
+/// Add a site with a certificate: multipart `name`, `domain`, `target_url`, `cert_file`, `key_file`.
+#[utoipa::path(tag = "site",
+    request_body(content_type = "multipart/form-data", description = "name, domain, target_url, cert_file, key_file"),
+    responses((status = 200, description = "`{\"message\": \"Site added\"}`")))]
+#[post("/site/add-with-cert")]
+async fn add_with_cert(
+    state: web::Data<AppState>,
+    mp: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let fields = multipart_fields(mp).await?;
+    let input = SiteInput {
+        id: None,
+        name: text_field(&fields, "name")?.unwrap_or_default(),
+        domain: text_field(&fields, "domain")?.unwrap_or_default(),
+        target_url: text_field(&fields, "target_url")?,
+        target_urls: Vec::new(),
+        enable_https: true,
+        force_https_redirect: text_field(&fields, "force_https_redirect")?
+            .is_some_and(|v| v == "true" || v == "1"),
+        enable_http2_upstream: true,
+        status: 1,
+    };
+    let spec = SiteSpec::try_from(input)?;
+    let pair = pem_from_fields(&fields)?;
+    add_site(&state, spec, Some(pair)).await
+}
+
+/// `{"id": 1}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct IdBody {
+    /// Site id.
+    pub id: u64,
+}
+
+/// Delete a site.
+#[utoipa::path(tag = "site", request_body = IdBody,
+    responses((status = 200, description = "`{\"message\": \"Site deleted\"}`")))]
+#[post("/site/delete")]
+async fn delete_site(
+    state: web::Data<AppState>,
+    body: web::Json<IdBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = body.id;
+    let ((), reload) = state
+        .change(|doc| match doc.remove::<SiteSection>(|s| s.id == id) {
+            0 => Err(ApiError::NotFound(format!("site {id}"))),
+            _ => Ok(()),
+        })
+        .await?;
+    Ok(written(json!({ "message": "Site deleted" }), reload))
+}
+
+/// The site's certificate (PEM chain, public).
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 200, description = "`{\"id\", \"cert_type\", \"certificate\"}`")))]
+#[get("/site/{id}/certificate")]
+async fn certificate(
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let site = state
+        .rules_doc()?
+        .all::<SiteSection>()
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))?;
+    let pem = match &site.cert_file {
+        Some(f) => Some(std::fs::read_to_string(f).map_err(ApiError::internal)?),
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "id": id, "enable_https": site.enable_https, "cert_type": cert_type(&site),
+        "cert_file": site.cert_file, "certificate": pem,
+    })))
+}
+
+/// `{"id": 1, "status": 1}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct StatusBody {
+    /// Site id.
+    pub id: u64,
+    /// 1 enabled, 0 disabled.
+    pub status: u8,
+}
+
+/// Enable or disable a site.
+#[utoipa::path(tag = "site", request_body = StatusBody,
+    responses((status = 200, description = "`{\"message\": \"Site enabled\", \"status\": 1}`")))]
+#[post("/site/status")]
+async fn set_status(
+    state: web::Data<AppState>,
+    body: web::Json<StatusBody>,
+) -> Result<HttpResponse, ApiError> {
+    let StatusBody { id, status } = body.into_inner();
+    if status > 1 {
+        return Err(ApiError::field("status", "1 (enabled) or 0 (disabled)"));
+    }
+    let ((), reload) = state
+        .change(|doc| {
+            site_mut(doc, id)?.status = status;
+            Ok(())
+        })
+        .await?;
+    let msg = if status == 1 {
+        "Site enabled"
+    } else {
+        "Site disabled"
+    };
+    Ok(written(json!({ "message": msg, "status": status }), reload))
+}
+
+/// `{"id": 1, "enable_https": true}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct HttpsBody {
+    /// Site id.
+    pub id: u64,
+    /// Serve HTTPS.
+    pub enable_https: bool,
+}
+
+/// Toggle HTTPS (a self-signed certificate is issued when the site has none).
+#[utoipa::path(tag = "site", request_body = HttpsBody,
+    responses((status = 200, description = "`{\"message\": \"Site certificate updated\", \"cert_type\"}`")))]
+#[post("/site/https")]
+async fn set_https(
+    state: web::Data<AppState>,
+    body: web::Json<HttpsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let HttpsBody { id, enable_https } = body.into_inner();
+    let (kind, reload) = state
+        .change(|doc| {
+            let site = site_mut(doc, id)?;
+            site.enable_https = enable_https;
+            if enable_https && site.cert_file.is_none() {
+                let pair = self_signed_for(site)?;
+                attach(&state, site, &pair, true)?;
+            }
+            Ok(cert_type(site))
+        })
+        .await?;
+    Ok(written(
+        json!({ "message": "Site certificate updated", "cert_type": kind, "enable_https": enable_https }),
+        reload,
+    ))
+}
+
+/// Update a site (full fields, with `id`); its certificate is kept.
+#[utoipa::path(tag = "site", request_body = SiteInput,
+    responses((status = 200, description = "`{\"message\": \"Site updated\"}`")))]
+#[put("/site/update")]
+async fn update(
+    state: web::Data<AppState>,
+    body: web::Json<SiteInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let id = input.id.ok_or_else(|| ApiError::field("id", "required"))?;
+    let spec = SiteSpec::try_from(input)?;
+    let ((), reload) = state
+        .change(|doc| {
+            let site = site_mut(doc, id)?;
+            let mut new = spec.0;
+            new.id = id;
+            new.cert_file = site.cert_file.take();
+            new.key_file = site.key_file.take();
+            new.mode = site.mode;
+            new.sensitivity = site.sensitivity;
+            new.disabled_rules = std::mem::take(&mut site.disabled_rules);
+            new.exclusions = std::mem::take(&mut site.exclusions);
+            if new.enable_https && new.cert_file.is_none() {
+                let pair = self_signed_for(&new)?;
+                attach(&state, &mut new, &pair, true)?;
+            }
+            *site = new;
+            Ok(())
+        })
+        .await?;
+    Ok(written(json!({ "message": "Site updated" }), reload))
+}
+
+/// `{"id", "cert_name"}` (a certificate of the store) or `{"id", "cert", "key"}` (PEM text).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct UpdateCertBody {
+    /// Site id.
+    pub id: u64,
+    /// Name given at `cert/upload`.
+    #[serde(default)]
+    pub cert_name: Option<String>,
+    /// PEM chain.
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// PEM key.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// Point a site at another certificate.
+#[utoipa::path(tag = "site", request_body = UpdateCertBody,
+    responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
+#[post("/site/update-cert")]
+async fn update_cert(
+    state: web::Data<AppState>,
+    body: web::Json<UpdateCertBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let pair = match (b.cert_name, b.cert, b.key) {
+        (Some(name), None, None) => super::certs::load_named(&state, &name)?,
+        (None, Some(c), Some(k)) => PemPair::parse(c, k).map_err(|e| ApiError::field("cert", e))?,
+        _ => {
+            return Err(ApiError::field(
+                "cert_name",
+                "give cert_name, or cert and key",
+            ))
+        }
+    };
+    replace_cert(&state, b.id, pair).await
+}
+
+async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpResponse, ApiError> {
+    let ((), reload) = state
+        .change(|doc| {
+            let site = site_mut(doc, id)?;
+            attach(state, site, &pair, false)?;
+            site.enable_https = true;
+            Ok(())
+        })
+        .await?;
+    Ok(written(
+        json!({ "message": "Site certificate updated", "cert_type": "custom" }),
+        reload,
+    ))
+}
+
+/// Re-issue the site's self-signed certificate.
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
+#[post("/site/{id}/renew-certificate")]
+async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ((), reload) = state
+        .change(|doc| {
+            let site = site_mut(doc, id)?;
+            let pair = self_signed_for(site)?;
+            attach(&state, site, &pair, true)?;
+            site.enable_https = true;
+            Ok(())
+        })
+        .await?;
+    Ok(written(
+        json!({ "message": "Certificate renewed", "cert_type": "self-signed" }),
+        reload,
+    ))
+}
+
+/// Replace the certificate: multipart `cert_file` + `key_file`.
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    request_body(content_type = "multipart/form-data", description = "cert_file, key_file"),
+    responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
+#[post("/site/{id}/replace-certificate")]
+async fn replace(
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+    mp: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let pair = pem_from_fields(&multipart_fields(mp).await?)?;
+    replace_cert(&state, id.into_inner(), pair).await
+}
+
+/// Disable HTTPS, keeping the certificate files.
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 200, description = "`{\"message\": \"Certificate removed\"}`")))]
+#[post("/site/{id}/remove-certificate")]
+async fn remove_cert(
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ((), reload) = state
+        .change(|doc| {
+            let site = site_mut(doc, id)?;
+            site.enable_https = false;
+            site.force_https_redirect = false;
+            Ok(())
+        })
+        .await?;
+    Ok(written(json!({ "message": "Certificate removed" }), reload))
+}
+
+fn sm2() -> ApiError {
+    ApiError::NotImplemented("SM2 certificates are not supported by this WAF".into())
+}
+
+/// SM2 certificates: not supported (501).
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 501, description = "not_implemented")))]
+#[get("/site/{id}/sm2-certs")]
+async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    Err(sm2())
+}
+
+/// Bind SM2 certificates: not supported (501).
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 501, description = "not_implemented")))]
+#[post("/site/{id}/sm2-certs")]
+async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    Err(sm2())
+}
+
+/// Unbind SM2 certificates: not supported (501).
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 501, description = "not_implemented")))]
+#[delete("/site/{id}/sm2-certs")]
+async fn sm2_unbind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+    Err(sm2())
+}
+
+async fn health_map(state: &AppState) -> Result<Map<String, Value>, ApiError> {
+    let resp = state.proxy.call(&ControlRequest::Health).await?;
+    let Some(ControlData::Health(report)) = resp.data else {
+        return Err(ApiError::ProxyUnavailable(format!(
+            "unexpected health answer: {}",
+            resp.error.unwrap_or_default()
+        )));
+    };
+    Ok(report
+        .sites
+        .into_iter()
+        .map(|s| {
+            let first = s.upstreams.first();
+            let last = s.upstreams.iter().map(|u| u.last_check).max().unwrap_or(0);
+            let v = json!({
+                "site_id": s.site_id, "domain": s.domain, "is_alive": s.is_alive,
+                "status": first.map(|u| u.status).unwrap_or(0),
+                "latency": first.map(|u| u.latency_ms).unwrap_or(0),
+                "last_check": if last == 0 { String::new() } else { format_time(last as i64) },
+                "upstreams": s.upstreams,
+            });
+            (s.site_id.to_string(), v)
+        })
+        .collect())
+}
+
+/// Health of every site's upstreams, from waf-proxy's active checks.
+#[utoipa::path(tag = "site", responses(
+    (status = 200, description = "`{\"health_status\": {\"<id>\": {..}}, \"timestamp\"}`"),
+    (status = 503, description = "proxy_unavailable")))]
+#[get("/health")]
+async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let map = health_map(&state).await?;
+    Ok(HttpResponse::Ok().json(json!({ "health_status": map, "timestamp": format_time(now()) })))
+}
+
+/// Health of one site.
+#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
+    responses((status = 200, description = "`{\"site_id\", \"is_alive\", ..}`")))]
+#[get("/health/{id}")]
+async fn health_one(
+    state: web::Data<AppState>,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let mut map = health_map(&state).await?;
+    let v = map
+        .remove(&id.to_string())
+        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))?;
+    Ok(HttpResponse::Ok().json(v))
+}
