@@ -1,0 +1,324 @@
+//! Test harness: an in-process origin on port 0, the built `waf-proxy` binary on a free loopback
+//! port, the control socket, and a tiny MaxMind DB writer.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
+
+/// An origin answering `200 <name>` to everything (HTTP/1.1 keep-alive), with the X-Real-IP it
+/// saw in an `x-seen-real-ip` header.
+pub async fn origin(name: &'static str) -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind origin");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { return };
+            tokio::spawn(async move {
+                let (r, mut w) = s.into_split();
+                let mut r = TokioBufReader::new(r);
+                loop {
+                    let mut len = 0usize;
+                    let mut real_ip = String::new();
+                    let mut first = true;
+                    loop {
+                        let mut line = String::new();
+                        match r.read_line(&mut line).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if let Some(v) = lower.strip_prefix("x-real-ip:") {
+                            real_ip = v.trim().to_string();
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    if r.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nx-seen-real-ip: {real_ip}\r\nx-body-len: {len}\r\n\r\n{name}",
+                        name.len()
+                    );
+                    if w.write_all(resp.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "waf-proxy-test-{tag}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&p).expect("mkdir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running waf-proxy; killed on drop.
+pub struct Proxy {
+    pub port: u16,
+    pub tls_port: Option<u16>,
+    pub control: PathBuf,
+    pub events: PathBuf,
+    child: Child,
+}
+
+impl Proxy {
+    /// Starts the binary with `--listen` on a free port, a control socket and an event log in
+    /// `dir`, plus `extra` arguments; waits until it accepts connections.
+    pub fn start(dir: &TempDir, extra: &[&str], tls: bool) -> Proxy {
+        let port = free_port();
+        let tls_port = tls.then(free_port);
+        let control = dir.path().join("control.sock");
+        let events = dir.path().join("events.jsonl");
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_waf-proxy"));
+        cmd.args(["--listen", &listen, "--threads", "1"])
+            .arg("--control-socket")
+            .arg(&control)
+            .arg("--events")
+            .arg(&events)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let tls_listen = tls_port.map(|p| format!("127.0.0.1:{p}"));
+        if let Some(t) = &tls_listen {
+            cmd.args(["--tls-listen", t]);
+        }
+        let child = cmd.spawn().expect("spawn waf-proxy");
+        let p = Proxy {
+            port,
+            tls_port,
+            control,
+            events,
+            child,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let up =
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && p.control.exists();
+            if up {
+                break;
+            }
+            assert!(Instant::now() < deadline, "waf-proxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        p
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// One control command; the JSON response.
+    pub fn control(&self, line: &str) -> serde_json::Value {
+        control(&self.control, line)
+    }
+}
+
+/// Sends one control line and reads one response line.
+pub fn control(sock: &Path, line: &str) -> serde_json::Value {
+    let mut s = UnixStream::connect(sock).expect("control connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(line.as_bytes()).expect("write");
+    s.write_all(b"\n").expect("write");
+    let mut r = BufReader::new(s);
+    let mut out = String::new();
+    r.read_line(&mut out).expect("read");
+    serde_json::from_str(&out).expect("json response")
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client that never reuses a proxy's 4xx-closed connections badly and never follows redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// A client whose connections come from `ip` (any 127.0.0.0/8 address works on Linux loopback).
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .local_address(ip.parse::<std::net::IpAddr>().ok())
+        .build()
+        .expect("client")
+}
+
+/// The rules of a test: the shipped settings and managed rules plus the given files.
+pub fn rules_dir(dir: &TempDir, files: &[(&str, &str)]) -> PathBuf {
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    for (name, text) in waf_core::DEFAULT_RULES {
+        std::fs::write(rules.join(name), text).expect("write");
+    }
+    for (name, text) in files {
+        std::fs::write(rules.join(name), text).expect("write");
+    }
+    rules
+}
+
+// ---- A minimal MaxMind DB writer (IPv4 tree, 24-bit records) ----
+
+fn ctrl(out: &mut Vec<u8>, ty: u8, size: usize) {
+    assert!(size < 29);
+    if ty <= 7 {
+        out.push((ty << 5) | size as u8);
+    } else {
+        out.push(size as u8);
+        out.push(ty - 7);
+    }
+}
+
+fn uint(out: &mut Vec<u8>, ty: u8, v: u64) {
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    ctrl(out, ty, 8 - skip);
+    out.extend_from_slice(&bytes[skip..]);
+}
+
+fn string(out: &mut Vec<u8>, s: &str) {
+    ctrl(out, 2, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// An `.mmdb` mapping each IPv4 network to `{country: {iso_code: CC}}`.
+pub fn mmdb(networks: &[(&str, u8, &str)]) -> Vec<u8> {
+    // Data section: one record per network.
+    let mut data = Vec::new();
+    let mut offsets = Vec::new();
+    for (_, _, cc) in networks {
+        offsets.push(data.len());
+        ctrl(&mut data, 7, 1);
+        string(&mut data, "country");
+        ctrl(&mut data, 7, 1);
+        string(&mut data, "iso_code");
+        string(&mut data, cc);
+    }
+    // Tree: nodes of [left, right]; Leaf(i) = data of network i; Empty = no data.
+    #[derive(Clone, Copy)]
+    enum R {
+        Node(usize),
+        Leaf(usize),
+        Empty,
+    }
+    let mut nodes: Vec<[R; 2]> = vec![[R::Empty, R::Empty]];
+    for (i, (net, len, _)) in networks.iter().enumerate() {
+        let ip = u32::from(net.parse::<std::net::Ipv4Addr>().expect("ipv4"));
+        let mut n = 0;
+        for depth in 0..*len {
+            let bit = ((ip >> (31 - depth)) & 1) as usize;
+            if depth + 1 == *len {
+                nodes[n][bit] = R::Leaf(i);
+            } else {
+                n = match nodes[n][bit] {
+                    R::Node(m) => m,
+                    _ => {
+                        nodes.push([R::Empty, R::Empty]);
+                        let m = nodes.len() - 1;
+                        nodes[n][bit] = R::Node(m);
+                        m
+                    }
+                };
+            }
+        }
+    }
+    let count = nodes.len();
+    let mut out = Vec::new();
+    for node in &nodes {
+        for r in node {
+            let v = match *r {
+                R::Node(m) => m,
+                R::Leaf(i) => count + 16 + offsets[i],
+                R::Empty => count,
+            } as u32;
+            out.extend_from_slice(&v.to_be_bytes()[1..]);
+        }
+    }
+    out.extend_from_slice(&[0u8; 16]);
+    out.extend_from_slice(&data);
+    out.extend_from_slice(b"\xAB\xCD\xEFMaxMind.com");
+    let mut meta = Vec::new();
+    ctrl(&mut meta, 7, 9);
+    string(&mut meta, "node_count");
+    uint(&mut meta, 6, count as u64);
+    string(&mut meta, "record_size");
+    uint(&mut meta, 5, 24);
+    string(&mut meta, "ip_version");
+    uint(&mut meta, 5, 4);
+    string(&mut meta, "database_type");
+    string(&mut meta, "Test-Country");
+    string(&mut meta, "languages");
+    ctrl(&mut meta, 11, 1);
+    string(&mut meta, "en");
+    string(&mut meta, "binary_format_major_version");
+    uint(&mut meta, 5, 2);
+    string(&mut meta, "binary_format_minor_version");
+    uint(&mut meta, 5, 0);
+    string(&mut meta, "build_epoch");
+    uint(&mut meta, 9, 1_700_000_000);
+    string(&mut meta, "description");
+    ctrl(&mut meta, 7, 1);
+    string(&mut meta, "en");
+    string(&mut meta, "test database");
+    out.extend_from_slice(&meta);
+    out
+}
