@@ -456,7 +456,9 @@ impl ProxyHttp for WafProxy {
             self.inspect_body(session, ctx, &buf, false)?;
             *body = Some(buf.freeze());
         } else {
-            // Hold the chunk until the body is complete or the limit is reached.
+            // Hold the chunk until the body is complete or the limit is reached. An empty chunk
+            // (not `None`, which Pingora takes for the end of the body) sends nothing upstream.
+            *body = Some(Bytes::new());
             ctx.body = Some(buf);
         }
         Ok(())
