@@ -443,9 +443,9 @@ fn xml<'a>(text: &str, sink: &mut Sink<'a, '_>) {
             continue;
         }
         if !tag.starts_with(['/', '?', '!']) {
-            let mut it = tag.split_whitespace();
-            elem = it.next().unwrap_or("").trim_end_matches('/').to_string();
-            let attrs = tag[elem.len().min(tag.len())..].to_string();
+            let (name, attrs) = tag.trim_start().split_once(char::is_whitespace).unwrap_or((tag.trim_start(), ""));
+            elem = name.trim_end_matches('/').to_string();
+            let attrs = attrs.to_string();
             for a in attrs.split(['"', '\'']).collect::<Vec<_>>().chunks(2) {
                 if let [k, v] = a {
                     let k = k.trim().trim_end_matches('=').trim();
