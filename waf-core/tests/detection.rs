@@ -73,7 +73,7 @@ fn detector_vectors() {
         // SQLi: libinjection with evidence (2001), signatures (20xx).
         ("1' OR '1'='1", "2001"),
         ("1 UNION SELECT username, password FROM users--", "2001"),
-        ("A' RLIKE 'B", "2001"),
+        ("A' RLIKE 'B", "2003"),
         (
             "-1134') OR JSON_EXTRACT('{}', '$.a') = 1 AND ('a' LIKE 'a",
             "2018",

@@ -3,7 +3,7 @@
 //! SQLi uses evidence, not a single signal: libinjection's fingerprint says which token shape it
 //! recognised. A few shapes are also the shapes of ordinary text (`sos`: a quoted word between
 //! words, as in `"LIKE" STAMP`; `1&1`: `80% acrylic and 20% wool`; `1c`: an id ending in `--`).
-//! For those *weak* fingerprints, rule 2001 wants corroboration from the value itself (an
+//! Rule 2001 takes strong fingerprints. For *weak* ones, rule 2003 (sensitivity 2) wants corroboration from the value itself (an
 //! operator between single-quoted strings, a comparison, a bare number before a comment); rule
 //! 2002 (sensitivity 4) takes libinjection's word alone.
 
@@ -47,6 +47,14 @@ pub(super) fn all() -> Vec<Check> {
             level: 1,
             locations: LocationSet::ALL,
             test: sqli,
+        },
+        Check {
+            id: 2003,
+            name: "SQL injection (libinjection, corroborated weak fingerprint)",
+            attack: AttackType::Sqli,
+            level: 2,
+            locations: LocationSet::ALL,
+            test: sqli_corroborated,
         },
         Check {
             id: 2002,
@@ -108,13 +116,15 @@ fn sqli_fingerprint(v: &str) -> Option<libinjectionrs::Fingerprint> {
     }
 }
 
-/// Rule 2001: libinjection with a strong fingerprint, or a weak one with corroboration.
+/// Rule 2001: libinjection with a strong fingerprint.
 fn sqli(v: &str, _loc: Location) -> bool {
-    match sqli_fingerprint(v) {
-        Some(fp) if WEAK.contains(&fp.as_str()) => corroborated(fp.as_str(), v),
-        Some(_) => true,
-        None => false,
-    }
+    sqli_fingerprint(v).is_some_and(|fp| !WEAK.contains(&fp.as_str()))
+}
+
+/// Rule 2003: a weak fingerprint with corroboration from the text.
+fn sqli_corroborated(v: &str, _loc: Location) -> bool {
+    sqli_fingerprint(v)
+        .is_some_and(|fp| WEAK.contains(&fp.as_str()) && corroborated(fp.as_str(), v))
 }
 
 /// Rule 2002: libinjection's word alone.
