@@ -443,7 +443,10 @@ fn xml<'a>(text: &str, sink: &mut Sink<'a, '_>) {
             continue;
         }
         if !tag.starts_with(['/', '?', '!']) {
-            let (name, attrs) = tag.trim_start().split_once(char::is_whitespace).unwrap_or((tag.trim_start(), ""));
+            let (name, attrs) = tag
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .unwrap_or((tag.trim_start(), ""));
             elem = name.trim_end_matches('/').to_string();
             let attrs = attrs.to_string();
             for a in attrs.split(['"', '\'']).collect::<Vec<_>>().chunks(2) {
