@@ -47,12 +47,12 @@ start_proxy() { # port extra-args...
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-start_proxy 18090 --no-waf; pid_off=${pids[-1]}
-start_proxy 18091;          pid_on=${pids[-1]}
+start_proxy 18190 --no-waf; pid_off=${pids[-1]}
+start_proxy 18191;          pid_on=${pids[-1]}
 
 # Sanity: the WAF blocks, the baseline does not.
-code_on=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18091/?id=1'%20or%20'1'='1")
-code_off=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18090/?id=1'%20or%20'1'='1")
+code_on=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18191/?id=1'%20or%20'1'='1")
+code_off=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18190/?id=1'%20or%20'1'='1")
 echo "sanity: waf-proxy SQLi -> $code_on, --no-waf -> $code_off"
 
 declare -A rps p99
@@ -70,8 +70,8 @@ for kind in get post; do
   run "origin/$kind" 18000 "$script"
   run "nginx/$kind" 18001 "$script"
   run "apache-modsec/$kind" 18080 "$script"
-  run "waf-off/$kind" 18090 "$script"
-  run "waf-on/$kind" 18091 "$script"
+  run "waf-off/$kind" 18190 "$script"
+  run "waf-on/$kind" 18191 "$script"
 done
 rss_on=$(rss_kib "$pid_on"); hwm_on=$(hwm_kib "$pid_on"); hwm_off=$(hwm_kib "$pid_off")
 

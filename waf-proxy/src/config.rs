@@ -44,6 +44,9 @@ pub struct ProxyConfig {
     pub cc_allowlist: Vec<String>,
     /// Most CC bans held at once.
     pub cc_max_bans: Option<usize>,
+    /// Seconds between SIGTERM and the end of the process (in-flight requests finish meanwhile;
+    /// Pingora's own default is 300). A `--conf` file's `grace_period_seconds` wins.
+    pub shutdown_grace_secs: Option<u64>,
     /// Lowest TLS version accepted: "1.2" (default) or "1.3".
     pub tls_min_version: Option<String>,
     /// JavaScript proof-of-work challenge.

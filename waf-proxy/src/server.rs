@@ -138,6 +138,9 @@ pub fn run(cfg: ProxyConfig, opt: Opt) -> Result<(), StartError> {
             .map_err(|e| StartError::Config(format!("pingora conf {p}: {e}")))?,
         None => ServerConf::default(),
     };
+    if conf.grace_period_seconds.is_none() {
+        conf.grace_period_seconds = Some(cfg.shutdown_grace_secs.unwrap_or(5));
+    }
     if let Some(t) = cfg.threads {
         conf.threads = t.max(1);
     }
