@@ -160,7 +160,7 @@ fn main() {
             eprintln!("crash after {n} runs: {}", dir.join(name).display());
             std::process::exit(1);
         }
-        if n % 64 == 0 && pool.len() < 4096 {
+        if n.is_multiple_of(64) && pool.len() < 4096 {
             pool.push(input);
         }
         n += 1;
