@@ -130,7 +130,7 @@ fn json_error(e: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 
 fn path_error(e: PathError, req: &HttpRequest) -> actix_web::Error {
     tracing::debug!(error = %e, path = req.path(), "bad path parameter");
-    ApiError::NotFound(format!("{}", req.path())).into()
+    ApiError::NotFound(req.path().to_string()).into()
 }
 
 fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
