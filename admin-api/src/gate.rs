@@ -40,20 +40,20 @@ pub async fn gate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(req.error_response(ApiError::internal("AppState missing")));
+        return Ok(refuse(req, ApiError::internal("AppState missing")).await);
     };
     let gate = classify(req.method(), req.path());
     let (caller, rate) = match gate {
         None | Some(Gate::Public) => return Ok(next.call(req).await?.map_into_boxed_body()),
-        Some(Gate::Blocked) => return Ok(req.error_response(ApiError::EndpointNotExposed)),
+        Some(Gate::Blocked) => return Ok(refuse(req, ApiError::EndpointNotExposed).await),
         Some(Gate::Admin) => match authenticate_admin(&req, &state) {
             Ok(c) => (c, None),
-            Err(e) => return Ok(req.error_response(e)),
+            Err(e) => return Ok(refuse(req, e).await),
         },
         Some(Gate::Key { module, access }) => {
             let key = match authenticate_key(&req, &state) {
                 Ok(k) => k,
-                Err(e) => return Ok(req.error_response(e)),
+                Err(e) => return Ok(refuse(req, e).await),
             };
             let rate = state.limiter.hit(key.info.id, now() as u64);
             let refused = if rate.limited {
@@ -70,7 +70,7 @@ pub async fn gate(
                 None
             };
             if let Some(e) = refused {
-                let mut res = req.error_response(e);
+                let mut res = refuse(req, e).await;
                 add_rate_headers(&mut res, &rate);
                 return Ok(res);
             }
@@ -111,6 +111,14 @@ pub async fn gate(
         add_rate_headers(&mut res, &rate);
     }
     Ok(res)
+}
+
+/// Answers `e` without running the handler. The request body is read (up to the payload limit)
+/// and dropped first: over HTTP/2 an answer sent before the body is consumed makes actix reset the
+/// stream, and clients then see a protocol error instead of the JSON error.
+async fn refuse(mut req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
+    let _ = req.extract::<Bytes>().await;
+    req.error_response(e)
 }
 
 fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
@@ -214,7 +222,11 @@ async fn idempotent(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     if idem_key.is_empty() || idem_key.len() > 255 {
-        return Ok(req.error_response(ApiError::field("Idempotency-Key", "1 to 255 characters")));
+        return Ok(refuse(
+            req,
+            ApiError::field("Idempotency-Key", "1 to 255 characters"),
+        )
+        .await);
     }
     let body = match req.extract::<Bytes>().await {
         Ok(b) => b,
