@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// PEM private key.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// waf-proxy's attack event log (its --events), ingested into the attack log
+    /// [default: DATA_DIR/events.jsonl].
+    #[arg(long)]
+    pub events: Option<PathBuf>,
     /// Serve plain HTTP; key-authenticated calls then only from loopback.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub plain_http: bool,

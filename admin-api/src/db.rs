@@ -67,7 +67,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              k TEXT PRIMARY KEY,
              v TEXT NOT NULL
          );",
-    )
+    )?;
+    crate::attack_log::migrate(conn)
 }
 
 /// One audited call.

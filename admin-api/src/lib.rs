@@ -4,10 +4,12 @@
 //! is everything it shares; [`routes`] has one file per module of the reference.
 
 pub mod access;
+pub mod attack_log;
 pub mod cli;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod ingest;
 pub mod keys;
 pub mod proxy;
 pub mod routes;

@@ -62,6 +62,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         &token,
         transport,
     ));
+    let events = args
+        .events
+        .clone()
+        .unwrap_or_else(|| data_dir.join("events.jsonl"));
+    let ingest = admin_api::ingest::spawn(
+        &cli::db_path(&data_dir),
+        &events,
+        Duration::from_millis(500),
+    )
+    .map_err(|e| format!("attack log ingest: {e}"))?;
     actix_web::rt::System::new().block_on(async move {
         let bg = state.clone();
         actix_web::rt::spawn(async move {
@@ -88,6 +98,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         let result = server.run().await.map_err(|e| e.to_string());
         state.flush_last_used();
+        ingest.stop();
         result
     })
 }

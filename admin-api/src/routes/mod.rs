@@ -10,14 +10,18 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::proxy::ReloadOutcome;
 
 pub mod acl;
+pub mod attack;
 pub mod cc;
 pub mod certs;
 pub mod custom_rules;
+pub mod export;
 pub mod keys;
+pub mod monitor;
 pub mod public;
 pub mod rules;
 pub mod settings;
 pub mod sites;
+pub mod unimplemented;
 pub mod waf;
 
 /// Routes under `/openapi/v1`.
@@ -32,6 +36,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         settings::configure,
         certs::configure,
         waf::configure,
+        attack::configure,
+        monitor::configure,
+        unimplemented::configure,
     ];
     for m in modules {
         m(cfg);

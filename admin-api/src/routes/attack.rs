@@ -1,0 +1,448 @@
+//! §8.5 attack logs and the log half of §8.2 CC protection (`/cc/stats`, `/cc/logs`): queries
+//! over the `attack_logs` table that [`crate::ingest`] fills from waf-proxy's event log. CC events
+//! are the attack events with `attack_type` `cc`.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{delete, get, put, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::IdsOrAll;
+use crate::attack_log::{self, AttackLog, Deletion, Filter, Page, Retention, CC};
+use crate::error::ApiError;
+use crate::state::{now, AppState};
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(logs)
+        .service(log_one)
+        .service(stats)
+        .service(ip_groups)
+        .service(export)
+        .service(delete_logs)
+        .service(get_retention)
+        .service(put_retention)
+        .service(cc_stats)
+        .service(cc_logs)
+        .service(cc_delete);
+}
+
+/// Longest accepted filter value.
+const MAX_FILTER: usize = 512;
+/// Most ids in one delete.
+const MAX_IDS: usize = 10_000;
+
+/// Query of `/attack/logs` and `/cc/logs`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Page, from 1 (required).
+    #[param(required = true, minimum = 1)]
+    pub page: Option<i64>,
+    /// Page size, 1-100 (required).
+    #[param(required = true, minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+    /// Exact host.
+    pub host: Option<String>,
+    /// Exact client IP.
+    pub client_ip: Option<String>,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Rule id (`acl_3`, `cc_1`, a managed rule number, a custom rule id).
+    pub rule_id: Option<String>,
+    /// From (unix seconds, inclusive).
+    pub start_time: Option<i64>,
+    /// To (unix seconds, inclusive).
+    pub end_time: Option<i64>,
+}
+
+/// Filters shared by the list and the export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+    /// Exact host.
+    pub host: Option<String>,
+    /// Exact client IP.
+    pub client_ip: Option<String>,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Rule id.
+    pub rule_id: Option<String>,
+    /// From (unix seconds, inclusive).
+    pub start_time: Option<i64>,
+    /// To (unix seconds, inclusive).
+    pub end_time: Option<i64>,
+}
+
+/// Optional paging (`/attack/ip-groups`): defaults page 1, 20 per page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Page size, 1-100.
+    #[param(minimum = 1, maximum = 100)]
+    pub page_size: Option<i64>,
+}
+
+fn page(page: Option<i64>, size: Option<i64>) -> Result<Page, ApiError> {
+    let page = page.ok_or_else(|| ApiError::field("page", "required (from 1)"))?;
+    let size = size.ok_or_else(|| ApiError::field("page_size", "required (1-100)"))?;
+    if !(1..=1_000_000).contains(&page) {
+        return Err(ApiError::field("page", "must be 1 to 1000000"));
+    }
+    if !(1..=100).contains(&size) {
+        return Err(ApiError::field("page_size", "must be 1 to 100"));
+    }
+    Ok(Page {
+        page,
+        page_size: size,
+    })
+}
+
+fn text(name: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        Some(s) if s.len() > MAX_FILTER => Err(ApiError::field(name, "too long")),
+        other => Ok(other),
+    }
+}
+
+fn filter(
+    host: Option<String>,
+    client_ip: Option<String>,
+    method: Option<String>,
+    rule_id: Option<String>,
+    start_time: Option<i64>,
+    end_time: Option<i64>,
+) -> Result<Filter, ApiError> {
+    let method = text("method", method)?.map(|m| m.to_ascii_uppercase());
+    if let Some(m) = &method {
+        if m.len() > 20 || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ApiError::field("method", "an HTTP method name"));
+        }
+    }
+    if let (Some(s), Some(e)) = (start_time, end_time) {
+        if s > e {
+            return Err(ApiError::field("end_time", "must not be before start_time"));
+        }
+    }
+    Ok(Filter {
+        host: text("host", host)?.map(|h| h.to_ascii_lowercase()),
+        client_ip: text("client_ip", client_ip)?,
+        method,
+        rule_id: text("rule_id", rule_id)?,
+        attack_type: None,
+        start_time,
+        end_time,
+    })
+}
+
+impl TryFrom<LogQuery> for (Filter, Page) {
+    type Error = ApiError;
+    fn try_from(q: LogQuery) -> Result<Self, ApiError> {
+        let p = page(q.page, q.page_size)?;
+        let f = filter(
+            q.host,
+            q.client_ip,
+            q.method,
+            q.rule_id,
+            q.start_time,
+            q.end_time,
+        )?;
+        Ok((f, p))
+    }
+}
+
+/// Export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON array.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
+impl TryFrom<ExportQuery> for (Filter, Format) {
+    type Error = ApiError;
+    fn try_from(q: ExportQuery) -> Result<Self, ApiError> {
+        let format = match q.format.as_deref().map(str::trim) {
+            None | Some("") | Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            Some(_) => return Err(ApiError::field("format", "json or csv")),
+        };
+        let f = filter(
+            q.host,
+            q.client_ip,
+            q.method,
+            q.rule_id,
+            q.start_time,
+            q.end_time,
+        )?;
+        Ok((f, format))
+    }
+}
+
+impl TryFrom<IdsOrAll> for Deletion {
+    type Error = ApiError;
+    fn try_from(b: IdsOrAll) -> Result<Self, ApiError> {
+        match (b.all, b.ids.len()) {
+            (true, 0) => Ok(Deletion::All),
+            (true, _) => Err(ApiError::field("ids", "give ids or all, not both")),
+            (false, 0) => Err(ApiError::field(
+                "ids",
+                "give a non-empty ids list or all: true",
+            )),
+            (false, n) if n > MAX_IDS => Err(ApiError::field("ids", "at most 10000 ids")),
+            (false, _) => Ok(Deletion::Ids(b.ids)),
+        }
+    }
+}
+
+fn list_page(state: &AppState, f: Filter, p: Page) -> Result<HttpResponse, ApiError> {
+    let page = state.with_db(|c| attack_log::list(c, &f, p))?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+fn midnight_utc() -> i64 {
+    let n = now();
+    n - n.rem_euclid(86_400)
+}
+
+/// Attack logs, newest first, filtered.
+#[utoipa::path(tag = "attack", params(LogQuery), responses(
+    (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
+    (status = 400, description = "validation_error (page and page_size are required)")))]
+#[get("/attack/logs")]
+async fn logs(
+    state: web::Data<AppState>,
+    q: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
+    list_page(&state, f, p)
+}
+
+/// One attack log.
+#[utoipa::path(tag = "attack", params(("id" = i64, Path, description = "Log id")),
+    responses((status = 200, body = AttackLog), (status = 404, description = "not_found")))]
+#[get("/attack/logs/{id}")]
+async fn log_one(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let log = state
+        .with_db(|c| attack_log::get(c, id, None))?
+        .ok_or_else(|| ApiError::NotFound(format!("attack log {id}")))?;
+    Ok(HttpResponse::Ok().json(log))
+}
+
+/// Totals, today's count (since 00:00 UTC) and the ten most frequent rules.
+#[utoipa::path(tag = "attack", responses((status = 200,
+    description = "`{\"total_attacks\", \"today_attacks\", \"top_rules\": [{rule_name, rule_id, count}]}`")))]
+#[get("/attack/stats")]
+async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = state.with_db(|c| attack_log::totals(c, None, midnight_utc(), 10))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "total_attacks": t.total, "today_attacks": t.since, "top_rules": t.top_rules
+    })))
+}
+
+/// Attacks grouped by client IP, most active first.
+#[utoipa::path(tag = "attack", params(PageQuery), responses((status = 200,
+    description = "`{\"groups\": [{client_ip, count, rules, first_seen, last_seen}], \"total\", \"page\", \"page_size\"}`")))]
+#[get("/attack/ip-groups")]
+async fn ip_groups(
+    state: web::Data<AppState>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let p = page(q.page.or(Some(1)), q.page_size.or(Some(20)))?;
+    let (groups, total) = state.with_db(|c| attack_log::ip_groups(c, None, p))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "groups": groups, "total": total, "page": p.page, "page_size": p.page_size
+    })))
+}
+
+/// Every matching log, oldest first, as a streamed JSON array or CSV file (read from the
+/// database in batches while sending; never held whole in memory).
+#[utoipa::path(tag = "attack", params(ExportQuery), responses(
+    (status = 200, description = "a file stream (application/json or text/csv)"),
+    (status = 400, description = "validation_error")))]
+#[get("/attack/export")]
+async fn export(
+    state: web::Data<AppState>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (f, format) = <(Filter, Format)>::try_from(q.into_inner())?;
+    let (ctype, name) = match format {
+        Format::Json => ("application/json", "attack_logs.json"),
+        Format::Csv => ("text/csv; charset=utf-8", "attack_logs.csv"),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(ctype)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .streaming(super::export::stream(state.into_inner(), f, format)))
+}
+
+/// Delete logs: `{"ids": [..]}` or `{"all": true}`.
+#[utoipa::path(tag = "attack", request_body = IdsOrAll, responses(
+    (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
+    (status = 400, description = "validation_error")))]
+#[delete("/attack/logs")]
+async fn delete_logs(
+    state: web::Data<AppState>,
+    body: web::Json<IdsOrAll>,
+) -> Result<HttpResponse, ApiError> {
+    let what = Deletion::try_from(body.into_inner())?;
+    let n = state.with_db(|c| attack_log::delete(c, &what, None))?;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
+}
+
+/// Retention of the attack log (an extension): maximum age and rows, enforced every minute.
+#[utoipa::path(tag = "attack", responses((status = 200, body = Retention)))]
+#[get("/attack/retention")]
+async fn get_retention(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.with_db(Retention::load)?))
+}
+
+/// Set the retention (`max_age_days` 1-3650, `max_rows` 1000-100000000).
+#[utoipa::path(tag = "attack", request_body = Retention, responses(
+    (status = 200, description = "`{\"message\": \"Retention updated\", \"retention\": {..}}`"),
+    (status = 400, description = "validation_error")))]
+#[put("/attack/retention")]
+async fn put_retention(
+    state: web::Data<AppState>,
+    body: web::Json<Retention>,
+) -> Result<HttpResponse, ApiError> {
+    let r = body
+        .into_inner()
+        .validate()
+        .map_err(|(f, why)| ApiError::field(f, why))?;
+    let text = serde_json::to_string(&r).map_err(ApiError::internal)?;
+    state.with_db(|c| crate::db::kv_set(c, attack_log::RETENTION_KEY, &text))?;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Retention updated", "retention": r })))
+}
+
+/// CC overview: blocks in all and today, bans held now (from the proxy, 0 when it is down), top
+/// IPs and rules.
+#[utoipa::path(tag = "cc", responses((status = 200, description =
+    "`{\"total_blocked\", \"today_blocked\", \"active_attacks\", \"top_blocked_ips\", \"rule_stats\"}`")))]
+#[get("/cc/stats")]
+async fn cc_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = state.with_db(|c| attack_log::totals(c, Some(CC), midnight_utc(), 10))?;
+    let top = Page {
+        page: 1,
+        page_size: 10,
+    };
+    let (ips, _) = state.with_db(|c| attack_log::ip_groups(c, Some(CC), top))?;
+    let bans = super::monitor::proxy_stats(&state)
+        .await
+        .map(|s| s.cc_bans)
+        .unwrap_or(0);
+    Ok(HttpResponse::Ok().json(json!({
+        "total_blocked": t.total, "today_blocked": t.since, "active_attacks": bans,
+        "top_blocked_ips": ips, "rule_stats": t.top_rules
+    })))
+}
+
+/// CC events (bans and challenges), newest first.
+#[utoipa::path(tag = "cc", params(LogQuery), responses(
+    (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
+    (status = 400, description = "validation_error")))]
+#[get("/cc/logs")]
+async fn cc_logs(
+    state: web::Data<AppState>,
+    q: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (mut f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
+    f.attack_type = Some(CC.into());
+    list_page(&state, f, p)
+}
+
+/// Delete CC events: `{"ids": [..]}` or `{"all": true}` (other attack events are kept).
+#[utoipa::path(tag = "cc", request_body = IdsOrAll, responses(
+    (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
+    (status = 400, description = "validation_error")))]
+#[delete("/cc/logs")]
+async fn cc_delete(
+    state: web::Data<AppState>,
+    body: web::Json<IdsOrAll>,
+) -> Result<HttpResponse, ApiError> {
+    let what = Deletion::try_from(body.into_inner())?;
+    let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
+    Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
+}
+
+/// The CSV header of the export.
+pub const CSV_HEADER: &str = "id,created_at,timestamp,host,method,url,client_ip,country,rule_id,\
+rule_name,attack_type,action,target,parameter,snippet,user_agent,request_id,site_id\n";
+
+/// One CSV line (RFC 4180 quoting; cells starting with `= + - @` get a leading `'` so
+/// spreadsheets do not evaluate attack payloads as formulas).
+pub fn csv_line(l: &AttackLog) -> String {
+    fn cell(out: &mut String, v: &str) {
+        let guarded = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let needs_quotes = guarded || v.contains([',', '"', '\n', '\r']);
+        if needs_quotes {
+            out.push('"');
+            if guarded {
+                out.push('\'');
+            }
+            out.push_str(&v.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(v);
+        }
+        out.push(',');
+    }
+    let mut out = String::with_capacity(256);
+    for v in [
+        &l.id.to_string(),
+        &l.created_at,
+        &l.timestamp.to_string(),
+        &l.host,
+        &l.method,
+        &l.url,
+        &l.client_ip,
+        l.country.as_deref().unwrap_or(""),
+        &l.rule_id,
+        &l.rule_name,
+        &l.attack_type,
+        &l.action,
+        &l.target,
+        l.parameter.as_deref().unwrap_or(""),
+        &l.snippet,
+        &l.user_agent,
+        &l.request_id,
+        &l.site_id.to_string(),
+    ] {
+        cell(&mut out, v);
+    }
+    out.pop();
+    out.push('\n');
+    out
+}
+
+/// Bytes of one export batch.
+pub fn encode_batch(rows: &[AttackLog], format: Format, first: bool) -> Bytes {
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        match format {
+            Format::Csv => out.push_str(&csv_line(r)),
+            Format::Json => {
+                if !(first && i == 0) {
+                    out.push(',');
+                }
+                out.push('\n');
+                out.push_str(&serde_json::to_string(r).unwrap_or_else(|_| "null".into()));
+            }
+        }
+    }
+    Bytes::from(out)
+}

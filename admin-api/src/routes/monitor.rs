@@ -1,0 +1,237 @@
+//! §8.8 system monitoring and §8.16 stats: waf-proxy's counters (control socket `stats` and
+//! `status`), the host's CPU, memory, load and TCP connections (from `/proc`), and per-minute
+//! history. (`/health` and `/health/:id` are in [`super::sites`].)
+
+use std::time::Duration;
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::control::{ControlData, ControlRequest, StatsReport, StatusReport};
+
+use crate::attack_log;
+use crate::error::ApiError;
+use crate::state::{format_time, now, AppState};
+
+/// Registers the module.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(stats)
+        .service(system)
+        .service(connections)
+        .service(history)
+        .service(trend);
+}
+
+/// The proxy's counters.
+pub async fn proxy_stats(state: &AppState) -> Result<StatsReport, ApiError> {
+    match state.proxy.call(&ControlRequest::Stats).await?.data {
+        Some(ControlData::Stats(s)) => Ok(s),
+        _ => Err(ApiError::ProxyUnavailable("unexpected stats answer".into())),
+    }
+}
+
+/// The proxy's policy status (version, rule counts, mode).
+pub async fn proxy_status(state: &AppState) -> Result<StatusReport, ApiError> {
+    match state.proxy.call(&ControlRequest::Status).await?.data {
+        Some(ControlData::Status(s)) => Ok(s),
+        _ => Err(ApiError::ProxyUnavailable(
+            "unexpected status answer".into(),
+        )),
+    }
+}
+
+/// WAF totals since the proxy started, rule and site counts of the live policy.
+#[utoipa::path(tag = "monitor", responses(
+    (status = 200, description = "`{\"total_requests\", \"blocked_requests\", \"cache_hit_rate\": null, \"total_rules\", \"total_sites\", \"client_ip\", ..}`; cache_hit_rate is null: this WAF has no cache"),
+    (status = 503, description = "proxy_unavailable")))]
+#[get("/stats")]
+async fn stats(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let s = proxy_stats(&state).await?;
+    let st = proxy_status(&state).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "total_requests": s.total_requests,
+        "blocked_requests": s.blocked_requests,
+        "logged_requests": s.logged_requests,
+        "cache_hit_rate": Value::Null,
+        "cache_hit_rate_note": "not applicable: this WAF has no response cache",
+        "total_rules": st.counts.total(),
+        "rule_counts": st.counts,
+        "total_sites": st.counts.sites,
+        "cc_bans": s.cc_bans,
+        "by_attack_type": s.by_attack_type,
+        "events_dropped": s.events_dropped,
+        "client_ip": req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+    })))
+}
+
+/// `(busy, total)` jiffies from the first line of `/proc/stat`.
+fn cpu_sample() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let nums: Vec<u64> = text
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = nums.iter().sum();
+    let idle = nums.get(3).copied().unwrap_or(0) + nums.get(4).copied().unwrap_or(0);
+    Some((total.saturating_sub(idle), total))
+}
+
+/// `MemTotal` and `MemAvailable` in bytes.
+fn meminfo() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("MemTotal:")?, field("MemAvailable:")?))
+}
+
+fn gb(bytes: u64) -> String {
+    format!("{:.2} GB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+fn pct(part: f64, whole: f64) -> f64 {
+    if whole <= 0.0 {
+        0.0
+    } else {
+        (part / whole * 10_000.0).round() / 100.0
+    }
+}
+
+/// CPU (sampled over 200 ms), memory and load of the host, and the proxy's request rate over
+/// the last full minute.
+#[utoipa::path(tag = "monitor", responses((status = 200,
+    description = "`{\"port_stats\": {total_qps}, \"cpu_stats\": {usage_percent, load_average_1, cores}, \"memory_stats\": {..}, \"timestamp\"}`")))]
+#[get("/monitor/system")]
+async fn system(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let a = cpu_sample();
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    let b = cpu_sample();
+    let cpu = match (a, b) {
+        (Some((b0, t0)), Some((b1, t1))) => {
+            pct(b1.saturating_sub(b0) as f64, t1.saturating_sub(t0) as f64)
+        }
+        _ => 0.0,
+    };
+    let load: Vec<String> = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .map(str::to_string)
+        .collect();
+    let (total, avail) = meminfo().unwrap_or((0, 0));
+    let used = total.saturating_sub(avail);
+    // The last complete minute of the proxy's counters (the current one is still filling).
+    let qps = match proxy_stats(&state).await {
+        Ok(s) => {
+            // per_minute keys are minutes since the epoch.
+            let minute = (now() / 60) as u64;
+            let last = s.per_minute.iter().rev().find(|(m, _, _)| *m < minute);
+            json!(format!(
+                "{:.2} req/s",
+                last.map(|(_, r, _)| *r as f64 / 60.0).unwrap_or(0.0)
+            ))
+        }
+        Err(_) => Value::Null,
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "port_stats": { "total_qps": qps },
+        "cpu_stats": {
+            "usage_percent": format!("{cpu:.2}%"),
+            "load_average_1": load.first().cloned().unwrap_or_default(),
+            "load_average_5": load.get(1).cloned().unwrap_or_default(),
+            "load_average_15": load.get(2).cloned().unwrap_or_default(),
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        },
+        "memory_stats": {
+            "total": gb(total), "used": gb(used), "available": gb(avail),
+            "usage_percent": format!("{:.2}%", pct(used as f64, total as f64)),
+        },
+        "timestamp": format_time(now()),
+    })))
+}
+
+/// TCP connection counts of the host by state (from `/proc/net/tcp` and `tcp6`).
+#[utoipa::path(tag = "monitor", responses((status = 200,
+    description = "`{\"total\", \"established\", \"time_wait\", \"listen\", \"other\", \"timestamp\"}`")))]
+#[get("/monitor/connections")]
+async fn connections() -> HttpResponse {
+    let (mut est, mut tw, mut listen, mut other) = (0u64, 0u64, 0u64, 0u64);
+    for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            match line.split_whitespace().nth(3) {
+                Some("01") => est += 1,
+                Some("06") => tw += 1,
+                Some("0A") => listen += 1,
+                Some(_) => other += 1,
+                None => {}
+            }
+        }
+    }
+    HttpResponse::Ok().json(json!({
+        "total": est + tw + listen + other, "established": est, "time_wait": tw,
+        "listen": listen, "other": other, "timestamp": format_time(now()),
+    }))
+}
+
+/// `?hours=` (1-24, default 1).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HoursQuery {
+    /// Hours back, 1-24.
+    #[param(minimum = 1, maximum = 24)]
+    pub hours: Option<i64>,
+}
+
+/// Attack events per minute from the attack log, for the last `hours` (default 1, at most 24).
+#[utoipa::path(tag = "monitor", params(HoursQuery), responses(
+    (status = 200, description = "`{\"history\": [{timestamp, time, attacks}], \"hours\"}`"),
+    (status = 400, description = "validation_error")))]
+#[get("/monitor/history")]
+async fn history(
+    state: web::Data<AppState>,
+    q: web::Query<HoursQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let hours = q.hours.unwrap_or(1);
+    if !(1..=24).contains(&hours) {
+        return Err(ApiError::field("hours", "1 to 24"));
+    }
+    let rows = state.with_db(|c| attack_log::per_minute(c, now() - hours * 3600))?;
+    let history: Vec<Value> = rows
+        .into_iter()
+        .map(|(m, n)| json!({ "timestamp": m, "time": format_time(m), "attacks": n }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "history": history, "hours": hours })))
+}
+
+/// Requests and blocks per minute from waf-proxy's counters (the last 24 h it has been up).
+#[utoipa::path(tag = "monitor", responses(
+    (status = 200, description = "`{\"trend\": [{timestamp, time, requests, blocked}], \"total_requests\", \"blocked_requests\"}`"),
+    (status = 503, description = "proxy_unavailable")))]
+#[get("/traffic/trend")]
+async fn trend(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let s = proxy_stats(&state).await?;
+    // per_minute keys are minutes since the epoch.
+    let since = ((now() - 24 * 3600).max(0) / 60) as u64;
+    let trend: Vec<Value> = s
+        .per_minute
+        .iter()
+        .filter(|(m, _, _)| *m >= since)
+        .map(|(m, r, b)| {
+            let t = (*m as i64).saturating_mul(60);
+            json!({ "timestamp": t, "time": format_time(t), "requests": r, "blocked": b })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "trend": trend, "total_requests": s.total_requests, "blocked_requests": s.blocked_requests
+    })))
+}
