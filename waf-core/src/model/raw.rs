@@ -316,7 +316,7 @@ impl Default for RawSettings {
             sensitivity: 2,
             body_limit: 128 * 1024,
             oversize_body: OversizeBody::Pass,
-            max_args: 512,
+            max_args: 4096,
             max_headers: 100,
             max_value_len: 64 * 1024,
         }
