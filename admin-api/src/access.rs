@@ -103,6 +103,9 @@ pub fn classify(method: &Method, path: &str) -> Option<Gate> {
     if under(path, "/api/openapi/keys") {
         return Some(Gate::Admin);
     }
+    if let Some(gate) = crate::routes::wispanel::classify(method, path) {
+        return Some(gate);
+    }
     let rest = path.strip_prefix(BASE)?;
     if !(rest.is_empty() || rest.starts_with('/')) {
         return None;

@@ -78,6 +78,7 @@ pub fn build_app(
         .openapi(ApiDoc::openapi())
         .service(scope::scope(access::BASE).configure(routes::configure))
         .service(scope::scope("/api/openapi").configure(routes::configure_admin))
+        .service(scope::scope(routes::wispanel::BASE).configure(routes::wispanel::configure))
         .split_for_parts();
     api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
         "bearer",
@@ -100,6 +101,7 @@ pub fn build_app(
         .route("/openapi.yaml", web::get().to(openapi_yaml))
         .default_service(web::to(not_found))
         .wrap(middleware::from_fn(gate::gate))
+        .wrap(middleware::from_fn(routes::wispanel::envelope))
 }
 
 async fn openapi_yaml(doc: web::Data<OpenApiYaml>) -> HttpResponse {

@@ -23,6 +23,8 @@ pub mod settings;
 pub mod sites;
 pub mod unimplemented;
 pub mod waf;
+pub mod wispanel;
+pub mod wispanel_ratelimit;
 
 /// Routes under `/openapi/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -1,0 +1,376 @@
+//! WisPanel compatibility (`../shared/seeds/000_*.txt`, `001_*.txt`, `003_*.txt`): the panel's
+//! security-module API under `/api/v1`, so a hosting panel written against WisPanel can drive
+//! this WAF. "ModSecurity" is our managed detection (engine version, sensitivity as paranoia
+//! level, `log_only` mode); "rate limit" is our CC protection; its whitelist is global ACL `ip`
+//! allow rules. Writes go through [`AppState::change`] like every other rule write.
+//!
+//! Authentication is the same Bearer API key, with the scope of the module the call touches
+//! ([`classify`]). Errors use WisPanel's envelope `{"success": false, "code", "error", "message",
+//! "status"}`: [`envelope`] rewrites every error response under [`BASE`] (the gate's and the
+//! handlers'), mapping our codes in one place ([`wis_code`]).
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{get, post, put, web, Error, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa_actix_web::service_config::ServiceConfig;
+use waf_core::model::raw::{Mode, RawCustomRule};
+
+use super::monitor::proxy_status;
+use super::wispanel_ratelimit;
+use crate::access::Gate;
+use crate::error::ApiError;
+use crate::keys::Access;
+use crate::state::AppState;
+use crate::store::CustomSection;
+
+/// The base path of the WisPanel-compatible API.
+pub const BASE: &str = "/api/v1";
+
+/// The `kv` key remembering the disabled managed rules from before `modsecurity/disable`.
+const PREV_DISABLED: &str = "wispanel_prev_disabled_rules";
+
+/// Registers the module (below [`BASE`]).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(version_info)
+        .service(modsec_status)
+        .service(enable)
+        .service(disable)
+        .service(config)
+        .service(custom_get)
+        .service(custom_put);
+    wispanel_ratelimit::configure(cfg);
+}
+
+/// The scope a path below [`BASE`] needs (`None`: not below it).
+pub fn classify(method: &Method, path: &str) -> Option<Gate> {
+    let rest = path.strip_prefix(BASE)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let module = [
+        ("/security/module/modsecurity/rules/custom", "custom-rules"),
+        ("/security/module/modsecurity", "settings"),
+        ("/security/module/ratelimit/whitelist", "acl"),
+        ("/security/module/ratelimit", "cc"),
+        ("/version", "monitor"),
+    ]
+    .iter()
+    .find(|(p, _)| rest == *p || rest.starts_with(&format!("{p}/")))
+    .map(|(_, m)| *m)
+    .unwrap_or("panel");
+    let read = matches!(*method, Method::GET | Method::HEAD);
+    Some(Gate::Key {
+        module: module.into(),
+        access: if read { Access::Read } else { Access::Write },
+    })
+}
+
+/// WisPanel's semantic code for one of ours (the one place they are mapped).
+pub fn wis_code(code: &str, status: StatusCode) -> &'static str {
+    match code {
+        "validation_error" | "payload_too_large" | "unsupported_media_type" => "VALIDATION_ERROR",
+        "missing_token" | "invalid_key" => "UNAUTHORIZED",
+        "key_disabled"
+        | "key_expired"
+        | "scope_denied"
+        | "endpoint_not_exposed"
+        | "https_required" => "FORBIDDEN",
+        "not_found" => "NOT_FOUND",
+        "conflict" => "CONFLICT",
+        "idempotency_key_conflict" => "IDEMPOTENCY_KEY_CONFLICT",
+        "rate_limited" => "RATE_LIMITED",
+        _ => match status.as_u16() {
+            400 | 413 | 415 | 422 => "VALIDATION_ERROR",
+            401 => "UNAUTHORIZED",
+            403 => "FORBIDDEN",
+            404 | 405 => "NOT_FOUND",
+            409 => "CONFLICT",
+            429 => "RATE_LIMITED",
+            _ => "INTERNAL_ERROR",
+        },
+    }
+}
+
+/// Middleware (outermost): error responses under [`BASE`] in WisPanel's envelope; headers
+/// (rate limit, Retry-After) kept.
+pub async fn envelope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let ours = classify(req.method(), req.path()).is_some();
+    let res = next.call(req).await?.map_into_boxed_body();
+    if !ours || res.status().as_u16() < 400 {
+        return Ok(res);
+    }
+    let status = res.status();
+    let (http_req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = body::to_bytes(body).await.unwrap_or_default();
+    let parsed: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let message = parsed
+        .get("error")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_string());
+    let code = wis_code(
+        parsed.get("code").and_then(Value::as_str).unwrap_or(""),
+        status,
+    );
+    let mut out = json!({
+        "success": false, "code": code, "error": message, "message": message,
+        "status": status.as_u16(),
+    });
+    if let Some(d) = parsed.get("details") {
+        out["details"] = d.clone();
+    }
+    let mut b = HttpResponse::build(status);
+    for (k, v) in head.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            b.append_header((k.clone(), v.clone()));
+        }
+    }
+    Ok(ServiceResponse::new(http_req, b.json(out)))
+}
+
+/// `{"data": .., "success": true}`.
+fn ok(data: Value) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "data": data, "success": true }))
+}
+
+/// Version of this WAF (WisPanel's `/version/info` shape).
+#[utoipa::path(tag = "wispanel", responses((status = 200,
+    description = "`{\"version\", \"channel\", \"build_time\", \"git_commit\", \"info\"}`")))]
+#[get("/version/info")]
+async fn version_info() -> HttpResponse {
+    let v = env!("CARGO_PKG_VERSION");
+    HttpResponse::Ok().json(json!({
+        "version": v, "channel": "stable", "build_time": "unknown", "git_commit": "unknown",
+        "info": format!("waf-admin v{v} (engine {})", waf_core::ENGINE_VERSION),
+    }))
+}
+
+/// Whether managed detection is on: not every managed rule disabled.
+fn managed_enabled(disabled: &[u32]) -> bool {
+    let catalog = waf_core::detect::catalog();
+    catalog.is_empty() || catalog.iter().any(|r| !disabled.contains(&r.id))
+}
+
+/// The status object (`rule_count` from the running proxy; null when it is unreachable).
+async fn status_data(state: &AppState) -> Result<Value, ApiError> {
+    let doc = state.rules_doc()?;
+    let settings = doc.settings();
+    let live = proxy_status(state).await.ok();
+    Ok(json!({
+        "installed": true,
+        "enabled": managed_enabled(&doc.managed().disabled_rules),
+        "log_only": settings.mode == Mode::LogOnly,
+        "paranoia_level": settings.sensitivity,
+        "ruleset": "waf-core",
+        "webserver": "waf-proxy",
+        "crs_installed": true,
+        "crs_version": format!("v{}", waf_core::ENGINE_VERSION),
+        "rule_count": live.as_ref().map(|s| s.counts.total()),
+        "live_mode": live.as_ref().map(|s| s.mode.clone()),
+        "policy_version": live.as_ref().map(|s| s.version.clone()),
+    }))
+}
+
+/// Detection status, wrapped as WisPanel does; `rule_count` is the live policy's.
+#[utoipa::path(tag = "wispanel", responses((status = 200, description =
+    "`{\"data\": {installed, enabled, log_only, paranoia_level, ruleset, webserver, crs_installed, crs_version, rule_count}, \"success\": true}`")))]
+#[get("/security/module/modsecurity/status")]
+async fn modsec_status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    Ok(ok(status_data(&state).await?))
+}
+
+/// Turn managed detection on (restores the disabled-rule list from before `disable`).
+#[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
+#[post("/security/module/modsecurity/enable")]
+async fn enable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let prev: Vec<u32> = state
+        .with_db(|c| crate::db::kv_get(c, PREV_DISABLED))?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let (changed, reload) = state
+        .change(|doc| {
+            let m = doc.managed_mut();
+            if managed_enabled(&m.disabled_rules) {
+                return Ok(false);
+            }
+            m.disabled_rules = prev;
+            Ok(true)
+        })
+        .await?;
+    switched(&state, changed, "ModSecurity enabled", reload).await
+}
+
+/// Turn managed detection off (every managed rule disabled; ACL, CC and custom rules stay).
+#[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
+#[post("/security/module/modsecurity/disable")]
+async fn disable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let current = state.rules_doc()?.managed().disabled_rules;
+    if managed_enabled(&current) {
+        let text = serde_json::to_string(&current).map_err(ApiError::internal)?;
+        state.with_db(|c| crate::db::kv_set(c, PREV_DISABLED, &text))?;
+    }
+    let (changed, reload) = state
+        .change(|doc| {
+            let m = doc.managed_mut();
+            if !managed_enabled(&m.disabled_rules) {
+                return Ok(false);
+            }
+            m.disabled_rules = waf_core::detect::catalog().iter().map(|r| r.id).collect();
+            Ok(true)
+        })
+        .await?;
+    switched(&state, changed, "ModSecurity disabled", reload).await
+}
+
+async fn switched(
+    state: &AppState,
+    changed: bool,
+    message: &str,
+    reload: crate::proxy::ReloadOutcome,
+) -> Result<HttpResponse, ApiError> {
+    let data = status_data(state).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data, "success": true, "changed": changed, "message": message, "reload": reload
+    })))
+}
+
+/// `PUT .../modsecurity/config` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigInput {
+    /// Log instead of blocking (settings.mode `log_only`).
+    pub log_only: Option<bool>,
+    /// 1-4 (settings.sensitivity).
+    pub paranoia_level: Option<i64>,
+}
+
+/// A checked config change.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigChange {
+    mode: Option<Mode>,
+    sensitivity: Option<u8>,
+}
+
+impl TryFrom<ConfigInput> for ConfigChange {
+    type Error = ApiError;
+    fn try_from(i: ConfigInput) -> Result<Self, ApiError> {
+        let sensitivity = match i.paranoia_level {
+            None => None,
+            Some(l @ 1..=4) => Some(l as u8),
+            Some(_) => return Err(ApiError::field("paranoia_level", "1 to 4")),
+        };
+        let mode = i
+            .log_only
+            .map(|lo| if lo { Mode::LogOnly } else { Mode::Block });
+        if mode.is_none() && sensitivity.is_none() {
+            return Err(ApiError::field(
+                "body",
+                "give log_only and/or paranoia_level",
+            ));
+        }
+        Ok(ConfigChange { mode, sensitivity })
+    }
+}
+
+/// Set `log_only` (-> mode) and `paranoia_level` (-> sensitivity 1-4).
+#[utoipa::path(tag = "wispanel", request_body = ConfigInput, responses(
+    (status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`"),
+    (status = 400, description = "VALIDATION_ERROR")))]
+#[put("/security/module/modsecurity/config")]
+async fn config(
+    state: web::Data<AppState>,
+    body: web::Json<ConfigInput>,
+) -> Result<HttpResponse, ApiError> {
+    let change = ConfigChange::try_from(body.into_inner())?;
+    let ((), reload) = state
+        .change(|doc| {
+            let s = doc.settings_mut();
+            if let Some(m) = change.mode {
+                s.mode = m;
+            }
+            if let Some(l) = change.sensitivity {
+                s.sensitivity = l;
+            }
+            Ok(())
+        })
+        .await?;
+    switched(&state, true, "ModSecurity config updated", reload).await
+}
+
+/// Our custom rules as YAML text (a list of rules, as in `custom.yaml`'s `custom_rules`).
+#[utoipa::path(tag = "wispanel", responses((status = 200,
+    description = "`{\"data\": {\"rules\": \"<yaml>\", \"count\": N}, \"success\": true}`")))]
+#[get("/security/module/modsecurity/rules/custom")]
+async fn custom_get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rules = state.rules_doc()?.all::<CustomSection>();
+    let yaml = if rules.is_empty() {
+        String::from("[]\n")
+    } else {
+        serde_yaml_ng::to_string(&rules).map_err(ApiError::internal)?
+    };
+    Ok(ok(
+        json!({ "rules": yaml, "count": rules.len(), "format": "yaml" }),
+    ))
+}
+
+/// `PUT .../rules/custom` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CustomInput {
+    /// YAML: a list of custom rules (the same format `GET` returns). Empty text removes all.
+    pub rules: String,
+}
+
+/// A parsed custom-rule list.
+#[derive(Debug)]
+pub struct CustomRules(Vec<RawCustomRule>);
+
+impl TryFrom<CustomInput> for CustomRules {
+    type Error = ApiError;
+    fn try_from(i: CustomInput) -> Result<Self, ApiError> {
+        if i.rules.len() > 4 << 20 {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        if i.rules.trim().is_empty() {
+            return Ok(CustomRules(Vec::new()));
+        }
+        let rules: Option<Vec<RawCustomRule>> = serde_yaml_ng::from_str(&i.rules).map_err(|e| {
+            ApiError::field("rules", format!("not a YAML list of custom rules: {e}"))
+        })?;
+        Ok(CustomRules(rules.unwrap_or_default()))
+    }
+}
+
+/// Replace all custom rules with the YAML given; the whole rule set is compiled first (400 with
+/// the compiler's reasons and nothing written on failure).
+#[utoipa::path(tag = "wispanel", request_body = CustomInput, responses(
+    (status = 200, description = "`{\"data\": {\"count\": N}, \"success\": true, \"message\"}`"),
+    (status = 400, description = "VALIDATION_ERROR")))]
+#[put("/security/module/modsecurity/rules/custom")]
+async fn custom_put(
+    state: web::Data<AppState>,
+    body: web::Json<CustomInput>,
+) -> Result<HttpResponse, ApiError> {
+    let CustomRules(rules) = CustomRules::try_from(body.into_inner())?;
+    let count = rules.len();
+    let ((), reload) = state
+        .change(|doc| {
+            doc.remove::<CustomSection>(|_| true);
+            for r in rules {
+                doc.push::<CustomSection>(r);
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "data": { "count": count }, "success": true, "message": "Custom rules updated",
+        "reload": reload
+    })))
+}
