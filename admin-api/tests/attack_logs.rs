@@ -36,7 +36,7 @@ fn event(i: u64, ip: &str, host: &str, rule: &str, attack_type: &str) -> AttackE
         request_id: format!("req-{i}"),
         site_id: 0,
         host: host.into(),
-        method: if i % 2 == 0 { "GET" } else { "POST" }.into(),
+        method: if i.is_multiple_of(2) { "GET" } else { "POST" }.into(),
         url: format!("{host}/p?i={i}"),
         client_ip: ip.into(),
         country: None,
