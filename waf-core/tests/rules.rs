@@ -379,3 +379,20 @@ fn ten_thousand_custom_rules_compile() {
     );
     assert_eq!(inspect(&p, &Request::get("/blocked-x/")).0, Action::Allow);
 }
+
+#[test]
+fn every_error_of_a_file_is_reported() {
+    let text = "acl:\n  - id: 1\n    type: global\n    rule_type: ip\n    pattern: 10.0.0.0/33\n    action: block\n  - id: 2\n    type: global\n    rule_type: ua\n    patern: sqlmap\n    action: block\n";
+    let e = match policy(&[("acl.yaml", text)]) {
+        Ok(_) => panic!("rules should be rejected"),
+        Err(e) => e,
+    };
+    let mut got: Vec<(Option<String>, Option<usize>)> =
+        e.0.iter().map(|e| (e.rule_id.clone(), e.line)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![(Some("1".into()), Some(5)), (Some("2".into()), Some(10))],
+        "{e}"
+    );
+}

@@ -274,8 +274,13 @@ impl RuleSet {
             let file = match parse_file(src) {
                 Ok(f) => f,
                 Err(e) => {
-                    errors.push(e);
-                    continue;
+                    // Keep going rule by rule, so that one bad field does not hide the other
+                    // errors of the file.
+                    let (salvaged, errs) = validate::salvage(src, e);
+                    for e in errs {
+                        errors.push(e);
+                    }
+                    salvaged
                 }
             };
             validate::file(

@@ -574,6 +574,119 @@ fn unquote(v: &str) -> &str {
     v.trim_matches(|c| c == '"' || c == '\'')
 }
 
+/// After the whole file failed to deserialise: deserialises each rule on its own, keeping the
+/// good ones and one error per bad one (with the rule id and the line of the offending field).
+/// Returns `first` alone when the text is not even YAML.
+pub(super) fn salvage(src: &SourceFile, first: RuleError) -> (RawFile, Vec<RuleError>) {
+    let mut out = RawFile::default();
+    let doc: serde_yaml_ng::Value = match serde_yaml_ng::from_str(&src.text) {
+        Ok(v) => v,
+        Err(_) => return (out, vec![first]),
+    };
+    let Some(map) = doc.as_mapping() else {
+        return (out, vec![first]);
+    };
+    let lines = index_rules(&src.text);
+    let mut errors = Vec::new();
+    fn items<T: serde::de::DeserializeOwned>(
+        src: &SourceFile,
+        lines: &HashMap<(String, String), usize>,
+        kind: &str,
+        v: &serde_yaml_ng::Value,
+        errors: &mut Vec<RuleError>,
+    ) -> Vec<T> {
+        let mut good = Vec::new();
+        let Some(seq) = v.as_sequence() else {
+            errors.push(RuleError::file(
+                &src.name,
+                locate_key(&src.text, kind),
+                format!("{kind} must be a list"),
+            ));
+            return good;
+        };
+        for item in seq {
+            match serde_yaml_ng::from_value::<T>(item.clone()) {
+                Ok(t) => good.push(t),
+                Err(e) => {
+                    let id = item.get("id").map(|i| match i {
+                        serde_yaml_ng::Value::String(s) => s.clone(),
+                        other => serde_yaml_ng::to_string(other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    });
+                    let msg = e.to_string();
+                    // serde names the field in backquotes: "unknown field `patern`, expected ...".
+                    // serde puts the name in backquotes: "unknown field `patern`", "unknown variant `cookie_jar`".
+                    let token = msg.split('`').nth(1).map(str::to_string);
+                    let field = token.clone().filter(|_| {
+                        msg.starts_with("unknown field") || msg.starts_with("missing field")
+                    });
+                    let rule_line = id
+                        .as_ref()
+                        .and_then(|id| lines.get(&(kind.to_string(), id.clone())).copied());
+                    let line = match (rule_line, &token) {
+                        (Some(l), Some(t)) => locate_field(&src.text, l, t)
+                            .or_else(|| {
+                                src.text
+                                    .lines()
+                                    .enumerate()
+                                    .skip(l)
+                                    .take(200)
+                                    .find(|(_, x)| x.contains(t.as_str()))
+                                    .map(|(i, _)| i + 1)
+                            })
+                            .or(Some(l)),
+                        (l, _) => l,
+                    };
+                    errors.push(RuleError {
+                        file: src.name.clone(),
+                        line,
+                        rule_id: id,
+                        field,
+                        reason: msg,
+                    });
+                }
+            }
+        }
+        good
+    }
+    for (k, v) in map {
+        match k.as_str() {
+            Some("acl") => out.acl = items(src, &lines, "acl", v, &mut errors),
+            Some("cc") => out.cc = items(src, &lines, "cc", v, &mut errors),
+            Some("custom_rules") => {
+                out.custom_rules = items(src, &lines, "custom_rules", v, &mut errors)
+            }
+            Some("sites") => out.sites = items(src, &lines, "sites", v, &mut errors),
+            Some(key @ ("settings" | "managed")) => {
+                let parsed = if key == "settings" {
+                    serde_yaml_ng::from_value(v.clone()).map(|s| out.settings = Some(s))
+                } else {
+                    serde_yaml_ng::from_value(v.clone()).map(|m| out.managed = Some(m))
+                };
+                if let Err(e) = parsed {
+                    errors.push(RuleError {
+                        field: Some(key.to_string()),
+                        ..RuleError::file(&src.name, locate_key(&src.text, key), e.to_string())
+                    });
+                }
+            }
+            _ => {
+                let key = serde_yaml_ng::to_string(k)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                errors.push(RuleError::file(&src.name, locate_key(&src.text, &key), format!("unknown section `{key}` (expected settings, managed, acl, cc, custom_rules or sites)")));
+            }
+        }
+    }
+    if errors.is_empty() {
+        errors.push(first);
+    }
+    (out, errors)
+}
+
 /// The 1-based line of every `id: <id>`, by (top-level section, id). One pass over the text.
 pub(super) fn index_rules(text: &str) -> HashMap<(String, String), usize> {
     let mut out = HashMap::new();
