@@ -73,10 +73,60 @@ if d["malicious"]:
             by[r["category"]].append((r, b))
     for c in sorted(by):
         lines.append(f"| {c} | {len(by[c])} | {100 - rate(by[c]):.2f}% |")
-for extra, title in (("proxy.txt", "Through waf-proxy (detect_eval.py)"), ("modsec.txt", "ModSecurity 2.9 + OWASP CRS 3.3.4 PL1 (peers.sh, port 18080), same requests")):
-    p = os.path.join(out, extra)
-    if os.path.exists(p):
-        lines += ["", title + ":", "", "```", open(p).read().strip(), "```"]
+
+
+def live(name, who):
+    """Per-request blocked flags from a detect_eval.py run with --misses, or None."""
+    mf = os.path.join(out, f"{name}.{who}.misses")
+    if not os.path.exists(mf):
+        return None
+    wrong = collections.Counter(json.loads(l)["id"] for l in open(mf, encoding="utf-8"))
+    rows = []
+    for l in open(os.path.join(out, name + ".jsonl"), encoding="utf-8"):
+        r = json.loads(l)
+        miss = wrong[r["id"]] > 0
+        if miss:
+            wrong[r["id"]] -= 1
+        rows.append((r, (r["set"] == "malicious") != miss))
+    return rows
+
+
+CLASSES = [("sqli", "SQLi"), ("xss", "XSS"), ("lfi", "Traversal/LFI"), ("path-traversal", "Traversal/LFI"), ("rce", "RCE/command injection"),
+           ("shell-injection", "RCE/command injection"), ("sst-injection", "SSTI"), ("nosql", "NoSQL"), ("xxe", "XXE"), ("xml-injection", "XXE"),
+           ("crlf", "CRLF"), ("ldap", "LDAP"), ("mail", "Mail injection"), ("ss-include", "SSI"), ("user-agent", "Scanner user agents")]
+
+
+def attack_class(cat):
+    for key, name in CLASSES:
+        if key in cat:
+            return name
+    return cat
+
+
+ours = {c: live(c, "proxy") for c in CORPORA}
+ms = {c: live(c, "modsec") for c in CORPORA}
+if all(ours.values()) and all(ms.values()):
+    lines += ["", "### Side by side, through the running proxies (same requests, one run)", "",
+              "waf-proxy (default policy) vs Apache + ModSecurity 2.9 + OWASP CRS 3.3.4 PL1 blocking (../shared/tools/peers.sh, port 18080), "
+              "each request replayed by ../shared/tools/detect_eval.py; blocked = HTTP 403.", "",
+              "| corpus | requests | waf-proxy | ModSecurity + CRS |", "| --- | ---: | ---: | ---: |"]
+    for c, what in (("malicious", "detection"), ("mutated", "detection"), ("benign", "benign pass"), ("generated", "benign pass")):
+        f = (lambda rows: rate(rows)) if what == "detection" else (lambda rows: 100 - rate(rows))
+        lines.append(f"| {c} ({what}) | {len(ours[c])} | {f(ours[c]):.2f}% | {f(ms[c]):.2f}% |")
+    allben = ours["benign"] + ours["generated"]
+    allben_ms = ms["benign"] + ms["generated"]
+    lines.append(f"| all benign (benign pass) | {len(allben)} | {100 - rate(allben):.2f}% | {100 - rate(allben_ms):.2f}% |")
+    for title, key in (("attack class", lambda r: attack_class(r["category"])), ("encoder/placeholder", placeholder)):
+        lines += ["", f"Detection by {title} (development corpora, blocked %):", "",
+                  f"| {title} | requests | waf-proxy | ModSecurity + CRS |", "| --- | ---: | ---: | ---: |"]
+        a, b = collections.defaultdict(list), collections.defaultdict(list)
+        for (r, x), (_, y) in zip(ours["malicious"], ms["malicious"]):
+            a[key(r)].append((r, x))
+            b[key(r)].append((r, y))
+        for k in sorted(a):
+            lines.append(f"| {k} | {len(a[k])} | {rate(a[k]):.2f}% | {rate(b[k]):.2f}% |")
+        worst = min(rate(v) for v in a.values())
+        lines.append(f"| lowest | | {worst:.2f}% | |")
 lines += ["", "<!-- detection:end -->"]
 text = open(readme).read() if os.path.exists(readme) else "# Benchmarks\n"
 a, b = text.find("<!-- detection:start -->"), text.find("<!-- detection:end -->")

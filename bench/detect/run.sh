@@ -28,7 +28,7 @@ for s in 1 2 3 4; do
   done
 done
 
-rm -f "$out/proxy.txt" "$out/modsec.txt"
+rm -f "$out"/*.txt "$out"/*.misses
 all=("$out/malicious.jsonl" "$out/mutated.jsonl" "$out/benign.jsonl" "$out/generated.jsonl")
 if "$bin" --help 2>&1 | grep -q -- '--listen'; then
   python3 -c '
@@ -46,10 +46,17 @@ http.server.ThreadingHTTPServer(("127.0.0.1", 18090), H).serve_forever()' &
   trap 'kill $origin $proxy 2>/dev/null || true' EXIT
   sleep 2
   python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18091 "${all[@]}" | tail -40 > "$out/proxy.txt" || true
+  for f in "${all[@]}"; do
+    n=$(basename "$f" .jsonl)
+    python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18091 "$f" --misses "$out/$n.proxy.misses" > "$out/$n.proxy.txt" || true
+  done
 fi
-if [ -x "$shared/tools/peers.sh" ] && command -v apache2 >/dev/null 2>&1; then
-  bash "$shared/tools/peers.sh" start >/dev/null 2>&1 || true
-  python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18080 "${all[@]}" | tail -40 > "$out/modsec.txt" || true
+# peers.sh installs nginx, Apache and ModSecurity + CRS from Debian when they are missing.
+if bash "$shared/tools/peers.sh" start >/dev/null 2>&1; then
+  for f in "${all[@]}"; do
+    n=$(basename "$f" .jsonl)
+    python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18080 "$f" --misses "$out/$n.modsec.misses" > "$out/$n.modsec.txt" || true
+  done
   bash "$shared/tools/peers.sh" stop >/dev/null 2>&1 || true
 fi
 python3 bench/detect/report.py "$out" bench/README.md
