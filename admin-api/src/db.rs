@@ -68,6 +68,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              v TEXT NOT NULL
          );",
     )?;
+    crate::ids::migrate(conn)?;
     crate::attack_log::migrate(conn)
 }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod ids;
 pub mod ingest;
 pub mod keys;
 pub mod proxy;

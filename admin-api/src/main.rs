@@ -41,6 +41,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let token = cli::admin_token(&data_dir)?;
     let conn = db::open(&cli::db_path(&data_dir)).map_err(|e| format!("database: {e}"))?;
     let rules = RuleStore::open(&data_dir).map_err(|e| e.to_string())?;
+    let doc = rules.load().map_err(|e| e.to_string())?;
+    admin_api::ids::seed(&conn, &doc).map_err(|e| format!("id counters: {e}"))?;
     let transport = if args.plain_http {
         Transport::PlainHttp
     } else {

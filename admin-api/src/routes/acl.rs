@@ -6,8 +6,9 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::{AclRuleType, AclScope, Action, RawAclRule};
 
-use super::{next_id, written, EnabledBody};
+use super::{allocate_id, written, EnabledBody};
 use crate::error::ApiError;
+use crate::ids::IdKind;
 use crate::state::AppState;
 use crate::store::AclSection;
 
@@ -109,7 +110,11 @@ async fn create(
     let spec = AclRuleSpec::try_from(body.into_inner())?;
     let (id, reload) = state
         .change(|doc| {
-            let id = next_id(doc.all::<AclSection>().iter().map(|r| r.id));
+            let id = allocate_id(
+                &state,
+                IdKind::Acl,
+                doc.all::<AclSection>().iter().map(|r| r.id),
+            )?;
             doc.push::<AclSection>(spec.with_id(id));
             Ok(id)
         })

@@ -8,8 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 use waf_core::model::raw::{Action, RawCcRule};
 
-use super::{next_id, written};
+use super::{allocate_id, written};
 use crate::error::ApiError;
+use crate::ids::IdKind;
 use crate::state::AppState;
 use crate::store::CcSection;
 
@@ -111,7 +112,11 @@ async fn create(
     let spec = CcRuleSpec::try_from(body.into_inner())?;
     let (id, reload) = state
         .change(|doc| {
-            let id = next_id(doc.all::<CcSection>().iter().map(|r| r.id));
+            let id = allocate_id(
+                &state,
+                IdKind::Cc,
+                doc.all::<CcSection>().iter().map(|r| r.id),
+            )?;
             doc.push::<CcSection>(spec.with_id(id));
             Ok(id)
         })

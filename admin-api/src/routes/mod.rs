@@ -81,9 +81,21 @@ pub struct IdsOrAll {
     pub all: bool,
 }
 
-/// The next free numeric id.
+/// The next free numeric id (`max + 1`: an id freed by a delete comes back; prefer
+/// [`allocate_id`] for anything a client can address by id).
 pub fn next_id(ids: impl Iterator<Item = u64>) -> u64 {
     ids.max().unwrap_or(0) + 1
+}
+
+/// A fresh id of `kind`, above every id in `ids` and every id handed out before (never reused
+/// after a delete; see [`crate::ids`]).
+pub fn allocate_id(
+    state: &crate::state::AppState,
+    kind: crate::ids::IdKind,
+    ids: impl Iterator<Item = u64>,
+) -> Result<u64, crate::error::ApiError> {
+    let max = crate::ids::max(ids);
+    state.with_db(|c| crate::ids::allocate(c, kind, max))
 }
 
 /// Every field of a multipart form, by name (at most 4 MiB in all).

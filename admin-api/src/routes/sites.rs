@@ -8,8 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::RawSite;
 
-use super::{multipart_fields, next_id, pem_from_fields, text_field, written};
+use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
 use crate::error::ApiError;
+use crate::ids::IdKind;
 use crate::state::{format_time, now, AppState};
 use crate::store::{RuleDoc, SiteSection};
 use crate::tls::PemPair;
@@ -180,7 +181,11 @@ async fn add_site(
     let (site, reload) = state
         .change(|doc| {
             let mut site = spec.0;
-            site.id = next_id(doc.all::<SiteSection>().iter().map(|s| s.id));
+            site.id = allocate_id(
+                state,
+                IdKind::Site,
+                doc.all::<SiteSection>().iter().map(|s| s.id),
+            )?;
             match &pair {
                 Some(p) => {
                     site.enable_https = true;
