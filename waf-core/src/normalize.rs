@@ -344,6 +344,9 @@ fn variants_rec(value: &str, d: Depths, f: &mut dyn FnMut(&str) -> bool, level: 
     if f(value) {
         return true;
     }
+    if !may_decode(value.as_bytes(), level < d.base64) {
+        return false;
+    }
     let mut cur: Cow<'_, str> = Cow::Borrowed(value);
     for _ in 0..d.url {
         let next = url_decode(&cur, false);
@@ -387,6 +390,28 @@ fn variants_rec(value: &str, d: Depths, f: &mut dyn FnMut(&str) -> bool, level: 
         }
     }
     false
+}
+
+/// Whether any transformation of [`variants`] could change `b`: one pass instead of one per
+/// transformation, for the common value that holds no `%`, `&`, `\`, control or non-ASCII
+/// byte, no run of blanks and (when base64 is still to be tried) is not base64-shaped. Most
+/// values of `cargo bench -p waf-bench --bench engine -- inspect/json_post_64k` end here.
+fn may_decode(b: &[u8], base64: bool) -> bool {
+    let mut b64 = base64 && b.len() >= 8;
+    let mut prev_ws = false;
+    for &c in b {
+        match c {
+            b'%' | b'&' | b'\\' | 0 | 0x0b | 0x0c | 0x80.. => return true,
+            _ => {}
+        }
+        let ws = c.is_ascii_whitespace();
+        if ws && prev_ws {
+            return true;
+        }
+        prev_ws = ws;
+        b64 = b64 && (c.is_ascii_alphanumeric() || ws || b"+/-_=".contains(&c));
+    }
+    b64
 }
 
 fn fold_overlong(b: &[u8]) -> Vec<u8> {

@@ -11,12 +11,13 @@ use crate::acl::CompiledAcl;
 use crate::custom::{CompiledCustom, Slot};
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
+use crate::memo::CleanMemo;
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
 use crate::normalize::{self, Depths};
-use crate::parse::{self, Limits};
-use crate::request::{Field, Location, Request};
+use crate::parse::{self, Limits, Parts};
+use crate::request::{Location, Request};
 use crate::verdict::{AttackType, Match, Verdict};
 
 /// How many rules of each kind a policy holds.
@@ -49,6 +50,7 @@ pub struct Scratch {
     judge_hits: Vec<bool>,
     pset: Vec<usize>,
     sig_set: Option<regex_automata::PatternSet>,
+    clean: CleanMemo,
 }
 
 impl Scratch {
@@ -255,9 +257,36 @@ impl Policy {
     /// Cost: proportional to the request (number and size of values), not to the number of
     /// rules. Allocates only for values that need decoding and for the verdict's match.
     pub fn inspect(&self, req: &Request, scratch: &mut Scratch) -> Verdict {
+        self.inspect_parts(req, scratch, Parts::All)
+    }
+
+    /// Decides about a request whose line and headers were already inspected by
+    /// [`Policy::inspect`] (with an empty body) and whose body has now arrived. ACL rules, which
+    /// look at the line and headers only, are not evaluated again; custom rules are (a rule may
+    /// combine a URI judge with a body judge); managed detection looks only at the body's
+    /// parameters and the body-level protocol rules (oversize, malformed, too many parameters,
+    /// which counts the query's too). The two calls together reach the verdict one `inspect` of
+    /// the whole request would, without scanning the line and headers twice.
+    ///
+    /// ```
+    /// use waf_core::{Action, Policy, Request, Scratch};
+    ///
+    /// let policy = Policy::default_policy().expect("the shipped rules compile");
+    /// let mut scratch = Scratch::new();
+    /// let headers = [("Content-Type", &b"application/x-www-form-urlencoded"[..])];
+    /// let head = Request { method: "POST", headers: &headers, ..Request::get("/login") };
+    /// assert_eq!(policy.inspect(&head, &mut scratch).action, Action::Allow);
+    /// let full = Request { body: b"user=admin'%20or%201=1--", ..head };
+    /// assert_eq!(policy.inspect_body(&full, &mut scratch).action, Action::Block);
+    /// ```
+    pub fn inspect_body(&self, req: &Request, scratch: &mut Scratch) -> Verdict {
+        self.inspect_parts(req, scratch, Parts::Body)
+    }
+
+    fn inspect_parts(&self, req: &Request, scratch: &mut Scratch, parts: Parts) -> Verdict {
         let site = self.site_for_host(req.host);
         let view = self.view(site);
-        let mut v = self.decide(req, scratch, site, &view);
+        let mut v = self.decide(req, scratch, site, &view, parts);
         if view.mode == Mode::LogOnly && v.is_blocking() {
             v.action = Action::Log;
         }
@@ -270,10 +299,11 @@ impl Policy {
         scratch: &mut Scratch,
         site: Option<&Site>,
         view: &SiteView,
+        parts: Parts,
     ) -> Verdict {
         let mut logged = Vec::new();
         // 1-2. ACL: allow beats block.
-        if !self.acl.rules.is_empty() {
+        if !self.acl.rules.is_empty() && parts == Parts::All {
             scratch.acl_hits.clear();
             self.acl
                 .matches(req, &mut scratch.pset, &mut scratch.acl_hits);
@@ -333,7 +363,7 @@ impl Policy {
                 return Self::finish(logged);
             }
         }
-        if let Some(m) = self.managed(req, scratch, site, view) {
+        if let Some(m) = self.managed(req, scratch, site, view, parts) {
             return Verdict {
                 action: m.action,
                 matched: Some(m),
@@ -453,6 +483,7 @@ impl Policy {
         scratch: &mut Scratch,
         site: Option<&Site>,
         view: &SiteView,
+        parts: Parts,
     ) -> Option<Match> {
         let s = &self.settings;
         let path = req.path();
@@ -488,7 +519,8 @@ impl Policy {
             ))
         };
         // Whole-request protocol checks.
-        if req.headers.len() > s.max_headers {
+        let whole = parts == Parts::All;
+        if whole && req.headers.len() > s.max_headers {
             if let Some(m) = protocol(protocol_ids::TOO_MANY_HEADERS, "") {
                 return Some(m);
             }
@@ -498,26 +530,12 @@ impl Policy {
                 return Some(m);
             }
         }
-        if req.uri.contains("%00") || req.uri.contains('\0') {
+        if whole && (req.uri.contains("%00") || req.uri.contains('\0')) {
             if let Some(m) = protocol(protocol_ids::NULL_BYTE, "") {
                 return Some(Match {
                     target: "path".into(),
                     ..m
                 });
-            }
-        }
-        let mut fields: Vec<Field> = Vec::new();
-        let notes = parse::extract(
-            req,
-            Limits {
-                max_args: s.max_args,
-                max_value_len: s.max_value_len,
-            },
-            &mut fields,
-        );
-        if notes.too_many_args {
-            if let Some(m) = protocol(protocol_ids::TOO_MANY_ARGS, "") {
-                return Some(m);
             }
         }
         let sens = view.sensitivity;
@@ -528,29 +546,60 @@ impl Policy {
         };
         let engine = &self.engine;
         let set = scratch.sig_set.get_or_insert_with(|| engine.pattern_set());
-        for f in &fields {
-            let param = if f.name.is_empty() {
-                None
-            } else {
-                Some(f.name.as_ref())
-            };
-            let active =
-                |id: u32, level: u8| level <= sens && !disabled(id) && !excluded_for(id, param);
-            let mut hit = None;
-            normalize::variants(&f.value, depths, &mut |val| {
-                hit = engine.scan(val, f.location, &f.name, set, &active);
-                hit.is_some()
-            });
-            if let Some(h) = hit {
-                return Some(Match::at(
-                    h.id.to_string(),
-                    h.name,
-                    h.attack,
-                    Action::Block,
-                    Some(f.location),
-                    &f.name,
-                    &f.value,
-                ));
+        // Whether the rules active for a value are the same for every parameter of this request:
+        // then a value found clean once is clean wherever it repeats at the same location.
+        let memo_ok = !excl.iter().any(|x| x.parameter.is_some());
+        let clean = &mut scratch.clean;
+        clean.clear();
+        let mut found = None;
+        // Fields are scanned as the parser finds them: no list of owned values is built.
+        let notes = parse::visit(
+            req,
+            Limits {
+                max_args: s.max_args,
+                max_value_len: s.max_value_len,
+            },
+            parts,
+            &mut |f| {
+                let param = if f.name.is_empty() {
+                    None
+                } else {
+                    Some(f.name)
+                };
+                // Headers are few and one rule looks at a named header only: not memoised.
+                let memo = memo_ok && f.location != Location::Header;
+                if memo && clean.is_clean(f.location, f.value) {
+                    return false;
+                }
+                let active =
+                    |id: u32, level: u8| level <= sens && !disabled(id) && !excluded_for(id, param);
+                let mut hit = None;
+                normalize::variants(f.value, depths, &mut |val| {
+                    hit = engine.scan(val, f.location, f.name, set, &active);
+                    hit.is_some()
+                });
+                if let Some(h) = hit {
+                    found = Some(Match::at(
+                        h.id.to_string(),
+                        h.name,
+                        h.attack,
+                        Action::Block,
+                        Some(f.location),
+                        f.name,
+                        f.value,
+                    ));
+                } else if memo {
+                    clean.record(f.location, f.value);
+                }
+                found.is_some()
+            },
+        );
+        if found.is_some() {
+            return found;
+        }
+        if notes.too_many_args {
+            if let Some(m) = protocol(protocol_ids::TOO_MANY_ARGS, "") {
+                return Some(m);
             }
         }
         if notes.malformed_body && sens >= 3 {

@@ -94,139 +94,152 @@ pub(super) fn all() -> Vec<Check> {
 /// Fingerprints that ordinary text also produces; they need corroboration (see module docs).
 const WEAK: &[&str] = &["sos", "s&s", "1&1", "1c", "nc", "Enknk"];
 
-/// A value made only of letters, digits, `-`, `_` and `.` (and non-ASCII) cannot carry SQL
-/// syntax that libinjection would flag; skip those cheaply.
-/// Words that can carry an SQL injection without any quote, comment or operator character,
-/// sorted for binary search.
-const SQL_WORDS: &[&str] = &[
-    "alter",
-    "and",
-    "benchmark",
-    "between",
-    "case",
-    "cast",
-    "char",
-    "concat",
-    "convert",
-    "create",
-    "database",
-    "dbms_pipe",
-    "declare",
-    "delete",
-    "div",
-    "drop",
-    "exec",
-    "execute",
-    "false",
-    "from",
-    "group",
-    "having",
-    "in",
-    "information_schema",
-    "insert",
-    "into",
-    "is",
-    "like",
-    "limit",
-    "load_file",
-    "mod",
-    "not",
-    "null",
-    "offset",
-    "or",
-    "order",
-    "outfile",
-    "pg_sleep",
-    "procedure",
-    "regexp",
-    "rlike",
-    "select",
-    "shutdown",
-    "sleep",
-    "table",
-    "true",
-    "truncate",
-    "union",
-    "update",
-    "user",
-    "version",
-    "waitfor",
-    "when",
-    "where",
-    "xor",
-];
+/// The byte classes (see [`super::class`]) a value needs for check `id` to possibly fire; 0 when
+/// the check has no such requirement. Mirrors each check's own first test, so that
+/// [`super::Engine::scan`] can skip it from the value's shape, computed once.
+pub(super) fn needs(id: u32) -> u16 {
+    use super::class::*;
+    match id {
+        5000 => SEMI | PIPE | AMP | NL | TICK | DOLLAR,
+        5002 => TICK | DOLLAR,
+        3001 => ANGLE | EQ | TICK | COLON | QUOTE,
+        _ => 0,
+    }
+}
 
-/// The subset of [`SQL_WORDS`] that signals SQL in a header, where prose-like words
-/// (`like` in every browser User-Agent) are common.
-const SQL_WORDS_STRONG: &[&str] = &[
-    "benchmark",
-    "delete",
-    "drop",
-    "exec",
-    "information_schema",
-    "insert",
-    "load_file",
-    "outfile",
-    "pg_sleep",
-    "select",
-    "sleep",
-    "union",
-    "update",
-    "waitfor",
-];
+/// How much an SQL keyword says about a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Word {
+    /// Not an SQL keyword.
+    No,
+    /// An SQL keyword that is also common in prose and headers (`like`, `and`, `in`).
+    Weak,
+    /// An SQL keyword that signals SQL even in a header.
+    Strong,
+}
 
-fn has_word(v: &str, words: &[&str]) -> bool {
-    let mut buf = [0u8; 24];
-    v.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .any(|w| {
-            if w.len() < 2 || w.len() > buf.len() {
-                return false;
-            }
-            let lw = &mut buf[..w.len()];
-            lw.copy_from_slice(w.as_bytes());
-            lw.make_ascii_lowercase();
-            std::str::from_utf8(lw).is_ok_and(|lw| words.binary_search(&lw).is_ok())
-        })
+/// Words that can carry an SQL injection without any quote, comment or operator character;
+/// *strong* ones also count in headers, where prose-like words (`like` in every browser
+/// User-Agent) are common. No allocation: the word is lower-cased into a stack buffer and
+/// matched by length and bytes (this replaced a binary search over `&str`s that was a sixth of
+/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get`).
+fn sql_word(w: &[u8]) -> Word {
+    let mut buf = [0u8; 18];
+    if w.len() < 2 || w.len() > buf.len() {
+        return Word::No;
+    }
+    let l = &mut buf[..w.len()];
+    l.copy_from_slice(w);
+    l.make_ascii_lowercase();
+    match &*l {
+        b"benchmark"
+        | b"delete"
+        | b"drop"
+        | b"exec"
+        | b"information_schema"
+        | b"insert"
+        | b"load_file"
+        | b"outfile"
+        | b"pg_sleep"
+        | b"select"
+        | b"sleep"
+        | b"union"
+        | b"update"
+        | b"waitfor" => Word::Strong,
+        b"alter" | b"and" | b"between" | b"case" | b"cast" | b"char" | b"concat" | b"convert"
+        | b"create" | b"database" | b"dbms_pipe" | b"declare" | b"div" | b"execute" | b"false"
+        | b"from" | b"group" | b"having" | b"in" | b"into" | b"is" | b"like" | b"limit"
+        | b"mod" | b"not" | b"null" | b"offset" | b"or" | b"order" | b"procedure" | b"regexp"
+        | b"rlike" | b"shutdown" | b"table" | b"true" | b"truncate" | b"user" | b"version"
+        | b"when" | b"where" | b"xor" => Word::Weak,
+        _ => Word::No,
+    }
 }
 
 /// Cheap gate before libinjection's tokeniser, which costs about 4 us per call on a browser
-/// User-Agent (`cargo bench -p waf-bench -- inspect/clean_get` went from 53 us to 31 us with the
-/// memo below and to the figure in bench/README.md with this gate). A value can only be SQL
-/// injection if it holds an SQL-structural character or an SQL keyword as a word; in headers,
-/// only quotes, comments, `;` and strong keywords count.
+/// User-Agent. A value can only be SQL injection if it holds an SQL-structural character or an
+/// SQL keyword as a word; in headers, only quotes, comments, `;` and strong keywords count. One
+/// pass over the bytes, no allocation (`cargo bench -p waf-bench --bench engine --
+/// inspect/clean_get`, figures in bench/README.md).
 fn sqli_gate(v: &str, loc: Location) -> bool {
-    if v.len() < 2 {
+    let b = v.as_bytes();
+    if b.len() < 2 {
         return false;
     }
-    let b = v.as_bytes();
-    // An apostrophe between two letters (O'Brien, D'Angelo, don't) is not a quote by itself.
-    let in_word = |i: usize| {
-        i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic()
-    };
-    let quote_or_comment = b.iter().enumerate().any(|(i, c)| match c {
-        b'\'' => !in_word(i),
-        b'"' | b'`' | b';' | b'#' => true,
-        _ => false,
-    }) || v.contains("--")
-        || v.contains("/*");
-    if quote_or_comment {
-        return true;
+    let header = loc == Location::Header;
+    let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if word_byte(c) {
+            let start = i;
+            while i < b.len() && word_byte(b[i]) {
+                i += 1;
+            }
+            match sql_word(&b[start..i]) {
+                Word::Strong => return true,
+                Word::Weak if !header => return true,
+                _ => {}
+            }
+            continue;
+        }
+        let next = b.get(i + 1).copied();
+        let hit = match c {
+            // An apostrophe between two letters (O'Brien, D'Angelo, don't) is not a quote by
+            // itself.
+            b'\'' => {
+                !(i > 0
+                    && b[i - 1].is_ascii_alphabetic()
+                    && next.is_some_and(|n| n.is_ascii_alphabetic()))
+            }
+            b'"' | b'`' | b';' | b'#' => true,
+            b'-' => next == Some(b'-'),
+            b'/' => next == Some(b'*'),
+            // `@@version`, `@var`; not the `@` inside an e-mail address (`a.b@example.org`).
+            b'@' if !header => {
+                next == Some(b'@')
+                    || i == 0
+                    || !(word_byte(b[i - 1]) || b[i - 1] == b'.' || b[i - 1] == b'-')
+            }
+            b'(' | b')' | b'=' | b'<' | b'>' | b'|' | b'&' | b'!' | b'*' | b'^' | b'~' => !header,
+            _ => false,
+        };
+        if hit {
+            return true;
+        }
+        i += 1;
     }
-    if loc == Location::Header {
-        return has_word(v, SQL_WORDS_STRONG);
-    }
-    b.iter().any(|c| {
-        matches!(
-            c,
-            b'(' | b')' | b'=' | b'<' | b'>' | b'|' | b'&' | b'!' | b'*' | b'@' | b'^' | b'~'
-        )
-    }) || has_word(v, SQL_WORDS)
+    false
+}
+
+/// Most values the memo keeps; it is emptied when full.
+const MEMO_ENTRIES: usize = 512;
+/// Longest value the memo keeps.
+const MEMO_VALUE_LEN: usize = 4096;
+
+/// libinjection's verdicts on recent values of this thread, so that a value repeated within a
+/// request (the same comment or tag in every element of a JSON array, the same cookie on every
+/// request of a connection) is tokenised once, and rules 2001, 2003 and 2002, which look at the
+/// same value one after the other, share one call. A pure function's results: never stale.
+/// Keyed with a per-thread random hash (no flooding); bounded in entries and value length.
+#[derive(Default)]
+struct SqliMemo {
+    last: String,
+    last_fp: Option<libinjectionrs::Fingerprint>,
+    map: std::collections::HashMap<Box<str>, Option<libinjectionrs::Fingerprint>>,
 }
 
 thread_local! {
-    /// The last value given to libinjection and its fingerprint: rules 2001, 2003 and 2002 look
-    /// at the same value one after the other, and the tokeniser is the costly part.
-    static SQLI_MEMO: std::cell::RefCell<(String, Option<libinjectionrs::Fingerprint>)> = const { std::cell::RefCell::new((String::new(), None)) };
+    static SQLI_MEMO: std::cell::RefCell<SqliMemo> = std::cell::RefCell::new(SqliMemo::default());
+}
+
+fn libinjection_sqli(v: &str) -> Option<libinjectionrs::Fingerprint> {
+    let r = libinjectionrs::detect_sqli(v.as_bytes());
+    if r.is_injection() {
+        r.fingerprint
+    } else {
+        None
+    }
 }
 
 fn sqli_fingerprint(v: &str, loc: Location) -> Option<libinjectionrs::Fingerprint> {
@@ -234,19 +247,28 @@ fn sqli_fingerprint(v: &str, loc: Location) -> Option<libinjectionrs::Fingerprin
         return None;
     }
     SQLI_MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.0 != v {
-            let r = libinjectionrs::detect_sqli(v.as_bytes());
-            let fp = if r.is_injection() {
-                r.fingerprint
-            } else {
-                None
-            };
-            m.0.clear();
-            m.0.push_str(v);
-            m.1 = fp;
+        let Ok(mut m) = m.try_borrow_mut() else {
+            return libinjection_sqli(v);
+        };
+        if m.last == v {
+            return m.last_fp.clone();
         }
-        m.1.clone()
+        let fp = if v.len() > MEMO_VALUE_LEN {
+            libinjection_sqli(v)
+        } else if let Some(fp) = m.map.get(v) {
+            fp.clone()
+        } else {
+            let fp = libinjection_sqli(v);
+            if m.map.len() >= MEMO_ENTRIES {
+                m.map.clear();
+            }
+            m.map.insert(v.into(), fp.clone());
+            fp
+        };
+        m.last.clear();
+        m.last.push_str(v);
+        m.last_fp = fp.clone();
+        fp
     })
 }
 fn sqli(v: &str, loc: Location) -> bool {
@@ -378,12 +400,20 @@ fn number_then_comment(v: &str) -> bool {
         && (head.trim_end().ends_with("--") || rest.starts_with("/*") || rest.starts_with('#'))
 }
 
+/// Rule 3001. libinjection's HTML tokeniser needs a tag, an attribute value, a URL scheme or a
+/// quote that ends an attribute: one of `<>=`:"` or an apostrophe that is not inside a word
+/// (`O'Brien`, `you're` are prose; they were a seventh of `cargo bench -p waf-bench --bench
+/// engine -- inspect/json_post_64k`).
 fn xss(v: &str, _loc: Location) -> bool {
-    if !v
-        .bytes()
-        .any(|c| matches!(c, b'<' | b'>' | b'=' | b'`' | b':' | b'"' | b'\''))
-    {
-        return false;
-    }
-    libinjectionrs::detect_xss(v.as_bytes()).is_injection()
+    let b = v.as_bytes();
+    let gate = b.iter().enumerate().any(|(i, &c)| match c {
+        b'<' | b'>' | b'=' | b'`' | b':' | b'"' => true,
+        b'\'' => {
+            !(i > 0
+                && b[i - 1].is_ascii_alphabetic()
+                && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        }
+        _ => false,
+    });
+    gate && libinjectionrs::detect_xss(b).is_injection()
 }

@@ -327,7 +327,7 @@ pub(super) fn all() -> Vec<Signature> {
             1,
             ARGS,
             "LDAP filter injection",
-            ["(", ")", "*"],
+            ["(", ")", "*", ":="],
             r"\(\s*[|&!]\s*\(|\)\s*\(\s*[|&!]|\*\s*\)\s*\(|\(\s*(objectclass|uid|cn|mail|userpassword|samaccountname)\s*=\s*\*|^\s*\*\s*\(\s*[|&]|\)\s*\)\s*\(\s*\w+\s*=|\w+:\d+(\.\d+)+:=\w"
         ),
         // Mail injection.

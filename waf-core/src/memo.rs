@@ -1,0 +1,100 @@
+//! Per-request memo of values already found clean, so that a value repeated within one request
+//! (a tag, a status or a comment in every element of a JSON array, a form key) is decoded and
+//! scanned once.
+//!
+//! `cargo bench -p waf-bench --bench engine -- inspect/json_post_64k` (about 4,000 values, most
+//! of them repeated) justifies it: see bench/README.md. A value is only a key together with its
+//! location, and only while the rules active for a value do not depend on the parameter's name
+//! (no parameter exclusion on the request's path); the caller checks that.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use crate::request::Location;
+
+/// Longest value remembered.
+const MAX_VALUE: usize = 1024;
+/// Most bytes remembered per request.
+const MAX_ARENA: usize = 256 * 1024;
+
+/// Clean values of the current request: their bytes in one arena, indexed by a keyed hash (no
+/// flooding by crafted collisions, and every hit is confirmed by comparing the bytes). Cleared,
+/// not freed, between requests: no allocation once warm.
+#[derive(Default)]
+pub(crate) struct CleanMemo {
+    hasher: RandomState,
+    arena: String,
+    /// Hash of location and value -> (start, length) in `arena`.
+    index: HashMap<u64, (u32, u32)>,
+}
+
+impl std::fmt::Debug for CleanMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CleanMemo")
+            .field("values", &self.index.len())
+            .field("bytes", &self.arena.len())
+            .finish()
+    }
+}
+
+impl CleanMemo {
+    /// Forgets the previous request's values.
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.index.clear();
+    }
+
+    fn key(&self, loc: Location, value: &str) -> u64 {
+        self.hasher.hash_one((loc as u8, value))
+    }
+
+    /// Whether `value` at `loc` was recorded clean in this request.
+    pub(crate) fn is_clean(&self, loc: Location, value: &str) -> bool {
+        if value.len() > MAX_VALUE || self.index.is_empty() {
+            return false;
+        }
+        match self.index.get(&self.key(loc, value)) {
+            Some(&(start, len)) => {
+                self.arena.get(start as usize..(start + len) as usize) == Some(value)
+            }
+            None => false,
+        }
+    }
+
+    /// Records `value` at `loc` as clean (when it fits).
+    pub(crate) fn record(&mut self, loc: Location, value: &str) {
+        if value.len() > MAX_VALUE || self.arena.len() + value.len() > MAX_ARENA {
+            return;
+        }
+        let key = self.key(loc, value);
+        let start = self.arena.len() as u32;
+        // A colliding different value keeps the first one's entry.
+        self.index.entry(key).or_insert_with(|| {
+            self.arena.push_str(value);
+            (start, value.len() as u32)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_per_location_and_forgets_on_clear() {
+        let mut m = CleanMemo::default();
+        assert!(!m.is_clean(Location::BodyArg, "blue"));
+        m.record(Location::BodyArg, "blue");
+        m.record(Location::BodyArg, "sale");
+        assert!(m.is_clean(Location::BodyArg, "blue"));
+        assert!(m.is_clean(Location::BodyArg, "sale"));
+        assert!(!m.is_clean(Location::QueryArg, "blue"));
+        assert!(!m.is_clean(Location::BodyArg, "blu"));
+        m.clear();
+        assert!(!m.is_clean(Location::BodyArg, "blue"));
+        let long = "x".repeat(MAX_VALUE + 1);
+        m.record(Location::Body, &long);
+        assert!(!m.is_clean(Location::Body, &long));
+    }
+}
