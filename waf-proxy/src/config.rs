@@ -47,14 +47,30 @@ pub struct ProxyConfig {
     /// Seconds between SIGTERM and the end of the process (in-flight requests finish meanwhile;
     /// Pingora's own default is 300). A `--conf` file's `grace_period_seconds` wins.
     pub shutdown_grace_secs: Option<u64>,
-    /// Lowest TLS version accepted: "1.2" (default) or "1.3".
+    /// Lowest TLS version accepted: "1.2" (default) or "1.3". The rule set's
+    /// `settings.tls_versions` (waf-admin §8.12), when present, overrides it per handshake.
     pub tls_min_version: Option<String>,
+    /// What a request gets when it cannot be inspected (the engine panicked, no policy pinned):
+    /// `closed` (default: a 503 page, nothing reaches the origin) or `open` (forwarded
+    /// uninspected). Logged at error level either way.
+    pub on_inspection_error: OnInspectionError,
     /// JavaScript proof-of-work challenge.
     pub challenge: ChallengeConfig,
     /// Size and time limits.
     pub limits: Limits,
     /// Active upstream health checks.
     pub health_check: HealthCheckConfig,
+}
+
+/// Fail-closed or fail-open when inspection fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInspectionError {
+    /// Refuse the request (503).
+    #[default]
+    Closed,
+    /// Forward it uninspected.
+    Open,
 }
 
 /// Challenge settings.

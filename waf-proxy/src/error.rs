@@ -52,6 +52,13 @@ pub enum Refusal {
     Challenge,
     /// A malformed request (e.g. a bad challenge answer).
     BadRequest,
+    /// On TLS, the Host header names a different site than the SNI of the connection (domain
+    /// fronting, or an HTTP/2 connection reused for another host): 421, the client retries on
+    /// a connection of its own.
+    Misdirected,
+    /// The request could not be inspected (e.g. the body could not be read) and
+    /// `on_inspection_error` is `closed`.
+    InspectionFailed,
 }
 
 impl Refusal {
@@ -68,6 +75,8 @@ impl Refusal {
             Refusal::RedirectHttps { .. } => 301,
             Refusal::Challenge => 403,
             Refusal::BadRequest => 400,
+            Refusal::Misdirected => 421,
+            Refusal::InspectionFailed => 503,
         }
     }
 

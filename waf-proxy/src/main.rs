@@ -11,6 +11,7 @@ mod control;
 mod error;
 mod events;
 mod geo;
+mod guard;
 mod inspect;
 mod pages;
 mod proxy;

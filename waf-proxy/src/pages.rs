@@ -77,6 +77,16 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
             "Bad request",
             "The request could not be understood.",
         ),
+        Refusal::Misdirected => (
+            "misdirected_request",
+            "Misdirected request",
+            "This connection was opened for another site. Please connect to this site directly.",
+        ),
+        Refusal::InspectionFailed => (
+            "inspection_failed",
+            "Request not inspected",
+            "The request could not be inspected, so it was not forwarded. Please try again.",
+        ),
     }
 }
 

@@ -17,7 +17,9 @@ use waf_core::model::Action;
 use waf_core::{AttackType, Match, Policy, Verdict};
 
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
+use crate::config::OnInspectionError;
 use crate::error::Refusal;
+use crate::guard;
 use crate::inspect::{self, EventInput, Facts};
 use crate::pages;
 use crate::state::Shared;
@@ -199,6 +201,22 @@ impl WafProxy {
         }
     }
 
+    /// Logs an inspection failure; the refusal to send when `on_inspection_error` is `closed`,
+    /// `None` (forward uninspected) when it is `open`.
+    fn inspection_failed(&self, ctx: &mut Ctx, e: guard::InspectionError) -> Option<Refusal> {
+        let id = ctx.request_id(&self.shared);
+        match self.shared.on_inspection_error {
+            OnInspectionError::Closed => {
+                tracing::error!(request_id = %id, host = %ctx.host, "{e}; refused (on_inspection_error: closed)");
+                Some(Refusal::InspectionFailed)
+            }
+            OnInspectionError::Open => {
+                tracing::error!(request_id = %id, host = %ctx.host, "{e}; forwarded uninspected (on_inspection_error: open)");
+                None
+            }
+        }
+    }
+
     /// Inspects the buffered body (whole, or its first `body_limit` bytes) and decides.
     fn inspect_body(
         &self,
@@ -207,16 +225,27 @@ impl WafProxy {
         buf: &[u8],
         truncated: bool,
     ) -> Result<()> {
-        let Some(policy) = ctx.policy.clone() else {
-            return Ok(());
-        };
-        let v = inspect::run(
-            &policy,
+        let policy = ctx.policy.clone();
+        let v = match guard::run(
+            policy.as_deref(),
             session.req_header(),
             &self.facts(ctx),
             buf,
             truncated,
-        );
+        ) {
+            Ok(v) => v,
+            Err(e) => match self.inspection_failed(ctx, e) {
+                None => return Ok(()),
+                Some(r) => {
+                    let status = r.status();
+                    ctx.refusal = Some(r);
+                    return Err(Error::explain(
+                        ErrorType::HTTPStatus(status),
+                        "request not inspected",
+                    ));
+                }
+            },
+        };
         match self.decide(session, ctx, &v) {
             Decision::Pass => Ok(()),
             Decision::Refuse(r) => {
@@ -312,6 +341,13 @@ impl ProxyHttp for WafProxy {
         }
         // Routing: the site of this host, else the default upstream, else 404.
         let site = policy.site_for_host(&ctx.host);
+        // On TLS the Host must belong to the site the SNI named (no domain fronting through
+        // another site's certificate); 421 lets an HTTP/2 client retry on its own connection.
+        if let Some(sni) = sni.as_deref() {
+            if sni != ctx.host && policy.site_for_host(sni).map(|s| s.id) != site.map(|s| s.id) {
+                return self.refuse(session, ctx, Refusal::Misdirected).await;
+            }
+        }
         match site {
             Some(site) if site.enabled => {
                 ctx.route = Some(Route::Site(site.id));
@@ -407,7 +443,21 @@ impl ProxyHttp for WafProxy {
                 return self.refuse(session, ctx, r).await;
             }
         }
-        let v = inspect::run(&policy, session.req_header(), &self.facts(ctx), &[], false);
+        let v = match guard::run(
+            Some(&policy),
+            session.req_header(),
+            &self.facts(ctx),
+            &[],
+            false,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                return match self.inspection_failed(ctx, e) {
+                    Some(r) => self.refuse(session, ctx, r).await,
+                    None => Ok(false),
+                }
+            }
+        };
         let allowed = v.action == Action::Allow && v.matched.is_some();
         if let Decision::Refuse(r) = self.decide(session, ctx, &v) {
             return self.refuse(session, ctx, r).await;

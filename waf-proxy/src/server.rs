@@ -172,6 +172,8 @@ pub fn run(cfg: ProxyConfig, opt: Opt) -> Result<(), StartError> {
         };
         tls.set_min_proto_version(Some(min))
             .map_err(|e| StartError::Config(format!("TLS version: {e}")))?;
+        // The rule set's `settings.tls_versions` (if any) overrides `min` per handshake.
+        crate::tls::install_version_limit(&mut tls, shared.certs.clone());
         svc.add_tls_with_settings(a, None, tls);
     }
     server.add_service(svc);

@@ -50,6 +50,8 @@ pub struct Shared {
     pub limits: Limits,
     /// Inspection off.
     pub no_waf: bool,
+    /// Fail-closed or fail-open when a request cannot be inspected.
+    pub on_inspection_error: crate::config::OnInspectionError,
     rules_dir: Option<PathBuf>,
     cert_dir: Option<PathBuf>,
     default_upstream: Option<String>,
@@ -111,6 +113,7 @@ impl Shared {
             cc_allowlist: crate::config::ip_table(&cfg.cc_allowlist, "cc_allowlist")?,
             limits: cfg.limits.clone(),
             no_waf: cfg.no_waf,
+            on_inspection_error: cfg.on_inspection_error,
             rules_dir: cfg.rules_dir.clone(),
             cert_dir,
             default_upstream: cfg.upstream.clone(),

@@ -3,7 +3,13 @@
 //! The certificate table is rebuilt on every reload and swapped atomically, so adding a site's
 //! certificate needs no restart. A site with `enable_https` and no certificate gets a self-signed
 //! one generated at load time. The SNI the client sent is attached to the connection so the
-//! HTTP layer can route on it when the Host header is missing.
+//! HTTP layer can check the Host header against it.
+//!
+//! TLS versions: the rule set's `settings.tls_versions` (written by waf-admin's
+//! `POST /openapi/v1/waf/tls-versions`) travels with the certificate table; the ClientHello
+//! callback ([`limit_versions`]) sets the connection's min/max version from the live table before
+//! OpenSSL picks the version, so a reload changes it for every new handshake. Without it, the
+//! acceptor's `tls_min_version` from the proxy config applies.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +19,12 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora_core::listeners::TlsAccept;
 use pingora_core::protocols::tls::TlsRef;
+use pingora_core::tls::error::ErrorStack;
 use pingora_core::tls::ext;
 use pingora_core::tls::pkey::{PKey, Private};
-use pingora_core::tls::ssl::NameType;
+use pingora_core::tls::ssl::{ClientHelloResponse, NameType, SslAlert, SslRef, SslVersion};
 use pingora_core::tls::x509::X509;
+use waf_core::model::TlsVersion;
 use waf_core::Policy;
 
 /// A certificate chain and its key.
@@ -54,6 +62,8 @@ pub struct Certs {
     exact: HashMap<String, Arc<CertKey>>,
     wildcard: Vec<(String, Arc<CertKey>)>,
     fallback: Option<Arc<CertKey>>,
+    /// (min, max) TLS version from the rule set, `None` = the acceptor's default.
+    versions: Option<(SslVersion, SslVersion)>,
 }
 
 impl Certs {
@@ -112,6 +122,11 @@ impl Certs {
                 certs.fallback = Some(ck);
             }
         }
+        certs.versions = policy
+            .settings()
+            .tls_versions
+            .as_deref()
+            .and_then(version_range);
         if certs.fallback.is_none() {
             match CertKey::self_signed(&["localhost".to_string()]) {
                 Ok(ck) => certs.fallback = Some(Arc::new(ck)),
@@ -140,6 +155,42 @@ impl Certs {
             })
             .or(self.fallback.as_ref())
     }
+}
+
+fn ssl_version(v: TlsVersion) -> SslVersion {
+    match v {
+        TlsVersion::Tls12 => SslVersion::TLS1_2,
+        TlsVersion::Tls13 => SslVersion::TLS1_3,
+    }
+}
+
+/// The (lowest, highest) of a sorted version list.
+fn version_range(v: &[TlsVersion]) -> Option<(SslVersion, SslVersion)> {
+    Some((ssl_version(*v.first()?), ssl_version(*v.last()?)))
+}
+
+/// The ClientHello callback: restricts this connection to the rule set's TLS versions (read from
+/// the live table, so a reload applies to the next handshake). OpenSSL chooses the version after
+/// this callback, so a client below the minimum fails the handshake with `protocol_version`.
+pub fn limit_versions(
+    certs: &ArcSwap<Certs>,
+    ssl: &mut SslRef,
+) -> Result<ClientHelloResponse, ErrorStack> {
+    if let Some((min, max)) = certs.load().versions {
+        ssl.set_min_proto_version(Some(min))?;
+        ssl.set_max_proto_version(Some(max))?;
+    }
+    Ok(ClientHelloResponse::SUCCESS)
+}
+
+/// Installs [`limit_versions`] on an acceptor builder.
+pub fn install_version_limit(
+    builder: &mut pingora_core::tls::ssl::SslContextBuilder,
+    certs: Arc<ArcSwap<Certs>>,
+) {
+    builder.set_client_hello_callback(move |ssl: &mut SslRef, _alert: &mut SslAlert| {
+        limit_versions(&certs, ssl)
+    });
 }
 
 /// The SNI a client sent, attached to its TLS connection.

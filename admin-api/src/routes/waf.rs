@@ -1,17 +1,17 @@
-//! §8.12 protocol settings: TLS versions (stored), HTTP/3 (not supported, said so).
+//! §8.12 protocol settings: TLS versions (written to the rule set's `settings.tls_versions`, which
+//! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so).
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db;
+use super::written;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// TLS versions this stack can speak (rustls / Pingora: no SSLv3, TLS 1.0 or 1.1).
+/// TLS versions this stack can speak (Pingora/OpenSSL as built: no SSLv3, TLS 1.0 or 1.1).
 const SUPPORTED: &[&str] = &["1.2", "1.3"];
-const KV_KEY: &str = "tls_versions";
 
 /// Registers the module.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -56,33 +56,45 @@ impl TryFrom<TlsVersions> for TlsVersionSet {
     }
 }
 
-/// Enabled TLS versions.
+/// Enabled TLS versions (the rule set's `settings.tls_versions`; both when it does not say).
 #[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"versions\": [..], \"supported\": [..]}`")))]
 #[get("/waf/tls-versions")]
 async fn get_tls(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let stored = state.with_db(|c| db::kv_get(c, KV_KEY))?;
-    let versions: Vec<String> = stored
-        .and_then(|s| serde_json::from_str(&s).ok())
+    let versions: Vec<String> = state
+        .rules_doc()?
+        .settings()
+        .tls_versions
         .unwrap_or_else(|| SUPPORTED.iter().map(|s| s.to_string()).collect());
     Ok(HttpResponse::Ok().json(json!({ "versions": versions, "supported": SUPPORTED })))
 }
 
-/// Set the enabled TLS versions (1.2 and/or 1.3).
+/// Set the enabled TLS versions (1.2 and/or 1.3). Written through the rule store like every rule
+/// change; waf-proxy applies it to TLS handshakes from its reload on (open connections keep theirs).
 #[utoipa::path(tag = "waf", request_body = TlsVersions,
-    responses((status = 200, description = "`{\"message\": \"TLS versions updated\"}`")))]
+    responses((status = 200, description = "`{\"message\": \"TLS versions updated\", \"versions\": [..], \"reload\": {..}}`"),
+              (status = 400, description = "validation_error")))]
 #[post("/waf/tls-versions")]
 async fn set_tls(
     state: web::Data<AppState>,
     body: web::Json<TlsVersions>,
 ) -> Result<HttpResponse, ApiError> {
     let set = TlsVersionSet::try_from(body.into_inner())?;
-    let text = serde_json::to_string(&set.0).map_err(ApiError::internal)?;
-    state.with_db(|c| db::kv_set(c, KV_KEY, &text))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "message": "TLS versions updated",
-        "versions": set.0,
-        "note": "stored; waf-proxy applies TLS settings at its next start",
-    })))
+    let versions = set.0.clone();
+    let ((), reload) = state
+        .change(|doc| {
+            doc.settings_mut().tls_versions = Some(set.0);
+            Ok(())
+        })
+        .await?;
+    let note = if reload.applied {
+        "applied by waf-proxy to new TLS handshakes"
+    } else {
+        "saved; waf-proxy applies it at its next start or reload"
+    };
+    Ok(written(
+        json!({ "message": "TLS versions updated", "versions": versions, "note": note }),
+        reload,
+    ))
 }
 
 /// HTTP/3 status: not supported by this WAF.

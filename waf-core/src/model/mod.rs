@@ -166,6 +166,41 @@ pub struct Settings {
     pub max_headers: usize,
     /// Longest value inspected in full.
     pub max_value_len: usize,
+    /// TLS versions accepted, sorted, at least one; `None` = the proxy's own default.
+    pub tls_versions: Option<Vec<TlsVersion>>,
+}
+
+/// A TLS protocol version the data plane can speak (no SSL 3, TLS 1.0 or 1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+impl TlsVersion {
+    /// Parses `"1.2"`, `"1.3"` (also `"TLSv1.2"`, `"TLS1.3"`).
+    pub fn parse(s: &str) -> Option<TlsVersion> {
+        let s = s.trim();
+        let s = s
+            .strip_prefix("TLSv")
+            .or_else(|| s.strip_prefix("TLS"))
+            .unwrap_or(s);
+        match s {
+            "1.2" => Some(TlsVersion::Tls12),
+            "1.3" => Some(TlsVersion::Tls13),
+            _ => None,
+        }
+    }
+
+    /// `"1.2"` or `"1.3"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "1.2",
+            TlsVersion::Tls13 => "1.3",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -183,6 +218,7 @@ impl Default for Settings {
             max_args: r.max_args,
             max_headers: r.max_headers,
             max_value_len: r.max_value_len,
+            tls_versions: None,
         })
     }
 }

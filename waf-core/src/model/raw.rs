@@ -303,6 +303,10 @@ pub struct RawSettings {
     pub max_headers: usize,
     /// Longest single parameter value inspected in full, in bytes.
     pub max_value_len: usize,
+    /// TLS versions the proxy's TLS listeners accept (§8.12): `"1.2"` and/or `"1.3"`. Absent:
+    /// the proxy's own `tls_min_version` (default 1.2 and 1.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_versions: Option<Vec<String>>,
 }
 
 impl Default for RawSettings {
@@ -319,6 +323,7 @@ impl Default for RawSettings {
             max_args: 4096,
             max_headers: 100,
             max_value_len: 64 * 1024,
+            tls_versions: None,
         }
     }
 }

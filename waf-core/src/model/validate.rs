@@ -219,6 +219,27 @@ pub(super) fn settings(
     if s.max_args == 0 || s.max_headers == 0 || s.max_value_len == 0 {
         return Err(bad("max_args", "limits must be positive"));
     }
+    let tls_versions = match &s.tls_versions {
+        None => None,
+        Some(list) => {
+            let mut out = Vec::with_capacity(list.len());
+            for v in list {
+                let Some(t) = super::TlsVersion::parse(v) else {
+                    return Err(bad(
+                        "tls_versions",
+                        &format!("unsupported TLS version `{v}` (supported: \"1.2\", \"1.3\")"),
+                    ));
+                };
+                out.push(t);
+            }
+            out.sort();
+            out.dedup();
+            if out.is_empty() {
+                return Err(bad("tls_versions", "at least one version"));
+            }
+            Some(out)
+        }
+    };
     Ok(Settings {
         base64_depth: s.base64_depth,
         url_depth: s.url_depth,
@@ -231,6 +252,7 @@ pub(super) fn settings(
         max_args: s.max_args,
         max_headers: s.max_headers,
         max_value_len: s.max_value_len,
+        tls_versions,
     })
 }
 
@@ -794,5 +816,21 @@ mod tests {
         assert_eq!(locate_field(t, 7, "pattern"), Some(8));
         assert_eq!(locate_field(t, 10, "judges[1].rix"), Some(16));
         assert_eq!(rule_id_above(t, 15), Some("r1".into()));
+    }
+
+    #[test]
+    fn tls_versions_validated() {
+        use super::super::TlsVersion;
+        let mut r = raw::RawSettings::default();
+        assert_eq!(settings(&r, "f", "").map(|s| s.tls_versions), Ok(None));
+        r.tls_versions = Some(vec!["1.3".into(), "TLSv1.2".into(), "1.3".into()]);
+        assert_eq!(
+            settings(&r, "f", "").map(|s| s.tls_versions),
+            Ok(Some(vec![TlsVersion::Tls12, TlsVersion::Tls13]))
+        );
+        r.tls_versions = Some(vec!["1.1".into()]);
+        assert!(settings(&r, "f", "").is_err());
+        r.tls_versions = Some(vec![]);
+        assert!(settings(&r, "f", "").is_err());
     }
 }
