@@ -172,6 +172,7 @@ impl Engine {
         let triggers = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(AcMatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&lits)
             .map_err(|e| EngineError(e.to_string()))?;
         let regexes = sigs
