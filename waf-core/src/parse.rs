@@ -26,34 +26,38 @@ pub struct ParseNotes {
     pub bad_multipart: bool,
 }
 
-/// Headers whose values are structural and not worth running injection detectors on.
-const SKIP_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "content-type",
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "connection",
-    "cache-control",
-    "pragma",
-    "upgrade-insecure-requests",
-    "sec-fetch-site",
-    "sec-fetch-mode",
-    "sec-fetch-dest",
-    "sec-fetch-user",
-    "sec-ch-ua",
-    "sec-ch-ua-mobile",
-    "sec-ch-ua-platform",
-    "if-none-match",
-    "if-modified-since",
-    "authorization",
-    "cookie",
-    "te",
-    "priority",
-    "dnt",
-    "x-request-id",
-];
+/// Headers whose values are structural and not worth running injection detectors on (a `match`:
+/// compiled to a switch on length, not 25 string comparisons per header).
+fn skip_header(lname: &str) -> bool {
+    matches!(
+        lname,
+        "host"
+            | "content-length"
+            | "content-type"
+            | "accept"
+            | "accept-encoding"
+            | "accept-language"
+            | "connection"
+            | "cache-control"
+            | "pragma"
+            | "upgrade-insecure-requests"
+            | "sec-fetch-site"
+            | "sec-fetch-mode"
+            | "sec-fetch-dest"
+            | "sec-fetch-user"
+            | "sec-ch-ua"
+            | "sec-ch-ua-mobile"
+            | "sec-ch-ua-platform"
+            | "if-none-match"
+            | "if-modified-since"
+            | "authorization"
+            | "cookie"
+            | "te"
+            | "priority"
+            | "dnt"
+            | "x-request-id"
+    )
+}
 
 fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -230,7 +234,7 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
                 let (k, v) = c.split_once('=').unwrap_or(("", c));
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
-        } else if !SKIP_HEADERS.contains(&lname.as_str()) {
+        } else if !skip_header(&lname) {
             sink.push(Location::Header, &lname, &String::from_utf8_lossy(value));
         }
         if sink.done() {

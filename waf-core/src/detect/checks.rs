@@ -314,6 +314,10 @@ struct SqliMemo {
 
 thread_local! {
     static SQLI_MEMO: std::cell::RefCell<SqliMemo> = std::cell::RefCell::new(SqliMemo::default());
+    /// libinjection's XSS verdicts on recent values of this thread (the same Referer or
+    /// User-Agent on request after request); bounded like [`SqliMemo`].
+    static XSS_MEMO: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 fn libinjection_sqli(v: &str) -> Option<libinjectionrs::Fingerprint> {
@@ -501,7 +505,27 @@ fn xss(v: &str, _loc: Location) -> bool {
         }
         _ => false,
     });
-    gate && libinjectionrs::detect_xss(b).is_injection()
+    if !gate {
+        return false;
+    }
+    let detect = || libinjectionrs::detect_xss(b).is_injection();
+    if v.len() > MEMO_VALUE_LEN {
+        return detect();
+    }
+    XSS_MEMO.with(|m| {
+        let Ok(mut m) = m.try_borrow_mut() else {
+            return detect();
+        };
+        if let Some(&r) = m.get(v) {
+            return r;
+        }
+        let r = detect();
+        if m.len() >= MEMO_ENTRIES {
+            m.clear();
+        }
+        m.insert(v.into(), r);
+        r
+    })
 }
 
 #[cfg(test)]

@@ -219,32 +219,11 @@ impl Engine {
         set: &mut PatternSet,
         active: &dyn Fn(u32, u8) -> bool,
     ) -> Option<Hit> {
-        if set.capacity() < self.sigs.len() {
-            *set = self.pattern_set();
-        }
-        set.clear();
-        for m in self.triggers.find_overlapping_iter(value) {
-            for &i in &self.trigger_sigs[m.pattern().as_usize()] {
-                if let Ok(pid) = regex_automata::PatternID::new(i) {
-                    let _ = set.try_insert(pid);
-                }
-            }
-        }
-        if !set.is_empty() {
-            for p in set.iter() {
-                let s = &self.sigs[p.as_usize()];
-                if s.locations.contains(loc)
-                    && s.header
-                        .is_none_or(|h| loc != Location::Header || h == header)
-                    && active(s.id, s.level)
-                    && self.regexes[p.as_usize()].is_match(Input::new(value))
-                {
-                    return Some(Hit {
-                        id: s.id,
-                        name: s.name,
-                        attack: s.attack,
-                    });
-                }
+        // Most values hold no trigger: `is_match` rejects them with the automaton's prefilter;
+        // only the others pay for the overlapping search that names the candidates.
+        if self.triggers.is_match(value) {
+            if let Some(hit) = self.signatures(value, loc, header, set, active) {
+                return Some(hit);
             }
         }
         let shape = shape(value.as_bytes());
@@ -258,6 +237,45 @@ impl Engine {
                     id: c.id,
                     name: c.name,
                     attack: c.attack,
+                });
+            }
+        }
+        None
+    }
+
+    /// The signatures whose triggers occur in `value`, in signature order: the first whose
+    /// regex matches and that is active here.
+    fn signatures(
+        &self,
+        value: &str,
+        loc: Location,
+        header: &str,
+        set: &mut PatternSet,
+        active: &dyn Fn(u32, u8) -> bool,
+    ) -> Option<Hit> {
+        if set.capacity() < self.sigs.len() {
+            *set = self.pattern_set();
+        }
+        set.clear();
+        for m in self.triggers.find_overlapping_iter(value) {
+            for &i in &self.trigger_sigs[m.pattern().as_usize()] {
+                if let Ok(pid) = regex_automata::PatternID::new(i) {
+                    let _ = set.try_insert(pid);
+                }
+            }
+        }
+        for p in set.iter() {
+            let s = &self.sigs[p.as_usize()];
+            if s.locations.contains(loc)
+                && s.header
+                    .is_none_or(|h| loc != Location::Header || h == header)
+                && active(s.id, s.level)
+                && self.regexes[p.as_usize()].is_match(Input::new(value))
+            {
+                return Some(Hit {
+                    id: s.id,
+                    name: s.name,
+                    attack: s.attack,
                 });
             }
         }
