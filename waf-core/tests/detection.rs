@@ -55,8 +55,24 @@ fn verdict(
         country: None,
     };
     let v = p.inspect(&req, s);
-    matches!(v.action, Action::Block | Action::Challenge)
-        .then(|| v.matched.map(|m| m.rule_id).unwrap_or_default())
+    let blocks = |a: Action| matches!(a, Action::Block | Action::Challenge);
+    if !body.is_empty() {
+        // waf-proxy's two passes (headers in request_filter, then only the body once it is
+        // buffered) must reach the same outcome as one pass over the whole request.
+        let head = p.inspect(&Request { body: b"", ..req }, s);
+        let two = if blocks(head.action) || (head.action == Action::Allow && head.matched.is_some())
+        {
+            head.action
+        } else {
+            p.inspect_body(&req, s).action
+        };
+        assert_eq!(
+            blocks(two),
+            blocks(v.action),
+            "two-pass verdict differs for {method} {uri}"
+        );
+    }
+    blocks(v.action).then(|| v.matched.map(|m| m.rule_id).unwrap_or_default())
 }
 
 fn get(p: &Policy, s: &mut Scratch, param: &str) -> Option<String> {

@@ -105,6 +105,12 @@ pub struct Facts<'a> {
 }
 
 /// Runs the engine on a request header and (a prefix of) its body.
+///
+/// Two passes per request with a body: `request_filter` calls this with an empty body (request
+/// line, headers, cookies, query), and `request_body_filter` calls it again with the buffered
+/// body, which only happens after that first pass succeeded. So with a body, only the body is
+/// inspected ([`Policy::inspect_body`]: body parameters, body protocol rules, and custom rules,
+/// which may combine URI and body judges), instead of scanning the headers a second time.
 pub fn run(
     policy: &Policy,
     req: &RequestHeader,
@@ -128,10 +134,17 @@ pub fn run(
         client_ip: facts.client_ip,
         country: facts.country,
     };
+    let pass = |scratch: &mut Scratch| {
+        if body.is_empty() {
+            policy.inspect(&r, scratch)
+        } else {
+            policy.inspect_body(&r, scratch)
+        }
+    };
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => policy.inspect(&r, &mut scratch),
+        Ok(mut scratch) => pass(&mut scratch),
         // Never happens (no re-entrancy); a fresh scratch keeps it correct if it ever did.
-        Err(_) => policy.inspect(&r, &mut Scratch::new()),
+        Err(_) => pass(&mut Scratch::new()),
     })
 }
 

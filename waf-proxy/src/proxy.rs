@@ -225,6 +225,10 @@ impl WafProxy {
         buf: &[u8],
         truncated: bool,
     ) -> Result<()> {
+        if buf.is_empty() && !truncated {
+            // An empty body adds nothing to the header pass of `request_filter`.
+            return Ok(());
+        }
         let policy = ctx.policy.clone();
         let v = match guard::run(
             policy.as_deref(),
