@@ -1,6 +1,8 @@
 //! End to end with the real waf-proxy (`target/debug/waf-proxy`, built by CI before the tests):
 //! an ACL rule blocking a user agent, created through the API served on port 0, blocks that user
-//! agent at the proxy within 1 s; deleting it lets the user agent through again.
+//! agent at the proxy within 1 s; deleting it lets the user agent through again. And the attack
+//! log: attacks sent through the proxy appear in `/attack/logs` within 2 s, in the CSV export and
+//! in `/attack/stats`; attacks sent while the ingester is stopped all appear once it is back.
 
 mod common;
 
@@ -33,6 +35,39 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// Starts an origin answering 200 to everything; returns its address.
+fn spawn_origin() -> std::net::SocketAddr {
+    let origin = HttpServer::new(|| {
+        App::new().default_service(web::to(|| async { HttpResponse::Ok().body("origin") }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("origin bind");
+    let addr = origin.addrs()[0];
+    actix_web::rt::spawn(origin.run());
+    addr
+}
+
+/// Starts waf-proxy in front of `origin` on a free port, with `extra` arguments.
+fn spawn_proxy(
+    bin: &std::path::Path,
+    origin: std::net::SocketAddr,
+    extra: &[&std::ffi::OsStr],
+) -> (Proxy, u16) {
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--upstream")
+        .arg(format!("http://{origin}"))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn waf-proxy");
+    (Proxy(child), port)
 }
 
 async fn status_for_ua(client: &reqwest::Client, url: &str, ua: &str) -> Option<u16> {
@@ -69,15 +104,7 @@ async fn acl_rule_created_through_the_api_blocks_at_the_proxy() {
     }
     let e = env("e2e", Transport::PlainHttp);
 
-    // Origin: answers 200 to everything.
-    let origin = HttpServer::new(|| {
-        App::new().default_service(web::to(|| async { HttpResponse::Ok().body("origin") }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("origin bind");
-    let origin_addr = origin.addrs()[0];
-    actix_web::rt::spawn(origin.run());
+    let origin = spawn_origin();
 
     // waf-admin on port 0 (plain HTTP, loopback).
     let state = e.state.clone();
@@ -89,21 +116,17 @@ async fn acl_rule_created_through_the_api_blocks_at_the_proxy() {
     actix_web::rt::spawn(admin.run());
 
     // The proxy, reading the rules waf-admin writes.
-    let port = free_port();
-    let child = Command::new(&bin)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--upstream")
-        .arg(format!("http://{origin_addr}"))
-        .arg("--rules-dir")
-        .arg(e.dir.join("rules"))
-        .arg("--control-socket")
-        .arg(&e.socket)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn waf-proxy");
-    let _proxy = Proxy(child);
+    let rules = e.dir.join("rules");
+    let (_proxy, port) = spawn_proxy(
+        &bin,
+        origin,
+        &[
+            "--rules-dir".as_ref(),
+            rules.as_os_str(),
+            "--control-socket".as_ref(),
+            e.socket.as_os_str(),
+        ],
+    );
     let proxy_url = format!("http://127.0.0.1:{port}/hello");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -165,4 +188,134 @@ async fn acl_rule_created_through_the_api_blocks_at_the_proxy() {
         status_for_ua(&client, &proxy_url, "Mozilla/5.0").await,
         Some(200)
     );
+}
+
+/// Sends `n` SQL injection attempts through the proxy, numbered from `from`; all must get 403.
+async fn send_attacks(client: &reqwest::Client, port: u16, from: usize, n: usize) {
+    for i in from..from + n {
+        let url = format!("http://127.0.0.1:{port}/search?n={i}&q=1%27%20OR%20%271%27%3D%271");
+        let status = client.get(&url).send().await.map(|r| r.status().as_u16());
+        assert_eq!(status.ok(), Some(403), "attack {i} not blocked");
+    }
+}
+
+/// Polls `/attack/logs` until it holds `want` rows (or `within` passes); returns the rows.
+async fn wait_for_logs(
+    client: &reqwest::Client,
+    admin: &str,
+    key: &str,
+    want: usize,
+    within: Duration,
+) -> (Vec<Value>, Duration) {
+    let start = Instant::now();
+    loop {
+        let mut rows = Vec::new();
+        for page in 1.. {
+            let url = format!("{admin}/openapi/v1/attack/logs?page={page}&page_size=100");
+            let Ok(res) = client.get(url).bearer_auth(key).send().await else {
+                break;
+            };
+            let Ok(b) = res.json::<Value>().await else {
+                break;
+            };
+            let logs = b["logs"].as_array().cloned().unwrap_or_default();
+            let done = logs.len() < 100;
+            rows.extend(logs);
+            if done {
+                break;
+            }
+        }
+        if rows.len() >= want || start.elapsed() >= within {
+            return (rows, start.elapsed());
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn attacks_through_the_proxy_reach_the_attack_log_exactly_once() {
+    let bin = proxy_bin();
+    if !bin.exists() {
+        eprintln!(
+            "SKIP: {} not built (CI builds it before the tests)",
+            bin.display()
+        );
+        return;
+    }
+    let e = env("e2e-log", Transport::PlainHttp);
+    let events = e.dir.join("events.jsonl");
+    let db = e.dir.join("waf-admin.db");
+    let origin = spawn_origin();
+    let state = e.state.clone();
+    let admin = HttpServer::new(move || build_app(state.clone()))
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("admin bind");
+    let admin_url = format!("http://{}", admin.addrs()[0]);
+    actix_web::rt::spawn(admin.run());
+    let (_proxy, port) = spawn_proxy(&bin, origin, &["--events".as_ref(), events.as_os_str()]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let up = format!("http://127.0.0.1:{port}/");
+    assert!(
+        wait_for_status(&client, &up, "Mozilla/5.0", 200, Duration::from_secs(20))
+            .await
+            .is_some(),
+        "waf-proxy did not come up"
+    );
+    let key = e.key(&["attack:read"]);
+
+    // Ingest running: 20 attacks appear within 2 s with rule, attack type and client IP.
+    let ingest =
+        admin_api::ingest::spawn(&db, &events, Duration::from_millis(500)).expect("ingest");
+    send_attacks(&client, port, 0, 20).await;
+    let (rows, took) = wait_for_logs(&client, &admin_url, &key, 20, Duration::from_secs(2)).await;
+    assert_eq!(
+        rows.len(),
+        20,
+        "only {} of 20 attacks in /attack/logs after {took:?}",
+        rows.len()
+    );
+    for r in &rows {
+        assert_eq!(r["client_ip"], "127.0.0.1", "{r}");
+        assert_eq!(r["attack_type"], "sqli", "{r}");
+        assert!(
+            r["rule_id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{r}"
+        );
+    }
+    let csv = client
+        .get(format!("{admin_url}/openapi/v1/attack/export?format=csv"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(csv.status().as_u16(), 200);
+    let text = csv.text().await.expect("csv");
+    assert_eq!(text.lines().count(), 21, "header + 20 rows:\n{text}");
+    let stats: Value = client
+        .get(format!("{admin_url}/openapi/v1/attack/stats"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["total_attacks"], 20, "{stats}");
+
+    // Ingest stopped (waf-admin down): 300 more attacks; back up, each appears exactly once.
+    ingest.stop();
+    send_attacks(&client, port, 20, 300).await;
+    let _ingest =
+        admin_api::ingest::spawn(&db, &events, Duration::from_millis(500)).expect("ingest");
+    let (rows, took) = wait_for_logs(&client, &admin_url, &key, 320, Duration::from_secs(10)).await;
+    let ids: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["request_id"].as_str())
+        .collect();
+    assert_eq!(rows.len(), 320, "after catching up for {took:?}");
+    assert_eq!(ids.len(), 320, "duplicated events");
 }
