@@ -319,3 +319,118 @@ async fn attacks_through_the_proxy_reach_the_attack_log_exactly_once() {
     assert_eq!(rows.len(), 320, "after catching up for {took:?}");
     assert_eq!(ids.len(), 320, "duplicated events");
 }
+
+#[actix_web::test]
+async fn wispanel_status_reports_the_live_rule_count_and_log_only_changes_the_proxy() {
+    let bin = proxy_bin();
+    if !bin.exists() {
+        eprintln!(
+            "SKIP: {} not built (CI builds it before the tests)",
+            bin.display()
+        );
+        return;
+    }
+    let e = env("e2e-wis", Transport::PlainHttp);
+    let origin = spawn_origin();
+    let state = e.state.clone();
+    let admin = HttpServer::new(move || build_app(state.clone()))
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("admin bind");
+    let admin_url = format!("http://{}", admin.addrs()[0]);
+    actix_web::rt::spawn(admin.run());
+    let rules = e.dir.join("rules");
+    let (_proxy, port) = spawn_proxy(
+        &bin,
+        origin,
+        &[
+            "--rules-dir".as_ref(),
+            rules.as_os_str(),
+            "--control-socket".as_ref(),
+            e.socket.as_os_str(),
+        ],
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let up = format!("http://127.0.0.1:{port}/");
+    assert!(
+        wait_for_status(&client, &up, "Mozilla/5.0", 200, Duration::from_secs(20))
+            .await
+            .is_some(),
+        "waf-proxy did not come up"
+    );
+    let start = Instant::now();
+    while !e.socket.exists() && start.elapsed() < Duration::from_secs(5) {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let key = e.key(&["settings:write", "custom-rules:write"]);
+    let base = format!("{admin_url}/api/v1/security/module/modsecurity");
+    let attack = format!("http://127.0.0.1:{port}/?id=1%27%20or%20%271%27%3D%271");
+    let attack_status = || async {
+        client
+            .get(&attack)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+    };
+
+    // The live rule count, then one more custom rule through the WisPanel endpoint: the count
+    // reported is the proxy's, after its reload.
+    let status = |c: &reqwest::Client| {
+        let req = c.get(format!("{base}/status")).bearer_auth(&key).send();
+        async move {
+            req.await
+                .expect("status")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let before = status(&client).await;
+    let count = before["data"]["rule_count"].as_u64().expect("rule_count");
+    assert!(count > 0, "{before}");
+    let yaml = "- name: block probe\n  method: any\n  action: block\n  relation: or\n  judges:\n    - position: uri\n      content: /wispanel-probe\n";
+    let put = client
+        .put(format!("{base}/rules/custom"))
+        .bearer_auth(&key)
+        .json(&json!({ "rules": yaml }))
+        .send()
+        .await
+        .expect("put custom");
+    let put_status = put.status().as_u16();
+    let put_body = put.text().await.unwrap_or_default();
+    assert_eq!(put_status, 200, "{put_body}");
+    let after = status(&client).await;
+    assert_eq!(
+        after["data"]["rule_count"].as_u64(),
+        Some(count + 1),
+        "{after}"
+    );
+    let probe = format!("http://127.0.0.1:{port}/wispanel-probe");
+    assert_eq!(
+        client
+            .get(&probe)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .ok(),
+        Some(403)
+    );
+
+    // log_only on: the attack passes (and is logged); off again: blocked.
+    assert_eq!(attack_status().await, Some(403));
+    for (log_only, want) in [(true, 200), (false, 403)] {
+        let r = client
+            .put(format!("{base}/config"))
+            .bearer_auth(&key)
+            .json(&json!({ "log_only": log_only }))
+            .send()
+            .await
+            .expect("config");
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(attack_status().await, Some(want), "log_only {log_only}");
+    }
+}

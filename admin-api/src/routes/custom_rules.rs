@@ -100,7 +100,8 @@ impl CustomRuleSpec {
     }
 }
 
-fn new_id() -> String {
+/// A fresh custom-rule id: 8 lowercase letters and digits.
+pub(crate) fn new_id() -> String {
     Alphanumeric
         .sample_string(&mut rand::rng(), 8)
         .to_ascii_lowercase()

@@ -324,7 +324,8 @@ async fn custom_get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// `PUT .../rules/custom` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CustomInput {
-    /// YAML: a list of custom rules (the same format `GET` returns). Empty text removes all.
+    /// YAML: a list of custom rules (the same format `GET` returns; a rule without an `id` gets a
+    /// fresh one). Empty text removes all.
     pub rules: String,
 }
 
@@ -341,10 +342,36 @@ impl TryFrom<CustomInput> for CustomRules {
         if i.rules.trim().is_empty() {
             return Ok(CustomRules(Vec::new()));
         }
-        let rules: Option<Vec<RawCustomRule>> = serde_yaml_ng::from_str(&i.rules).map_err(|e| {
+        let bad = |e: serde_yaml_ng::Error| {
             ApiError::field("rules", format!("not a YAML list of custom rules: {e}"))
-        })?;
-        Ok(CustomRules(rules.unwrap_or_default()))
+        };
+        let mut items: Vec<serde_yaml_ng::Value> =
+            Option::unwrap_or_default(serde_yaml_ng::from_str(&i.rules).map_err(bad)?);
+        // A panel adding a rule need not invent an id: rules without one get a fresh id.
+        let key = serde_yaml_ng::Value::from("id");
+        let given: Vec<String> = items
+            .iter()
+            .filter_map(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_string))
+            .collect();
+        for v in &mut items {
+            if let Some(m) = v.as_mapping_mut() {
+                if !m.contains_key(&key) {
+                    let id = std::iter::repeat_with(super::custom_rules::new_id)
+                        .find(|id| !given.contains(id))
+                        .unwrap_or_default();
+                    m.insert(key.clone(), id.into());
+                }
+            }
+        }
+        let rules = items
+            .into_iter()
+            .enumerate()
+            .map(|(n, v)| {
+                serde_yaml_ng::from_value::<RawCustomRule>(v)
+                    .map_err(|e| ApiError::field("rules", format!("custom rule {}: {e}", n + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CustomRules(rules))
     }
 }
 
