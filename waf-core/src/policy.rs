@@ -49,7 +49,7 @@ pub struct Scratch {
     fired: Vec<usize>,
     judge_hits: Vec<bool>,
     pset: Vec<usize>,
-    sig_set: Option<regex_automata::PatternSet>,
+    sig_set: Option<detect::Candidates>,
     clean: CleanMemo,
 }
 
@@ -545,7 +545,7 @@ impl Policy {
             base64: s.base64_depth,
         };
         let engine = &self.engine;
-        let set = scratch.sig_set.get_or_insert_with(|| engine.pattern_set());
+        let set = scratch.sig_set.get_or_insert_with(|| engine.candidates());
         // Whether the rules active for a value are the same for every parameter of this request:
         // then a value found clean once is clean wherever it repeats at the same location.
         let memo_ok = !excl.iter().any(|x| x.parameter.is_some());
