@@ -53,7 +53,15 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              offset INTEGER NOT NULL,
              updated_at INTEGER NOT NULL
          );",
-    )
+    )?;
+    // The first bytes of the file being read (older databases lack the column).
+    let has_head = conn
+        .prepare("SELECT 1 FROM pragma_table_info('ingest_state') WHERE name = 'head'")?
+        .exists([])?;
+    if !has_head {
+        conn.execute_batch("ALTER TABLE ingest_state ADD COLUMN head BLOB NOT NULL DEFAULT x''")?;
+    }
+    Ok(())
 }
 
 /// Inserts one event (inside the caller's transaction).

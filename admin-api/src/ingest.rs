@@ -2,17 +2,20 @@
 //!
 //! The position read so far is persisted as (device, inode, byte offset) of the file, in the same
 //! SQLite transaction as the rows it produced, so a crash or restart never loses or duplicates an
-//! event. The proxy rotates by renaming `PATH` to `PATH.1` and starting a new `PATH`
-//! (`waf-proxy/src/events.rs`); when the file we were reading is no longer `PATH`, we finish it
-//! under `PATH.1` and continue with the new `PATH` from its start. Only whole lines (ending in
-//! `\n`) are consumed; a partly written last line waits for the next pass. Lines that are not
-//! attack events are skipped (and logged), their bytes counted as read.
+//! event. The proxy rotates by renaming `PATH.n` to `PATH.n+1` (the oldest is deleted past its
+//! `events_keep`), `PATH` to `PATH.1`, and starting a new `PATH` (`waf-proxy/src/events.rs`).
+//! Each pass lists the chain oldest first (`PATH.k`, ..., `PATH.1`, `PATH`), finds the file we
+//! were reading by its identity wherever rotation moved it, finishes it and reads every newer
+//! file from its start. Only whole lines (ending in `\n`) are consumed; a partly written last line
+//! waits for the next pass. Lines that are not attack events are skipped (and logged), their bytes
+//! counted as read.
 //!
-//! What is not recoverable: if the proxy rotated twice while waf-admin was down, the file in
-//! between was deleted by the proxy's rotation and its events are gone (logged as a warning).
+//! What is not recoverable: if the proxy rotated more than `events_keep` times while waf-admin
+//! was down, the oldest files were deleted by the proxy and their events are gone (logged as a
+//! warning; everything still on disk is read).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +34,11 @@ const STATE: &str = "events";
 const BATCH_LINES: usize = 2000;
 /// Rows deleted per retention statement.
 const RETENTION_BATCH: i64 = 5000;
+/// Rotated files looked for (`PATH.1` .. `PATH.MAX_ROTATED`); gaps are skipped.
+const MAX_ROTATED: u32 = 100;
+/// Passes in a row that must miss the file being read before it is given up as deleted (a
+/// rotation renaming files while we list them can hide it from one pass).
+const MISSES_BEFORE_LOSS: u32 = 3;
 
 /// Why a pass failed (it is retried on the next tick).
 #[derive(Debug, thiserror::Error)]
@@ -48,12 +56,27 @@ pub enum IngestError {
     Db(#[from] rusqlite::Error),
 }
 
-/// File identity and read position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// File identity and read position. An inode number can be reused by a new file once the old
+/// one is deleted, so the identity includes the file's first bytes ([`HEAD`]; an event line
+/// starts with its timestamp and request id).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Position {
     dev: u64,
     ino: u64,
+    head: Vec<u8>,
     offset: u64,
+}
+
+/// Bytes of a file's start kept as part of its identity.
+const HEAD: usize = 64;
+
+/// The first [`HEAD`] bytes of `path` (fewer if it is shorter; empty if unreadable).
+fn head_of(path: &Path) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(HEAD);
+    if let Ok(f) = File::open(path) {
+        let _ = f.take(HEAD as u64).read_to_end(&mut buf);
+    }
+    buf
 }
 
 /// The tailer: its own SQLite connection (WAL lets the API read meanwhile) and the event path.
@@ -65,6 +88,8 @@ pub struct Ingester {
     pub inserted: u64,
     /// Lines skipped as malformed since creation.
     pub skipped: u64,
+    /// Consecutive passes that did not find the file being read.
+    misses: u32,
 }
 
 fn identity(path: &Path) -> Option<(u64, u64, u64)> {
@@ -75,9 +100,23 @@ fn identity(path: &Path) -> Option<(u64, u64, u64)> {
 
 /// `PATH.1`, where the proxy moves a full log.
 pub fn rotated_path(path: &Path) -> PathBuf {
+    rotated_n(path, 1)
+}
+
+/// `PATH.n`: the n-th most recent rotated log.
+pub fn rotated_n(path: &Path, n: u32) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
-    p.push(".1");
+    p.push(format!(".{n}"));
     PathBuf::from(p)
+}
+
+/// What a [`Ingester::drain`] of one file ended with.
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    /// Read to its end (or to a partly written last line).
+    End,
+    /// The file at that path is no longer the one expected (rotated meanwhile): stop this pass.
+    Moved,
 }
 
 impl Ingester {
@@ -91,94 +130,111 @@ impl Ingester {
             path: events.to_path_buf(),
             inserted: 0,
             skipped: 0,
+            misses: 0,
         })
     }
 
     fn load_position(&self) -> rusqlite::Result<Option<Position>> {
         self.conn
             .query_row(
-                "SELECT dev, ino, offset FROM ingest_state WHERE name = ?1",
+                "SELECT dev, ino, offset, head FROM ingest_state WHERE name = ?1",
                 [STATE],
                 |r| {
                     Ok(Position {
                         dev: r.get::<_, i64>(0)? as u64,
                         ino: r.get::<_, i64>(1)? as u64,
                         offset: r.get::<_, i64>(2)? as u64,
+                        head: r.get(3)?,
                     })
                 },
             )
             .optional()
     }
 
-    fn save_position(conn: &Connection, p: Position) -> rusqlite::Result<()> {
+    fn save_position(conn: &Connection, p: &Position) -> rusqlite::Result<()> {
         conn.execute(
-            "INSERT INTO ingest_state (name, dev, ino, offset, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO ingest_state (name, dev, ino, offset, head, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(name) DO UPDATE SET dev = excluded.dev, ino = excluded.ino,
-                 offset = excluded.offset, updated_at = excluded.updated_at",
-            params![STATE, p.dev as i64, p.ino as i64, p.offset as i64, now()],
+                 offset = excluded.offset, head = excluded.head, updated_at = excluded.updated_at",
+            params![
+                STATE,
+                p.dev as i64,
+                p.ino as i64,
+                p.offset as i64,
+                p.head,
+                now()
+            ],
         )?;
         Ok(())
     }
 
-    /// One pass: reads everything new (including the rest of a rotated file) and commits it.
-    /// Returns the number of events inserted.
+    /// One pass: reads everything new (the rest of the file being read, then every newer file)
+    /// and commits it. Returns the number of events inserted.
     pub fn run_once(&mut self) -> Result<u64, IngestError> {
         let before = self.inserted;
-        let Some((dev, ino, _)) = identity(&self.path) else {
+        // Oldest first: PATH.k .. PATH.1, then PATH.
+        let mut chain: Vec<(PathBuf, Position)> = (1..=MAX_ROTATED)
+            .rev()
+            .map(|n| rotated_n(&self.path, n))
+            .chain(std::iter::once(self.path.clone()))
+            .filter_map(|p| {
+                let (dev, ino, _) = identity(&p)?;
+                let head = head_of(&p);
+                let pos = Position {
+                    dev,
+                    ino,
+                    head,
+                    offset: 0,
+                };
+                Some((p, pos))
+            })
+            .collect();
+        if chain.is_empty() {
             return Ok(0); // The proxy has not written anything yet.
-        };
-        let rotated = rotated_path(&self.path);
-        match self.load_position()? {
-            Some(p) if p.dev == dev && p.ino == ino => {
-                self.drain(&self.path.clone(), p)?;
-            }
-            Some(p) => {
-                // Our file was rotated away: finish it, then start the new one.
-                match identity(&rotated) {
-                    Some((d, i, _)) if d == p.dev && i == p.ino => {
-                        self.drain(&rotated, p)?;
+        }
+        let (from, offset) = match self.load_position()? {
+            None => (0, 0), // First start: everything on disk.
+            Some(p) => match chain
+                .iter()
+                .position(|(_, c)| (c.dev, c.ino) == (p.dev, p.ino) && c.head.starts_with(&p.head))
+            {
+                Some(k) => {
+                    self.misses = 0;
+                    (k, p.offset)
+                }
+                None => {
+                    self.misses += 1;
+                    if self.misses < MISSES_BEFORE_LOSS {
+                        return Ok(0); // Perhaps mid-rotation: look again next pass.
                     }
-                    _ => tracing::warn!(
+                    self.misses = 0;
+                    tracing::warn!(
                         path = %self.path.display(),
-                        "the event file being read is gone (rotated twice while waf-admin was \
-                         stopped?); its unread events are lost"
-                    ),
+                        "the event file being read is gone (rotated past events_keep while \
+                         waf-admin was stopped?); its unread events are lost"
+                    );
+                    (0, 0)
                 }
-                self.start_fresh(dev, ino)?;
+            },
+        };
+        for (k, (path, mut p)) in chain.drain(..).enumerate().skip(from) {
+            if k == from {
+                p.offset = offset;
             }
-            None => {
-                // First start: whatever was already rotated, then the current file.
-                if let Some((d, i, _)) = identity(&rotated) {
-                    self.drain(
-                        &rotated,
-                        Position {
-                            dev: d,
-                            ino: i,
-                            offset: 0,
-                        },
-                    )?;
-                }
-                self.start_fresh(dev, ino)?;
+            if k != from || offset == 0 {
+                Self::save_position(&self.conn, &p)?;
+            }
+            if self.drain(&path, p)? == Drained::Moved {
+                break;
             }
         }
         Ok(self.inserted - before)
     }
 
-    /// Moves the position to the start of the current file `(dev, ino)` and reads it.
-    fn start_fresh(&mut self, dev: u64, ino: u64) -> Result<(), IngestError> {
-        let p = Position {
-            dev,
-            ino,
-            offset: 0,
-        };
-        Self::save_position(&self.conn, p)?;
-        self.drain(&self.path.clone(), p)
-    }
-
     /// Reads whole lines of `path` from `p.offset` to the end, committing every
     /// [`BATCH_LINES`] lines together with the new position.
-    fn drain(&mut self, path: &Path, mut p: Position) -> Result<(), IngestError> {
+    fn drain(&mut self, path: &Path, mut p: Position) -> Result<Drained, IngestError> {
         let io = |cause| IngestError::Io {
             path: path.display().to_string(),
             cause,
@@ -186,13 +242,25 @@ impl Ingester {
         let mut file = File::open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         if (meta.dev(), meta.ino()) != (p.dev, p.ino) {
-            return Ok(()); // Rotated between stat and open: the next pass sorts it out.
+            return Ok(Drained::Moved); // Rotated between stat and open: next pass sorts it out.
         }
         let mut dirty = false;
         if meta.len() < p.offset {
             tracing::warn!(path = %path.display(), "event file shrank; reading it from the start");
             p.offset = 0;
             dirty = true;
+        }
+        if p.head.len() < HEAD {
+            // The file has grown since its identity was taken: keep more of its start.
+            let mut h = Vec::with_capacity(HEAD);
+            (&mut file)
+                .take(HEAD as u64)
+                .read_to_end(&mut h)
+                .map_err(io)?;
+            if h.starts_with(&p.head) && h.len() > p.head.len() {
+                p.head = h;
+                dirty = true;
+            }
         }
         file.seek(SeekFrom::Start(p.offset)).map_err(io)?;
         let mut reader = BufReader::with_capacity(256 * 1024, file);
@@ -225,13 +293,13 @@ impl Ingester {
                 }
             }
             if lines == 0 && !dirty {
-                return Ok(()); // Nothing new: no write at all.
+                return Ok(Drained::End); // Nothing new: no write at all.
             }
-            Self::save_position(&tx, p)?;
+            Self::save_position(&tx, &p)?;
             tx.commit()?;
             dirty = false;
             if lines < BATCH_LINES || partial {
-                return Ok(());
+                return Ok(Drained::End);
             }
         }
     }

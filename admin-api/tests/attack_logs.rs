@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use admin_api::attack_log::{self, Retention};
 use admin_api::build_app;
-use admin_api::ingest::{rotated_path, Ingester};
+use admin_api::ingest::{rotated_n, rotated_path, Ingester};
 use admin_api::state::Transport;
 use common::env;
 use serde_json::{json, Value};
@@ -66,8 +66,18 @@ fn write_events(path: &Path, range: std::ops::Range<u64>) {
     }
 }
 
-/// The proxy's rotation: rename to `.1` (replacing it); the next write creates a new file.
+/// Rotated files the proxy keeps in these tests.
+const KEEP: u32 = 5;
+
+/// The proxy's rotation (`waf-proxy/src/events.rs`): `.4` -> `.5` (replacing the oldest), ...,
+/// `.1` -> `.2`, the file -> `.1`; the next write creates a new file.
 fn rotate(path: &Path) {
+    for n in (1..KEEP).rev() {
+        let from = rotated_n(path, n);
+        if from.exists() {
+            std::fs::rename(&from, rotated_n(path, n + 1)).expect("shift");
+        }
+    }
     std::fs::rename(path, rotated_path(path)).expect("rotate");
 }
 
@@ -129,6 +139,34 @@ fn ingest_survives_restarts_rotation_and_partial_lines() {
     let mut ing = Ingester::open(&db, &events).expect("reopen");
     assert_eq!(ing.run_once().expect("idle"), 0);
     assert_eq!(request_ids(&db), exactly(301));
+    drop(ing);
+
+    // Down across three rotations (fewer than the five files kept): everything caught up.
+    for k in 0..3 {
+        write_events(&events, 301 + k * 20..321 + k * 20);
+        rotate(&events);
+    }
+    write_events(&events, 361..380);
+    let mut ing = Ingester::open(&db, &events).expect("reopen");
+    assert_eq!(ing.run_once().expect("catch up"), 79);
+    assert_eq!(request_ids(&db), exactly(380));
+    drop(ing);
+
+    // Down across seven rotations: the two oldest files are gone (their 20 events lost, said in
+    // a warning after a few passes), everything still on disk is read once.
+    for k in 0..7 {
+        write_events(&events, 380 + k * 10..390 + k * 10);
+        rotate(&events);
+    }
+    write_events(&events, 450..460);
+    let mut ing = Ingester::open(&db, &events).expect("reopen");
+    assert_eq!(ing.run_once().expect("miss 1"), 0);
+    assert_eq!(ing.run_once().expect("miss 2"), 0);
+    assert_eq!(ing.run_once().expect("give up, read the rest"), 60);
+    assert_eq!(ing.run_once().expect("idle"), 0);
+    let mut want = exactly(380);
+    want.extend((400..460).map(|i| format!("req-{i}")));
+    assert_eq!(request_ids(&db), want);
 }
 
 #[test]

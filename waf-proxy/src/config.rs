@@ -30,6 +30,8 @@ pub struct ProxyConfig {
     pub events: Option<PathBuf>,
     /// Rotate the event log past this size in bytes.
     pub events_max_bytes: Option<u64>,
+    /// Rotated event files kept (`FILE.1` .. `FILE.N`; default 10).
+    pub events_keep: Option<u32>,
     /// Prometheus listener (`ADDR:PORT`).
     pub metrics: Option<String>,
     /// Worker threads per listener service.

@@ -2,7 +2,9 @@
 //!
 //! The request path only does a `try_send` into a bounded channel; a dedicated thread serialises
 //! and writes. When the channel is full the event is dropped and counted (request latency never
-//! depends on the disk). The file is rotated by size: `events.jsonl` -> `events.jsonl.1`.
+//! depends on the disk). Written events reach the file within [`FLUSH_EVERY`]. The file is rotated
+//! by size: `events.jsonl` -> `events.jsonl.1` -> ... -> `events.jsonl.N` (N = `keep`, the oldest
+//! is deleted), so a reader that was away for a while (waf-admin) finds what it has not read yet.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -10,12 +12,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use waf_core::event::AttackEvent;
 
 /// Events queued at most; beyond, new events are dropped.
 const QUEUE: usize = 8192;
+
+/// Longest time a written event stays in the write buffer.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 /// The sending side, held by the proxy.
 pub struct EventSink {
@@ -34,8 +39,9 @@ impl EventSink {
         }
     }
 
-    /// Opens (appends to) `path` and starts the writer thread.
-    pub fn open(path: &Path, max_bytes: u64) -> std::io::Result<Self> {
+    /// Opens (appends to) `path` and starts the writer thread; rotates past `max_bytes`, keeping
+    /// `keep` rotated files (at least 1).
+    pub fn open(path: &Path, max_bytes: u64, keep: u32) -> std::io::Result<Self> {
         let file = open_append(path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let (tx, rx) = sync_channel::<AttackEvent>(QUEUE);
@@ -46,19 +52,39 @@ impl EventSink {
             out: BufWriter::with_capacity(64 * 1024, file),
             size,
             max_bytes: max_bytes.max(4096),
+            keep: keep.max(1),
+            last_flush: Instant::now(),
         };
         std::thread::Builder::new()
             .name("waf-events".into())
-            .spawn(move || loop {
-                match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(ev) => {
-                        writer.write(&ev);
-                        w.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(RecvTimeoutError::Timeout) => writer.flush(),
-                    Err(RecvTimeoutError::Disconnected) => {
-                        writer.flush();
-                        return;
+            .spawn(move || {
+                let mut next: Option<AttackEvent> = None;
+                loop {
+                    let got = match next.take() {
+                        Some(ev) => Ok(ev),
+                        None => rx.recv_timeout(FLUSH_EVERY),
+                    };
+                    match got {
+                        Ok(ev) => {
+                            writer.write(&ev);
+                            w.fetch_add(1, Ordering::Relaxed);
+                            // Flush once the queue is drained, and at least every FLUSH_EVERY
+                            // under a steady stream.
+                            match rx.try_recv() {
+                                Ok(ev) => {
+                                    next = Some(ev);
+                                    if writer.last_flush.elapsed() >= FLUSH_EVERY {
+                                        writer.flush();
+                                    }
+                                }
+                                Err(_) => writer.flush(),
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => writer.flush(),
+                        Err(RecvTimeoutError::Disconnected) => {
+                            writer.flush();
+                            return;
+                        }
                     }
                 }
             })?;
@@ -96,6 +122,13 @@ impl EventSink {
     }
 }
 
+/// `FILE.n`: the n-th most recent rotated event file.
+pub fn rotated(path: &Path, n: u32) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{n}"));
+    PathBuf::from(p)
+}
+
 fn open_append(path: &Path) -> std::io::Result<File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -108,6 +141,8 @@ struct Writer {
     out: BufWriter<File>,
     size: u64,
     max_bytes: u64,
+    keep: u32,
+    last_flush: Instant,
 }
 
 impl Writer {
@@ -131,16 +166,24 @@ impl Writer {
     }
 
     fn flush(&mut self) {
+        self.last_flush = Instant::now();
         if let Err(e) = self.out.flush() {
             tracing::warn!("event log flush failed: {e}");
         }
     }
 
+    /// `FILE.(keep-1)` -> `FILE.keep` (replacing the oldest), ..., `FILE` -> `FILE.1`.
     fn rotate(&mut self) {
         self.flush();
-        let mut old = self.path.clone().into_os_string();
-        old.push(".1");
-        if let Err(e) = std::fs::rename(&self.path, &old) {
+        for n in (1..self.keep).rev() {
+            let from = rotated(&self.path, n);
+            if from.exists() {
+                if let Err(e) = std::fs::rename(&from, rotated(&self.path, n + 1)) {
+                    tracing::warn!("event log rotation {n} failed: {e}");
+                }
+            }
+        }
+        if let Err(e) = std::fs::rename(&self.path, rotated(&self.path, 1)) {
             tracing::warn!("event log rotation failed: {e}");
         }
         match open_append(&self.path) {
@@ -178,28 +221,63 @@ mod tests {
         }
     }
 
-    #[test]
-    fn writes_and_rotates() {
-        let dir = std::env::temp_dir().join(format!("waf-ev-{}", std::process::id()));
-        let path = dir.join("events.jsonl");
-        let sink = EventSink::open(&path, 4096).expect("open");
-        for i in 0..100 {
-            sink.send(ev(i));
-        }
-        for _ in 0..50 {
-            if sink.written() == 100 {
-                break;
+    fn wait_written(sink: &EventSink, n: u64) {
+        for _ in 0..100 {
+            if sink.written() == n {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn writes_and_rotates_keeping_n_files_in_order() {
+        let dir = std::env::temp_dir().join(format!("waf-ev-{}", std::process::id()));
+        let path = dir.join("events.jsonl");
+        let sink = EventSink::open(&path, 4096, 3).expect("open");
+        for i in 0..100 {
+            sink.send(ev(i));
+        }
+        wait_written(&sink, 100);
         drop(sink);
         std::thread::sleep(Duration::from_millis(300));
-        let rotated = dir.join("events.jsonl.1");
-        assert!(rotated.exists());
-        let text = std::fs::read_to_string(&path).expect("read");
-        for line in text.lines() {
-            let _: AttackEvent = serde_json::from_str(line).expect("valid line");
+        assert!(!rotated(&path, 4).exists(), "only 3 rotated files kept");
+        // Oldest to newest: FILE.3, FILE.2, FILE.1, FILE hold consecutive events ending at 99.
+        let mut seen = Vec::new();
+        for p in [
+            rotated(&path, 3),
+            rotated(&path, 2),
+            rotated(&path, 1),
+            path.clone(),
+        ] {
+            let text = std::fs::read_to_string(&p).expect("read");
+            for line in text.lines() {
+                let e: AttackEvent = serde_json::from_str(line).expect("valid line");
+                seen.push(e.ts_ms);
+            }
         }
+        assert_eq!(seen.last(), Some(&99));
+        assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "{seen:?}");
+        assert!(seen.len() > 30, "{} events kept", seen.len());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_steady_trickle_reaches_the_file_within_the_flush_interval() {
+        let dir = std::env::temp_dir().join(format!("waf-ev-trickle-{}", std::process::id()));
+        let path = dir.join("events.jsonl");
+        let sink = EventSink::open(&path, 1 << 20, 2).expect("open");
+        // One event every 50 ms (never idle for FLUSH_EVERY): each must be on disk soon after.
+        for i in 0..12 {
+            sink.send(ev(i));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let lines = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .count();
+        assert!(lines >= 8, "only {lines} of 12 events on disk after 600 ms");
+        drop(sink);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -77,8 +77,12 @@ impl Shared {
             tracing::warn!("{p}");
         }
         let events = match &cfg.events {
-            Some(p) => EventSink::open(p, cfg.events_max_bytes.unwrap_or(100 * 1024 * 1024))
-                .map_err(|e| StartError::Io(format!("event log {}: {e}", p.display())))?,
+            Some(p) => EventSink::open(
+                p,
+                cfg.events_max_bytes.unwrap_or(100 * 1024 * 1024),
+                cfg.events_keep.unwrap_or(10),
+            )
+            .map_err(|e| StartError::Io(format!("event log {}: {e}", p.display())))?,
             None => EventSink::disabled(),
         };
         let geo = match &cfg.geoip {
