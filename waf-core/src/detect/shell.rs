@@ -114,23 +114,37 @@ const AMBIGUOUS: &[&str] = &[
     "net1",
 ];
 
+/// Whether `v` [is prose](is_prose), computed on first use: most values never ask (no command
+/// word after a separator, no backtick), and the word count was a twentieth of
+/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get` (a browser User-Agent has `;`).
+struct LazyProse<'v> {
+    v: &'v str,
+    known: Option<bool>,
+}
+
+impl LazyProse<'_> {
+    fn get(&mut self) -> bool {
+        *self.known.get_or_insert_with(|| is_prose(self.v))
+    }
+}
+
 /// Rule 5000: a separator followed by a command clause.
 pub(super) fn chained_command(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
     if !b.iter().any(|c| b";|&\n`".contains(c)) && !v.contains("$(") {
         return false;
     }
-    let prose = is_prose(v);
+    let mut prose = LazyProse { v, known: None };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let sep_len = match c {
             b';' | b'|' | b'&' | b'\n' => 1,
-            b'`' if !(prose && markdown_code(b, i)) => 1,
+            b'`' if !(markdown_code(b, i) && prose.get()) => 1,
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
-        if sep_len > 0 && command_clause(&v[i + sep_len..], c == b'\n' || prose) {
+        if sep_len > 0 && command_clause(&v[i + sep_len..], || c == b'\n' || prose.get()) {
             return true;
         }
         i += sep_len.max(1);
@@ -141,10 +155,10 @@ pub(super) fn chained_command(v: &str, _loc: Location) -> bool {
 /// Rule 5002: `` `cmd ...` `` or `$(cmd ...)` with a known command, or `$((a*b))` arithmetic.
 pub(super) fn substitution(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
-    let prose = is_prose(v);
+    let mut prose = LazyProse { v, known: None };
     for (i, &c) in b.iter().enumerate() {
         let inner = match c {
-            b'`' if !(prose && markdown_code(b, i)) => {
+            b'`' if !(markdown_code(b, i) && prose.get()) => {
                 match b[i + 1..].iter().position(|&x| x == b'`') {
                     Some(n) => &v[i + 1..i + 1 + n],
                     None => continue,
@@ -185,16 +199,18 @@ fn first_word(s: &str) -> &str {
     &s[..end]
 }
 
-/// The basename of `w`, when it is a known command (`/bin/cat` -> `cat`).
+/// The basename of `w`, when it is a known command (`/bin/cat` -> `cat`). Compared without
+/// lower-casing into a new string (an allocation per separator).
 fn is_command(w: &str, any: bool) -> bool {
     let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
     let base = base.strip_suffix(".exe").unwrap_or(base);
-    let lower = base.to_ascii_lowercase();
-    UNAMBIGUOUS.contains(&lower.as_str()) || (any && AMBIGUOUS.contains(&lower.as_str()))
+    let known = |list: &[&str]| list.iter().any(|c| c.eq_ignore_ascii_case(base));
+    known(UNAMBIGUOUS) || (any && known(AMBIGUOUS))
 }
 
-/// Whether `rest` (the text after a separator) starts with a command clause.
-fn command_clause(rest: &str, strict: bool) -> bool {
+/// Whether `rest` (the text after a separator) starts with a command clause. `strict()` (a
+/// clause after a newline, or in prose) is asked only when a command word starts the clause.
+fn command_clause(rest: &str, strict: impl FnOnce() -> bool) -> bool {
     let t = rest.trim_start_matches([' ', '\t', '{', '(', '\r']);
     let word = first_word(t);
     if word.is_empty() || !is_command(word, true) {
@@ -225,9 +241,9 @@ fn command_clause(rest: &str, strict: bool) -> bool {
     let unamb = is_command(word, false);
     if plain == 0 && shell == 0 {
         // A bare command: `;id`, `|whoami;`. Prose rarely ends a clause on a command word.
-        return !strict || unamb;
+        return unamb || !strict();
     }
-    plain <= 1 && (shell > 0 || (unamb && !strict))
+    plain <= 1 && (shell > 0 || (unamb && !strict()))
 }
 
 /// Options, paths, variables, quotes, numbers, host names, redirections, globs.
@@ -309,5 +325,15 @@ mod tests {
                 "false positive {b:?}"
             );
         }
+    }
+
+    #[test]
+    fn command_lists_are_lower_case() {
+        // `is_command` compares ignoring ASCII case against these as written.
+        for c in UNAMBIGUOUS.iter().chain(AMBIGUOUS) {
+            assert_eq!(*c, c.to_ascii_lowercase(), "{c}");
+        }
+        assert!(is_command("/usr/bin/WGET.exe", false));
+        assert!(is_command("Cat", true) && !is_command("Cat", false));
     }
 }
