@@ -413,8 +413,10 @@ fn may_decode(value: &str, base64: bool) -> bool {
     // Exactly the test the base64 step of `variants_rec` starts with: an approximation that
     // let interior blanks through sent every value of two words or more (`running shoes`) through
     // every decoder.
-    base64 && {
-        let t = value.trim();
+    // The value is ASCII without vertical tab here, so `trim_ascii` is `trim`; and shorter than
+    // eight bytes it cannot hold the eight base64 characters `looks_base64` wants.
+    base64 && value.len() >= 8 && {
+        let t = value.trim_ascii();
         looks_base64(t) || t.strip_prefix('/').is_some_and(looks_base64)
     }
 }
@@ -452,6 +454,17 @@ fn push_char(out: &mut Vec<u8>, cp: u32) {
     let c = char::from_u32(cp).unwrap_or('\u{fffd}');
     let mut buf = [0u8; 4];
     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
+/// Borrowed text when `b` is valid UTF-8 (checked by `from_utf8`'s word-at-a-time validation),
+/// else `String::from_utf8_lossy`'s result: the same text as `from_utf8_lossy` alone, whose
+/// chunked validation cost about 100 instructions per header on
+/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get`.
+pub fn utf8_lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// Bytes to text, replacing invalid UTF-8 (a lone `%ff`) with U+FFFD rather than failing.

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::normalize::url_decode;
+use crate::normalize::{url_decode, utf8_lossy};
 use crate::request::{Field, Location, Request};
 
 /// Limits applied while extracting.
@@ -228,14 +228,14 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
         lname.push_str(name);
         lname.make_ascii_lowercase();
         if lname == "cookie" {
-            let text = String::from_utf8_lossy(value);
+            let text = utf8_lossy(value);
             for c in text.split(';') {
                 let c = c.trim();
                 let (k, v) = c.split_once('=').unwrap_or(("", c));
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
         } else if !skip_header(&lname) {
-            sink.push(Location::Header, &lname, &String::from_utf8_lossy(value));
+            sink.push(Location::Header, &lname, &utf8_lossy(value));
         }
         if sink.done() {
             return;

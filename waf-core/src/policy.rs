@@ -420,7 +420,7 @@ impl Policy {
             c.scan(
                 Slot::Header,
                 Some(&lname),
-                &String::from_utf8_lossy(value),
+                &normalize::utf8_lossy(value),
                 pset,
                 fired,
             );
@@ -549,6 +549,11 @@ impl Policy {
         // Whether the rules active for a value are the same for every parameter of this request:
         // then a value found clean once is clean wherever it repeats at the same location.
         let memo_ok = !excl.iter().any(|x| x.parameter.is_some());
+        // No disabled rule and no exclusion: a rule is active by its level alone, without the
+        // set lookups (asked for every candidate signature and check of every value).
+        let all_enabled = excl.is_empty()
+            && self.rules.managed.disabled_rules.is_empty()
+            && site.is_none_or(|s| s.disabled_rules.is_empty());
         let clean = &mut scratch.clean;
         clean.clear();
         let mut found = None;
@@ -571,8 +576,9 @@ impl Policy {
                 if memo && clean.is_clean(f.location, f.value) {
                     return false;
                 }
-                let active =
-                    |id: u32, level: u8| level <= sens && !disabled(id) && !excluded_for(id, param);
+                let active = |id: u32, level: u8| {
+                    level <= sens && (all_enabled || (!disabled(id) && !excluded_for(id, param)))
+                };
                 let mut hit = None;
                 normalize::variants(f.value, depths, &mut |val| {
                     hit = engine.scan(val, f.location, f.name, set, &active);
