@@ -12,7 +12,12 @@ use base64::Engine as _;
 /// (form and query encoding). Invalid escapes are kept as written.
 pub fn url_decode(s: &str, plus: bool) -> Cow<'_, str> {
     let b = s.as_bytes();
-    if !b.iter().any(|&c| c == b'%' || (plus && c == b'+')) {
+    let escaped = if plus {
+        memchr::memchr2(b'%', b'+', b)
+    } else {
+        memchr::memchr(b'%', b)
+    };
+    if escaped.is_none() {
         return Cow::Borrowed(s);
     }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());

@@ -204,7 +204,17 @@ fn first_word(s: &str) -> &str {
 fn is_command(w: &str, any: bool) -> bool {
     let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
     let base = base.strip_suffix(".exe").unwrap_or(base);
-    let known = |list: &[&str]| list.iter().any(|c| c.eq_ignore_ascii_case(base));
+    let Some(&first) = base.as_bytes().first() else {
+        return false;
+    };
+    // Length and first letter before the full comparison: most words after a separator are
+    // not commands, and this runs for each of them against a hundred names.
+    let first = first.to_ascii_lowercase();
+    let known = |list: &[&str]| {
+        list.iter().any(|c| {
+            c.len() == base.len() && c.as_bytes()[0] == first && c.eq_ignore_ascii_case(base)
+        })
+    };
     known(UNAMBIGUOUS) || (any && known(AMBIGUOUS))
 }
 
