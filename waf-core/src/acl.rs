@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::error::{RuleError, RuleErrors};
-use crate::model::{AclMatcher, AclRule, RuleSet, TextPattern};
+use crate::model::{AclMatcher, AclRule, RegexPattern, RuleSet, TextPattern};
 use crate::request::Request;
 use crate::textset::TextSet;
 
@@ -118,10 +118,11 @@ pub(crate) struct CompiledAcl {
     method: HashMap<String, Vec<usize>>,
 }
 
-/// Tagged patterns, as [`TextSet::build`] takes them.
+/// Tagged literals and regexes, as [`TextSet::build`] takes them.
 type Tagged = Vec<(usize, String)>;
+type TaggedRe = Vec<(usize, RegexPattern)>;
 
-fn split(items: Vec<(usize, &TextPattern)>) -> (Tagged, Tagged) {
+fn split(items: Vec<(usize, &TextPattern)>) -> (Tagged, TaggedRe) {
     let mut lits = Vec::new();
     let mut res = Vec::new();
     for (i, p) in items {

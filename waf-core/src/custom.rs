@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::error::{RuleError, RuleErrors};
-use crate::model::{CustomRule, JudgeMatcher, Position, Relation, RuleSet};
+use crate::model::{CustomRule, JudgeMatcher, Position, RegexPattern, Relation, RuleSet};
 use crate::textset::TextSet;
 
 /// Which set each position's values are scanned with.
@@ -46,9 +46,9 @@ impl CompiledCustom {
             ..Default::default()
         };
         let mut lits: HashMap<Slot, Vec<(usize, String)>> = HashMap::new();
-        let mut res: HashMap<Slot, Vec<(usize, String)>> = HashMap::new();
+        let mut res: HashMap<Slot, Vec<(usize, RegexPattern)>> = HashMap::new();
         let mut hlits: HashMap<String, Vec<(usize, String)>> = HashMap::new();
-        let mut hres: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+        let mut hres: HashMap<String, Vec<(usize, RegexPattern)>> = HashMap::new();
         for (ri, r) in set.custom.iter().enumerate() {
             c.rule_first_judge.push(c.judge_rule.len());
             if r.judges.iter().any(|j| j.negate) {

@@ -17,6 +17,8 @@ use regex_automata::meta::Regex;
 use regex_automata::Input;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
+use crate::model::RegexPattern;
+
 /// One regex, compiled on first use.
 #[derive(Debug)]
 struct LazyRegex {
@@ -58,14 +60,16 @@ pub(crate) struct TextSetError {
     pub reason: String,
 }
 
-/// Literal prefixes of a regex, or `None` when it can match with no usable prefix.
-fn prefixes(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .map_err(|e| format!("invalid regex: {e}"))?;
+/// Checks a regex's syntax and returns its literal prefixes, or `None` when it can match with no
+/// usable prefix. The error is on one line.
+pub(crate) fn prefixes(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
+    let hir = regex_automata::util::syntax::parse(pattern)
+        .map_err(|e| format!("invalid regex: {}", first_line(&e.to_string())))?;
     let seq = Extractor::new()
         .kind(ExtractKind::Prefix)
+        // A class wider than 4 ends the prefix there instead of multiplying it (`tok-[0-9]+`
+        // gives `tok-`, not ten literals): a shorter prefilter literal, a 10x smaller automaton.
+        .limit_class(4)
         .limit_total(64)
         .extract(&hir);
     match seq.literals() {
@@ -76,11 +80,20 @@ fn prefixes(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
     }
 }
 
+fn first_line(s: &str) -> String {
+    // regex-syntax errors are multi-line with a caret diagram; keep them but on one line.
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 impl TextSet {
     /// Builds the set. Literals are matched ASCII-case-insensitively unless `prefix_only`.
     pub fn build(
         literals: Vec<(usize, String)>,
-        regexes: Vec<(usize, String)>,
+        regexes: Vec<(usize, RegexPattern)>,
         prefix_only: bool,
     ) -> Result<TextSet, TextSetError> {
         let mut set = TextSet {
@@ -103,17 +116,17 @@ impl TextSet {
         let mut prefix_lits: Vec<Vec<u8>> = Vec::new();
         for (id, pattern) in regexes {
             let idx = set.regexes.len();
-            match prefixes(&pattern).map_err(|reason| TextSetError { id, reason })? {
+            match pattern.prefixes() {
                 Some(ps) => {
                     for p in ps {
-                        prefix_lits.push(p);
+                        prefix_lits.push(p.clone());
                         set.re_prefix_owner.push(idx);
                     }
                 }
                 None => set.always.push(idx),
             }
             set.regexes.push(LazyRegex {
-                pattern,
+                pattern: pattern.as_str().to_string(),
                 compiled: OnceLock::new(),
             });
             set.re_ids.push(id);
@@ -172,12 +185,13 @@ mod tests {
 
     #[test]
     fn literals_and_regexes_with_and_without_prefixes() {
+        let re = |s: &str| RegexPattern::new(s).expect("valid regex");
         let set = TextSet::build(
             vec![(1, "abc".into())],
             vec![
-                (2, "tok[0-9]+x".into()),
-                (3, "^[0-9]+$".into()),
-                (4, "(?i)evil-\\d".into()),
+                (2, re("tok[0-9]+x")),
+                (3, re("^[0-9]+$")),
+                (4, re("(?i)evil-\\d")),
             ],
             false,
         )
@@ -191,6 +205,7 @@ mod tests {
         out.clear();
         set.find("an EVIL-7 thing", &mut c, &mut out);
         assert_eq!(out, vec![4]);
-        assert!(TextSet::build(vec![], vec![(9, "a(b".into())], false).is_err());
+        assert!(RegexPattern::new("a(b").is_err());
+        assert!(RegexPattern::new("").is_err());
     }
 }

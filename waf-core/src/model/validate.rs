@@ -272,29 +272,9 @@ fn exclusion(x: &raw::RawExclusion) -> Result<Exclusion, String> {
     })
 }
 
-/// Checks a regex's syntax; the compiler builds it.
-pub(crate) fn check_regex(p: &str) -> Result<(), String> {
-    if p.is_empty() {
-        return Err("empty regex".into());
-    }
-    regex_automata::util::syntax::parse(p)
-        .map(|_| ())
-        .map_err(|e| format!("invalid regex: {}", first_line(&e.to_string())))
-}
-
-fn first_line(s: &str) -> String {
-    // regex-syntax errors are multi-line with a caret diagram; keep them but on one line.
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 fn text_pattern(p: &str) -> Result<TextPattern, String> {
     if let Some(re) = p.strip_prefix("re:") {
-        check_regex(re)?;
-        Ok(TextPattern::Regex(re.to_string()))
+        Ok(TextPattern::Regex(RegexPattern::new(re)?))
     } else if p.is_empty() {
         Err("empty pattern".into())
     } else {
@@ -462,8 +442,7 @@ fn custom(r: &RawCustomRule, c: &Ctx) -> Result<CustomRule, RuleError> {
         let f = |leaf: &str| format!("judges[{i}].{leaf}");
         let matcher = match (&j.content, &j.keyword, &j.rix) {
             (None, None, Some(rix)) => {
-                check_regex(rix).map_err(|e| c.err(&f("rix"), e))?;
-                JudgeMatcher::Regex(rix.clone())
+                JudgeMatcher::Regex(RegexPattern::new(rix).map_err(|e| c.err(&f("rix"), e))?)
             }
             (content, keyword, None) if content.is_some() || keyword.is_some() => {
                 let mut v: Vec<String> = content
