@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Load benchmark: origin, nginx proxy, Apache + ModSecurity + CRS, waf-proxy --no-waf and
 # waf-proxy (default policy), on the typical GET (../shared/tools/typical.lua) and a 4 KiB form
-# POST, with wrk. Prints req/s, p99 and ratios; records waf-proxy's RSS; writes the figures into
-# bench/README.md between <!-- load:start --> and <!-- load:end -->.
+# POST, with wrk. Prints req/s, p99 and ratios; records waf-proxy's RSS. Then the latency added by
+# inspection: oha at a constant rate of half the WAF-on peak (the same rate for --no-waf and for
+# the WAF), with latency correction (no coordinated omission), p99 of each and the difference.
+# Writes the figures into bench/README.md between <!-- load:start --> and <!-- load:end -->.
 #
 # usage: bench/load/run.sh [--duration S] [--threads N] [--connections C] [--no-build]
 #   WAF_SHARED=path/to/shared (default ../shared relative to the repo root)
+#   oha: taken from PATH or target/tools/bin, else installed there once with
+#   `cargo install --locked oha` (crates.io); without it the latency table is skipped.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${WAF_SHARED:-$root/../shared}
@@ -75,6 +79,78 @@ for kind in get post; do
 done
 rss_on=$(rss_kib "$pid_on"); hwm_on=$(hwm_kib "$pid_on"); hwm_off=$(hwm_kib "$pid_off")
 
+# ---- Latency added by inspection at half of the peak rate (oha, latency-corrected) ----
+tools=$root/target/tools
+oha_bin=$(command -v oha || true)
+[ -z "$oha_bin" ] && [ -x "$tools/bin/oha" ] && oha_bin=$tools/bin/oha
+if [ -z "$oha_bin" ]; then
+  echo "installing oha into $tools (once)"
+  if cargo install --locked oha --no-default-features --features native-tls --root "$tools" >"$work/oha-install.log" 2>&1; then
+    oha_bin=$tools/bin/oha
+  else
+    echo "oha could not be installed; skipping the latency table" >&2; tail -5 "$work/oha-install.log" >&2
+  fi
+fi
+post_body=$work/post4k.body
+python3 - "$post_body" <<'PY'
+import sys
+words = ["alpha","bravo","charlie","delta","echo","foxtrot","golf","hotel","india","juliet"]
+body, i = "", 0
+while len(body) < 4096:
+    i += 1
+    body += ("&" if i > 1 else "") + f"field{i}={words[i % 10]}+{words[(i * 3) % 10]}+text"
+open(sys.argv[1], "w").write(body[:4096])
+PY
+declare -A lat_p99 lat_p50 lat_rps lat_ok lat_rate
+oha_run() { # name port rate get|post
+  local args=(-z "${dur}s" -q "$3" --latency-correction -c "$conns" --no-tui --output-format json)
+  if [ "$4" = get ]; then
+    args+=(-H "Host: www.example.com"
+      -H "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+      -H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+      -H "Accept-Language: en-US,en;q=0.9" -H "Referer: https://www.example.com/shop"
+      -H "Cookie: session=303e7bebfa91bab0acb260cf91e9d4e9c67cf03f; theme=dark; lang=en"
+      "http://127.0.0.1:$2/shop/search?q=red+running+shoes&page=2&sort=price&order=asc&utm_source=newsletter")
+  else
+    args+=(-m POST -T application/x-www-form-urlencoded -D "$post_body" -H "Host: www.example.com"
+      -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"
+      -H "Accept: text/html,application/xhtml+xml"
+      "http://127.0.0.1:$2/account/profile?tab=settings")
+  fi
+  local json; json=$("$oha_bin" "${args[@]}" 2>"$work/oha.err") || { cat "$work/oha.err" >&2; return 1; }
+  read -r lat_p50[$1] lat_p99[$1] lat_rps[$1] lat_ok[$1] < <(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d["latencyPercentiles"]; s = d["summary"]
+codes = d.get("statusCodeDistribution", {})
+ok = sum(v for k, v in codes.items() if k.startswith("2"))
+total = sum(codes.values()) + sum(d.get("errorDistribution", {}).values())
+print("%.3f %.3f %.0f %s" % (p["p50"] * 1000, p["p99"] * 1000, s["requestsPerSec"], "%d/%d" % (ok, total)))
+' <<<"$json")
+  printf '%-28s rate %6s/s: p50 %8s ms  p99 %8s ms  (%s 2xx)\n' "$1" "$3" "${lat_p50[$1]}" "${lat_p99[$1]}" "${lat_ok[$1]}"
+}
+lat_table=""
+if [ -n "$oha_bin" ]; then
+  for kind in get post; do
+    half=$(( ${rps[waf-on/$kind]:-0} / 2 ))
+    [ "$half" -gt 0 ] || continue
+    oha_run "waf-off/$kind" 18190 "$half" "$kind" || continue
+    oha_run "waf-on/$kind" 18191 "$half" "$kind" || continue
+    lat_rate[$kind]=$half
+  done
+  lat_table=$(
+    echo "Latency at half of the WAF-on peak (same constant rate for both; \`oha -q RATE --latency-correction -c $conns -z ${dur}s\`, $("$oha_bin" --version 2>/dev/null | head -1)):"
+    echo
+    echo "| request | rate (req/s) | --no-waf p50 | --no-waf p99 | WAF p50 | WAF p99 | p99 added by inspection (target <= 1 ms) |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for kind in get post; do
+      [ -n "${lat_rate[$kind]:-}" ] || continue
+      added=$(awk -v a="${lat_p99[waf-on/$kind]}" -v b="${lat_p99[waf-off/$kind]}" 'BEGIN{printf "%.3f ms", a-b}')
+      echo "| $kind | ${lat_rate[$kind]} | ${lat_p50[waf-off/$kind]} ms | ${lat_p99[waf-off/$kind]} ms | ${lat_p50[waf-on/$kind]} ms | ${lat_p99[waf-on/$kind]} ms | $added |"
+    done
+  )
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 now=$(date -u +%Y-%m-%dT%H:%MZ)
 table=$(
@@ -94,6 +170,7 @@ table=$(
   echo
   echo "waf-proxy RSS with the default policy after the load: ${rss_on} KiB (peak ${hwm_on} KiB; --no-waf peak ${hwm_off} KiB)."
   echo "Sanity: SQLi through waf-proxy -> $code_on, through --no-waf -> $code_off."
+  if [ -n "$lat_table" ]; then echo; echo "$lat_table"; fi
 )
 echo
 echo "$table"
