@@ -91,8 +91,8 @@ def live(name, who):
     return rows
 
 
-CLASSES = [("sqli", "SQLi"), ("xss", "XSS"), ("lfi", "Traversal/LFI"), ("path-traversal", "Traversal/LFI"), ("rce", "RCE/command injection"),
-           ("shell-injection", "RCE/command injection"), ("sst-injection", "SSTI"), ("nosql", "NoSQL"), ("xxe", "XXE"), ("xml-injection", "XXE"),
+CLASSES = [("nosql", "NoSQL"), ("sql-injection", "SQLi"), ("sqli", "SQLi"), ("xss", "XSS"), ("lfi", "Traversal/LFI"), ("path-traversal", "Traversal/LFI"), ("rce", "RCE/command injection"),
+           ("shell-injection", "RCE/command injection"), ("sst-injection", "SSTI"), ("xxe", "XXE"), ("xml-injection", "XXE"),
            ("crlf", "CRLF"), ("ldap", "LDAP"), ("mail", "Mail injection"), ("ss-include", "SSI"), ("user-agent", "Scanner user agents")]
 
 

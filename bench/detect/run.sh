@@ -39,7 +39,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _ok
     def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", 18090), H).serve_forever()' &
+http.server.ThreadingHTTPServer(("127.0.0.1", 18090), H).serve_forever()' 2>"$out/origin.log" &
   origin=$!
   "$bin" --listen 127.0.0.1:18091 --upstream http://127.0.0.1:18090 > "$out/proxy.log" 2>&1 &
   proxy=$!
@@ -51,12 +51,19 @@ http.server.ThreadingHTTPServer(("127.0.0.1", 18090), H).serve_forever()' &
     python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18091 "$f" --misses "$out/$n.proxy.misses" > "$out/$n.proxy.txt" || true
   done
 fi
-# peers.sh installs nginx, Apache and ModSecurity + CRS from Debian when they are missing.
-if bash "$shared/tools/peers.sh" start >/dev/null 2>&1; then
+# peers.sh installs nginx, Apache and ModSecurity + CRS from Debian when they are missing. Peers
+# already running (e.g. left by bench/load/run.sh) are used as they are and left running.
+have_peers=0; started_peers=0
+if curl -s -o /dev/null -m 2 http://127.0.0.1:18080/; then
+  have_peers=1
+elif bash "$shared/tools/peers.sh" start >/dev/null 2>&1; then
+  have_peers=1; started_peers=1
+fi
+if [ $have_peers = 1 ]; then
   for f in "${all[@]}"; do
     n=$(basename "$f" .jsonl)
     python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18080 "$f" --misses "$out/$n.modsec.misses" > "$out/$n.modsec.txt" || true
   done
-  bash "$shared/tools/peers.sh" stop >/dev/null 2>&1 || true
+  [ $started_peers = 1 ] && { bash "$shared/tools/peers.sh" stop >/dev/null 2>&1 || true; }
 fi
 python3 bench/detect/report.py "$out" bench/README.md
