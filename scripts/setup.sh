@@ -10,6 +10,9 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 for p in cmake pkg-config libssl-dev clang wrk python3-yaml curl jq openssl; do
   pkg_installed "$p" || need_apt+=("$p")
 done
+# The API client tests (admin-api/postman/run.sh): newman from npm, schemathesis in a venv.
+have npm || need_apt+=(npm)
+python3 -c 'import ensurepip, venv' 2>/dev/null || pkg_installed python3-venv || need_apt+=(python3-venv)
 if [ "${WAF_SETUP_PEERS:-0}" = 1 ]; then
   for p in nginx apache2 libapache2-mod-security2 modsecurity-crs libmaxmind-db-writer-perl; do
     pkg_installed "$p" || need_apt+=("$p")
