@@ -103,8 +103,17 @@ async fn benign_passes_unchanged_and_attack_gets_block_page() {
         assert!(Instant::now() < deadline, "events not written: {text}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let stats = p.control(r#"{"cmd":"stats"}"#);
-    assert_eq!(stats["data"]["blocked_requests"], 4);
+    // Requests are counted in the logging phase, after the response went out: poll briefly.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stats = p.control(r#"{"cmd":"stats"}"#);
+        let blocked = stats["data"]["blocked_requests"].as_u64();
+        if blocked == Some(4) || Instant::now() >= deadline {
+            assert_eq!(blocked, Some(4), "{stats}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
