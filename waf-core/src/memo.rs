@@ -1,11 +1,17 @@
-//! Per-request memo of values already found clean, so that a value repeated within one request
-//! (a tag, a status or a comment in every element of a JSON array, a form key) is decoded and
-//! scanned once.
+//! Memos of values already found clean, so that a value is decoded and scanned once:
 //!
-//! `cargo bench -p waf-bench --bench engine -- inspect/json_post_64k` (about 4,000 values, most
-//! of them repeated) justifies it: see bench/README.md. A value is only a key together with its
-//! location, and only while the rules active for a value do not depend on the parameter's name
-//! (no parameter exclusion on the request's path); the caller checks that.
+//! - [`CleanMemo`], per request: a value repeated within one request (a tag, a status or a
+//!   comment in every element of a JSON array, a form key). `cargo bench -p waf-bench --bench
+//!   engine -- inspect/json_post_64k` (about 4,000 values, most of them repeated) justifies it.
+//! - [`ValueCache`], across the requests of one worker: the values real clients send again and
+//!   again (their User-Agent, Accept-Language and cookies on every request, popular query values
+//!   and form fields). Bounded, confirmed byte for byte, and emptied when the policy changes.
+//!
+//! Only *clean* results are kept: a detection is never cached, so a cached value is one the
+//! engine itself passed under the same rules. A value is only a key together with its location
+//! (and its header name, for headers), and only while the rules active for a value do not depend
+//! on the parameter's name or the path (no exclusion on the request's path); the caller checks
+//! that.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -102,6 +108,121 @@ fn word(c: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
+/// Longest value the cross-request cache keeps (longer values rarely repeat across requests).
+const CACHE_VALUE: usize = 256;
+/// Entries of the cross-request cache by default (about 1 MiB per worker thread when full).
+pub(crate) const CACHE_ENTRIES: usize = 4096;
+
+/// One entry of [`ValueCache`]: the header name and the value, back to back in `key`.
+#[derive(Default)]
+struct Slot {
+    hash: u64,
+    site: u64,
+    loc: u8,
+    used: bool,
+    name_len: u32,
+    key: String,
+}
+
+impl Slot {
+    fn holds(&self, hash: u64, site: u64, loc: u8, name: &str, value: &str) -> bool {
+        self.used
+            && self.hash == hash
+            && self.site == site
+            && self.loc == loc
+            && self.name_len as usize == name.len()
+            && self.key.len() == name.len() + value.len()
+            && self.key.as_bytes()[..name.len()] == *name.as_bytes()
+            && self.key.as_bytes()[name.len()..] == *value.as_bytes()
+    }
+}
+
+/// Values found clean in earlier requests of this worker: a direct-mapped table of
+/// [`CACHE_ENTRIES`] slots (a new value replaces the one in its slot), keyed by a keyed hash of
+/// the site, location, header name and value and confirmed by comparing the bytes. Emptied when
+/// the policy changes; no allocation once its slots have grown. Capacity 0 disables it.
+pub(crate) struct ValueCache {
+    seed: u64,
+    policy: u64,
+    slots: Vec<Slot>,
+    mask: usize,
+}
+
+impl ValueCache {
+    /// A cache of `entries` slots, rounded up to a power of two; 0 disables it.
+    pub(crate) fn with_capacity(entries: usize) -> Self {
+        let n = if entries == 0 {
+            0
+        } else {
+            entries.next_power_of_two()
+        };
+        let mut slots = Vec::new();
+        slots.resize_with(n, Slot::default);
+        ValueCache {
+            seed: RandomState::new().hash_one(0xcace_u64) | 1,
+            policy: 0,
+            slots,
+            mask: n.saturating_sub(1),
+        }
+    }
+
+    /// Forgets every value if they were found under another policy than `policy`.
+    pub(crate) fn sync(&mut self, policy: u64) {
+        if self.policy != policy {
+            for s in &mut self.slots {
+                s.used = false;
+            }
+            self.policy = policy;
+        }
+    }
+
+    fn hash(&self, site: u64, loc: Location, name: &str, value: &str) -> u64 {
+        let h = keyed_hash(self.seed ^ site, loc as u8, value.as_bytes());
+        if name.is_empty() {
+            h
+        } else {
+            fold(h ^ keyed_hash(self.seed, 0xff, name.as_bytes()), self.seed)
+        }
+    }
+
+    /// Whether `value` (under header `name`, for headers; else "") was found clean at `loc` for
+    /// `site` in an earlier request.
+    pub(crate) fn is_clean(&self, site: u64, loc: Location, name: &str, value: &str) -> bool {
+        if self.slots.is_empty() || value.len() > CACHE_VALUE {
+            return false;
+        }
+        let h = self.hash(site, loc, name, value);
+        self.slots[h as usize & self.mask].holds(h, site, loc as u8, name, value)
+    }
+
+    /// Records `value` as clean; false when it does not fit (the caller may keep it elsewhere).
+    pub(crate) fn record(&mut self, site: u64, loc: Location, name: &str, value: &str) -> bool {
+        if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
+            return false;
+        }
+        let h = self.hash(site, loc, name, value);
+        let slot = &mut self.slots[h as usize & self.mask];
+        slot.hash = h;
+        slot.site = site;
+        slot.loc = loc as u8;
+        slot.used = true;
+        slot.name_len = name.len() as u32;
+        slot.key.clear();
+        slot.key.push_str(name);
+        slot.key.push_str(value);
+        true
+    }
+}
+
+impl std::fmt::Debug for ValueCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValueCache")
+            .field("slots", &self.slots.len())
+            .field("used", &self.slots.iter().filter(|s| s.used).count())
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for CleanMemo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CleanMemo")
@@ -188,5 +309,47 @@ mod tests {
         let long = "x".repeat(MAX_VALUE + 1);
         m.record(Location::Body, &long);
         assert!(!m.is_clean(Location::Body, &long));
+    }
+
+    #[test]
+    fn cache_keys_on_site_location_header_and_policy() {
+        let mut c = ValueCache::with_capacity(64);
+        c.sync(1);
+        let ua = "Mozilla/5.0 (X11; Linux x86_64)";
+        assert!(!c.is_clean(0, Location::Header, "user-agent", ua));
+        assert!(c.record(0, Location::Header, "user-agent", ua));
+        assert!(c.is_clean(0, Location::Header, "user-agent", ua));
+        // Another header, site, location or value is another key.
+        assert!(!c.is_clean(0, Location::Header, "referer", ua));
+        assert!(!c.is_clean(7, Location::Header, "user-agent", ua));
+        assert!(!c.is_clean(0, Location::Cookie, "", ua));
+        assert!(!c.is_clean(0, Location::Header, "user-agent", &ua[1..]));
+        // The name and value boundary is part of the key.
+        assert!(c.record(0, Location::Header, "ab", "c"));
+        assert!(!c.is_clean(0, Location::Header, "a", "bc"));
+        // A new policy forgets everything; the same one keeps it.
+        c.sync(1);
+        assert!(c.is_clean(0, Location::Header, "user-agent", ua));
+        c.sync(2);
+        assert!(!c.is_clean(0, Location::Header, "user-agent", ua));
+        // Long values are not kept; capacity 0 keeps nothing.
+        let long = "y".repeat(CACHE_VALUE + 1);
+        assert!(!c.record(0, Location::QueryArg, "", &long));
+        let mut off = ValueCache::with_capacity(0);
+        assert!(!off.record(0, Location::QueryArg, "", "blue"));
+        assert!(!off.is_clean(0, Location::QueryArg, "", "blue"));
+    }
+
+    #[test]
+    fn cache_stays_bounded_under_many_distinct_values() {
+        let mut c = ValueCache::with_capacity(100);
+        assert_eq!(c.slots.len(), 128);
+        for i in 0..10_000 {
+            c.record(0, Location::QueryArg, "", &format!("value-{i}"));
+        }
+        assert_eq!(c.slots.len(), 128);
+        assert!(c.slots.iter().all(|s| s.key.len() <= CACHE_VALUE * 2));
+        // The latest value is still there.
+        assert!(c.is_clean(0, Location::QueryArg, "", "value-9999"));
     }
 }

@@ -30,6 +30,11 @@ fn policy(sensitivity: u8) -> Policy {
     }
 }
 
+thread_local! {
+    static UNCACHED: std::cell::RefCell<Scratch> =
+        std::cell::RefCell::new(Scratch::with_value_cache(0));
+}
+
 fn shared() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
     p.join("tools/build_dev_corpora.py").exists().then_some(p)
@@ -55,6 +60,14 @@ fn verdict(
         country: None,
     };
     let v = p.inspect(&req, s);
+    // The worker's cache of clean values (`s` is shared by every request of a test) must not
+    // change any verdict: the same request through a scratch without it.
+    let fresh = UNCACHED.with(|u| p.inspect(&req, &mut u.borrow_mut()));
+    assert_eq!(
+        (fresh.action, fresh.matched.map(|m| m.rule_id)),
+        (v.action, v.matched.as_ref().map(|m| m.rule_id.clone())),
+        "the value cache changed the verdict for {method} {uri}"
+    );
     let blocks = |a: Action| matches!(a, Action::Block | Action::Challenge);
     if !body.is_empty() {
         // waf-proxy's two passes (headers in request_filter, then only the body once it is

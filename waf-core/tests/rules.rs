@@ -396,3 +396,75 @@ fn every_error_of_a_file_is_reported() {
         "{e}"
     );
 }
+
+/// The worker's cache of clean values (one `Scratch` across requests) never carries a pass from
+/// one site, path, header or policy to another: every request below shares one scratch, and each
+/// gets the verdict a fresh scratch gives.
+#[test]
+fn value_cache_never_carries_a_pass_across_sites_paths_or_policies() {
+    let attack = "/search?q=1'%20or%20'1'='1";
+    let with_host = |uri: &'static str, host: &'static str| Request {
+        host,
+        ..Request::get(uri)
+    };
+    // Every rule that fires on the attack, found by disabling them one after the other.
+    let mut ids = Vec::new();
+    let mut cur = compiled(&[]);
+    for _ in 0..20 {
+        let v = cur.inspect(&Request::get(attack), &mut Scratch::new());
+        match v.matched {
+            Some(m) if v.action == Action::Block => ids.push(m.rule_id),
+            _ => break,
+        }
+        let text = format!("managed:\n  disabled_rules: [{}]\n", ids.join(", "));
+        cur = compiled(&[("managed.yaml", &text)]);
+    }
+    let mut shared = Scratch::new();
+    // Per site: site 1 disables those rules, site 2 does not.
+    let sites = format!(
+        "sites:\n  - {{ id: 1, name: A, domain: a.example, target_url: \"http://127.0.0.1:9000\", disabled_rules: [{ids}] }}\n  - {{ id: 2, name: B, domain: b.example, target_url: \"http://127.0.0.1:9000\" }}\n",
+        ids = ids.join(", ")
+    );
+    let p = compiled(&[("sites.yaml", &sites)]);
+    for _ in 0..2 {
+        let a = p
+            .inspect(&with_host(attack, "a.example"), &mut shared)
+            .action;
+        assert_eq!(a, Action::Allow);
+        let b = p
+            .inspect(&with_host(attack, "b.example"), &mut shared)
+            .action;
+        assert_eq!(b, Action::Block);
+    }
+    // Per path: an exclusion on /search, none on /other.
+    let excl = "managed:\n  exclusions:\n    - { path: /search, parameter: q }\n";
+    let p = compiled(&[("managed.yaml", excl)]);
+    for _ in 0..2 {
+        let a = p.inspect(&Request::get(attack), &mut shared).action;
+        assert_eq!(a, Action::Allow);
+        let other = Request::get("/other?q=1'%20or%20'1'='1");
+        assert_eq!(p.inspect(&other, &mut shared).action, Action::Block);
+    }
+    // Per policy: passed with the rules disabled, blocked after the reload that enables them.
+    assert_eq!(
+        cur.inspect(&Request::get(attack), &mut shared).action,
+        Action::Allow
+    );
+    let p = compiled(&[]);
+    assert_eq!(
+        p.inspect(&Request::get(attack), &mut shared).action,
+        Action::Block
+    );
+    // Per header: a value clean in one header is still judged in another. The scanner rule
+    // looks at User-Agent only.
+    const UA: &[(&str, &[u8])] = &[("User-Agent", b"sqlmap/1.7")];
+    const OTHER: &[(&str, &[u8])] = &[("X-Client", b"sqlmap/1.7")];
+    let get = |h: &'static [(&'static str, &'static [u8])]| Request {
+        headers: h,
+        ..Request::get("/")
+    };
+    for _ in 0..2 {
+        assert_eq!(p.inspect(&get(OTHER), &mut shared).action, Action::Allow);
+        assert_eq!(p.inspect(&get(UA), &mut shared).action, Action::Block);
+    }
+}
