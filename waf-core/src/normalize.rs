@@ -231,8 +231,26 @@ pub fn looks_base64(s: &str) -> bool {
     let upper = b.iter().any(u8::is_ascii_uppercase);
     let lower = b.iter().any(u8::is_ascii_lowercase);
     let digit = b.iter().any(u8::is_ascii_digit);
-    upper && lower || (upper || lower) && digit
+    // Hex of one case (session ids, hashes, GUIDs without dashes) is everywhere and is not
+    // base64 of text: printable text would need every group's first character in `I-Z` or
+    // `a-f` and its second in a few narrow ranges.
+    let hex = b
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'a'..=b'f'))
+        || b.iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'A'..=b'F'));
+    (upper && lower || (upper || lower) && digit) && !hex
 }
+
+/// Lenient base64 decoders (padding optional, trailing bits allowed), built once.
+const B64_CONFIG: base64::engine::GeneralPurposeConfig =
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+const B64_STANDARD: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, B64_CONFIG);
+const B64_URL_SAFE: base64::engine::GeneralPurpose =
+    base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, B64_CONFIG);
 
 /// Decodes base64 when [`looks_base64`] and the result is mostly printable UTF-8 text.
 pub fn base64_decode(s: &str) -> Option<String> {
@@ -240,13 +258,10 @@ pub fn base64_decode(s: &str) -> Option<String> {
         return None;
     }
     let t = s.trim_end_matches('=');
-    let cfg = base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
     let bytes = if t.contains(['-', '_']) {
-        base64::engine::GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg).decode(t)
+        B64_URL_SAFE.decode(t)
     } else {
-        base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, cfg).decode(t)
+        B64_STANDARD.decode(t)
     }
     .ok()?;
     let text = String::from_utf8(bytes).ok()?;
@@ -534,6 +549,10 @@ mod tests {
         assert_eq!(base64_decode("password"), None);
         assert_eq!(base64_decode("hello world"), None);
         assert_eq!(base64_decode("AAAAAAAAAAAA"), None);
+        // Hex ids are not decoded; mixed-case hex-looking base64 still is.
+        assert!(!looks_base64("303e7bebfa91bab0acb260cf91e9d4e9c67cf03f"));
+        assert!(!looks_base64("3F9A1C2E8B7D4F60A1B2C3D4E5F60718"));
+        assert_eq!(base64_decode("YWRtaW4xMjM="), Some("admin123".to_string()));
     }
 
     #[test]
