@@ -37,7 +37,9 @@ pub struct Signature {
     pub locations: LocationSet,
     /// Only this header (lower case), when it looks at headers.
     pub header: Option<&'static str>,
-    /// Case-insensitive literals; at least one must occur in the value.
+    /// Case-insensitive literals; at least one must occur in the value. A literal may start or
+    /// end with `\b`, as the regex has it around that word: then only an occurrence at that word
+    /// boundary counts (`or` in `color` does not make `\bor\b` a candidate).
     pub triggers: &'static [&'static str],
     /// The regex, case-insensitive, bytes-oriented.
     pub pattern: &'static str,
@@ -126,10 +128,32 @@ pub struct Engine {
     /// Per check: the byte classes (see [`shape`]) a value needs for the check to possibly fire.
     check_needs: Vec<u16>,
     triggers: AhoCorasick,
-    /// Per trigger literal: the signatures it belongs to.
-    trigger_sigs: Vec<Vec<usize>>,
+    /// Per trigger literal: the signatures it belongs to, with the boundaries each requires.
+    trigger_sigs: Vec<Vec<TriggerUse>>,
     /// Per signature: its own regex, run only when one of its triggers occurs.
     regexes: Vec<Regex>,
+}
+
+/// One signature's use of a trigger literal.
+#[derive(Debug, Clone, Copy)]
+struct TriggerUse {
+    sig: usize,
+    /// `\b` before the literal: the byte before it is not a word byte.
+    left: bool,
+    /// `\b` after the literal: the byte after it is not a word byte.
+    right: bool,
+}
+
+/// A trigger as written: the literal and whether it wants a word boundary before and after.
+fn parse_trigger(t: &str) -> (&str, bool, bool) {
+    let (t, left) = t.strip_prefix(r"\b").map_or((t, false), |r| (r, true));
+    let (t, right) = t.strip_suffix(r"\b").map_or((t, false), |r| (r, true));
+    (t, left, right)
+}
+
+/// A word byte, as the regexes' ASCII `\b` sees it.
+fn word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// A detection.
@@ -155,17 +179,26 @@ impl Engine {
         let checks = checks::all();
         let mut lits: Vec<&str> = sigs
             .iter()
-            .flat_map(|s| s.triggers.iter().copied())
+            .flat_map(|s| s.triggers.iter().map(|t| parse_trigger(t).0))
             .collect();
         lits.sort_unstable();
         lits.dedup();
-        let trigger_sigs: Vec<Vec<usize>> = lits
+        let trigger_sigs: Vec<Vec<TriggerUse>> = lits
             .iter()
             .map(|l| {
                 sigs.iter()
                     .enumerate()
-                    .filter(|(_, s)| s.triggers.contains(l))
-                    .map(|(i, _)| i)
+                    .flat_map(|(i, s)| {
+                        s.triggers
+                            .iter()
+                            .map(|t| parse_trigger(t))
+                            .filter(|(lit, _, _)| lit == l)
+                            .map(move |(_, left, right)| TriggerUse {
+                                sig: i,
+                                left,
+                                right,
+                            })
+                    })
                     .collect()
             })
             .collect();
@@ -254,9 +287,14 @@ impl Engine {
         active: &dyn Fn(u32, u8) -> bool,
     ) -> Option<Hit> {
         set.reset(self.sigs.len());
+        let b = value.as_bytes();
         for m in self.triggers.find_overlapping_iter(value) {
-            for &i in &self.trigger_sigs[m.pattern().as_usize()] {
-                set.insert(i);
+            let before = m.start() == 0 || !word_byte(b[m.start() - 1]);
+            let after = b.get(m.end()).is_none_or(|&c| !word_byte(c));
+            for u in &self.trigger_sigs[m.pattern().as_usize()] {
+                if (before || !u.left) && (after || !u.right) {
+                    set.insert(u.sig);
+                }
             }
         }
         for i in set.iter() {
@@ -385,6 +423,55 @@ mod tests {
         for s in &e.sigs {
             assert!(!s.triggers.is_empty(), "signature {} has no trigger", s.id);
         }
+    }
+
+    #[test]
+    fn trigger_boundaries_sit_on_word_edges() {
+        for s in signatures::all() {
+            for t in s.triggers {
+                let (lit, left, right) = parse_trigger(t);
+                assert!(!lit.is_empty() && !lit.contains(r"\b"), "{}: {t}", s.id);
+                let b = lit.as_bytes();
+                assert!(!left || word_byte(b[0]), "{}: {t}", s.id);
+                assert!(!right || word_byte(b[b.len() - 1]), "{}: {t}", s.id);
+            }
+        }
+        assert_eq!(parse_trigger(r"\bor\b"), ("or", true, true));
+        assert_eq!(parse_trigger(r"or\b"), ("or", false, true));
+        assert_eq!(parse_trigger("or"), ("or", false, false));
+    }
+
+    #[test]
+    fn bounded_triggers_skip_words_that_merely_contain_them() {
+        let e = Engine::new().expect("compile");
+        let mut set = e.candidates();
+        let cands = |v: &str, set: &mut Candidates| -> Vec<u32> {
+            let ids = std::cell::RefCell::new(Vec::new());
+            // Every candidate is refused by `active`, which records what it was asked about.
+            e.signatures(v, Location::QueryArg, "", set, &|id, _| {
+                ids.borrow_mut().push(id);
+                false
+            });
+            ids.into_inner()
+        };
+        for v in ["color", "sort", "https://shop.example.com/category/shoes"] {
+            let c = cands(v, &mut set);
+            assert!(!c.iter().any(|id| [2015, 2018].contains(id)), "{v}: {c:?}");
+        }
+        // 2020 wants a boundary after the operator only (`1or-1`): `color` at the end of a value
+        // is still a candidate, `colors` is not.
+        for v in [
+            "colors",
+            "sorted",
+            "https://shop.example.com/category/shoes",
+        ] {
+            let c = cands(v, &mut set);
+            assert!(!c.contains(&2020), "{v}: {c:?}");
+        }
+        assert!(cands("x' or 'a'='a", &mut set).contains(&2015));
+        assert!(cands("1' xor sleep(5)", &mut set).contains(&2018));
+        assert!(cands(" 1or-1", &mut set).contains(&2020));
+        assert!(cands(" 1xor(1)", &mut set).contains(&2020));
     }
 
     #[test]

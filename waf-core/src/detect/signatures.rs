@@ -211,7 +211,7 @@ fn web() -> Vec<Signature> {
             2,
             ARGS.with(Location::Header),
             "SQL tautology",
-            ["or", "and", "||", "&&"],
+            [r"\bor\b", r"\band\b", "||", "&&"],
             r"['\x22)`]\s*(\bor\b|\band\b|\|\||&&)\s*['\x22(]?\s*(\w+)\s*['\x22)]?\s*(=|<>|!=|<|>|\blike\b)\s*['\x22(]?\s*\w*"
         ),
         sig!(
@@ -248,7 +248,7 @@ fn web() -> Vec<Signature> {
             2,
             ARGS.with(Location::Header),
             "SQL boolean operator into a function call after a quote",
-            ["or", "and", "||", "&&"],
+            [r"\bor\b", r"\band\b", r"\bxor\b", "||", "&&"],
             r"['\x22`]\s*\)*\s*(\bor\b|\band\b|\bxor\b|\|\||&&)\s*(\bnot\s+)?[a-z_][a-z0-9_]*\s*\(.*[)'\x22]"
         ),
         sig!(
@@ -266,7 +266,8 @@ fn web() -> Vec<Signature> {
             2,
             ARGS.with(Location::Header),
             "SQL operator glued to a number",
-            ["or", "and", "xor"],
+            // `xor` ends in `or`.
+            [r"or\b", r"and\b"],
             r"(^|[\s'\x22(])[.\d]*\d(or|and|xor)[-+!~(@]\s*\w+"
         ),
         // XSS signatures (libinjection is check 3001).
