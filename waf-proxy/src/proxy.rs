@@ -392,7 +392,10 @@ impl ProxyHttp for WafProxy {
             )
         });
         // CC: count this request under every rule for host + path; refuse while banned.
-        if let Some(ip) = ctx.client_ip.filter(|ip| !s.cc_allowlist.contains(*ip)) {
+        if let Some(ip) = ctx
+            .client_ip
+            .filter(|ip| policy.counts().cc > 0 && !s.cc_allowlist.contains(*ip))
+        {
             let path = session.req_header().uri.path().to_string();
             let now = Instant::now();
             let mut refusal = None;
