@@ -42,6 +42,29 @@ pub fn json_body(size: usize) -> String {
     s
 }
 
+/// The urlencoded form of `bench/load/post4k.lua`, `size` bytes: `field1=...&field2=...` with
+/// three words per value.
+pub fn form_body(size: usize) -> String {
+    let words = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    ];
+    let mut body = String::new();
+    let mut i = 0;
+    while body.len() < size {
+        i += 1;
+        if i > 1 {
+            body.push('&');
+        }
+        body.push_str(&format!(
+            "field{i}={}+{}+text",
+            words[i % 10],
+            words[(i * 3) % 10]
+        ));
+    }
+    body.truncate(size);
+    body
+}
+
 /// A multipart body of about `size` bytes: three text fields and one binary file.
 pub fn multipart_body(size: usize, boundary: &str) -> Vec<u8> {
     let mut b = Vec::with_capacity(size + 512);
