@@ -6,6 +6,14 @@ use std::borrow::Cow;
 use crate::normalize::{url_decode, utf8_lossy};
 use crate::request::{Field, Location, Request};
 
+mod json;
+mod multipart;
+mod xml;
+
+use json::json;
+use multipart::{boundary, multipart};
+use xml::xml;
+
 /// Limits applied while extracting.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -181,7 +189,7 @@ fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
         if pair.is_empty() {
             continue;
         }
-        return Some(match memchr::memchr(b'=', pair.as_bytes()) {
+        return Some(match pair.bytes().position(|c| c == b'=') {
             Some(i) => (pair.get(..i)?, pair.get(i + 1..)?),
             None => (pair, ""),
         });
@@ -202,27 +210,36 @@ fn each_form_pair(s: &str, f: &mut dyn FnMut(&str, &str) -> bool) {
     }
 }
 
-/// [`url_decode`] with `+` as space, into `buf` when the value needs decoding.
+/// [`url_decode`] with `+` as space, into `buf` when the value needs decoding. Form names and
+/// values are short: plain loops, not `memchr` (whose setup cost more than the search on
+/// `inspect/form_post_4k`).
 fn decode_form_into<'a>(s: &'a str, buf: &'a mut String) -> &'a str {
     let b = s.as_bytes();
-    if memchr::memchr(b'%', b).is_some() {
+    let (pct, plus) = b.iter().fold((false, false), |(p, q), &c| {
+        (p | (c == b'%'), q | (c == b'+'))
+    });
+    if pct {
         if let Cow::Owned(d) = url_decode(s, true) {
             *buf = d;
             return buf;
         }
         return s;
     }
-    if memchr::memchr(b'+', b).is_none() {
+    if !plus {
         return s;
     }
-    // Only `+`: spaces in place of it, byte for byte (ASCII for ASCII: still UTF-8).
-    let mut v = std::mem::take(buf).into_bytes();
-    v.clear();
-    v.extend(b.iter().map(|&c| if c == b'+' { b' ' } else { c }));
-    match String::from_utf8(v) {
-        Ok(d) => *buf = d,
-        Err(_) => return s,
+    // Only `+`: the text between them, with spaces in their place.
+    buf.clear();
+    let mut last = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'+' {
+            // `+` is ASCII: `last..i` lies on character boundaries.
+            buf.push_str(s.get(last..i).unwrap_or_default());
+            buf.push(' ');
+            last = i + 1;
+        }
     }
+    buf.push_str(s.get(last..).unwrap_or_default());
     buf
 }
 
@@ -345,416 +362,6 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
         sink.push(Location::Body, "", &text);
     } else {
         sink.push(Location::Body, "", &text());
-    }
-}
-
-/// Walks JSON text in place and emits each key (as `BodyArgName`, named by its dotted path) and
-/// each string or number leaf (as `BodyArg`) under its dotted path (`items[3].author.name`), in
-/// document order. Strings without escapes are borrowed; the path lives in one reused buffer.
-/// Returns false when the text is not JSON; values met before the error have been emitted.
-/// Recursion-free: nesting is a stack of path lengths.
-fn json(text: &str, sink: &mut Sink<'_, '_>) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Frame {
-        /// In an object; the path length before this object's key.
-        Object(usize),
-        /// In an array: the path length before `[i]`, and the next index.
-        Array(usize, usize),
-    }
-    let b = text.as_bytes();
-    let mut p = JsonCursor { t: text, b, i: 0 };
-    let mut path = String::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut unescaped = String::new();
-    let mut key = String::new();
-    // Expecting a value at the current path.
-    loop {
-        p.ws();
-        let Some(&c) = b.get(p.i) else {
-            return false;
-        };
-        match c {
-            b'{' => {
-                p.i += 1;
-                p.ws();
-                if b.get(p.i) == Some(&b'}') {
-                    p.i += 1;
-                } else {
-                    stack.push(Frame::Object(path.len()));
-                    if !object_key(&mut p, &mut path, &mut key, &mut unescaped, sink) {
-                        return false;
-                    }
-                    if sink.done() {
-                        return true;
-                    }
-                    continue;
-                }
-            }
-            b'[' => {
-                p.i += 1;
-                p.ws();
-                if b.get(p.i) == Some(&b']') {
-                    p.i += 1;
-                } else {
-                    let base = path.len();
-                    push_index(&mut path, 0);
-                    stack.push(Frame::Array(base, 1));
-                    continue;
-                }
-            }
-            b'"' => {
-                let Some(v) = p.string(&mut unescaped) else {
-                    return false;
-                };
-                sink.counted(Location::BodyArg, &path, v);
-            }
-            b't' | b'f' | b'n' => {
-                let lit: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                if !b[p.i..].starts_with(lit) {
-                    return false;
-                }
-                p.i += lit.len();
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = p.i;
-                p.i += 1;
-                while b
-                    .get(p.i)
-                    .is_some_and(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
-                {
-                    p.i += 1;
-                }
-                sink.counted(Location::BodyArg, &path, &text[start..p.i]);
-            }
-            _ => return false,
-        }
-        if sink.done() {
-            return true;
-        }
-        // After a value: close finished containers, move to the next member or element.
-        loop {
-            p.ws();
-            let Some(frame) = stack.last_mut() else {
-                p.ws();
-                return p.i == b.len();
-            };
-            match (*frame, b.get(p.i)) {
-                (Frame::Object(base), Some(b',')) => {
-                    p.i += 1;
-                    path.truncate(base);
-                    if !object_key(&mut p, &mut path, &mut key, &mut unescaped, sink) {
-                        return false;
-                    }
-                    if sink.done() {
-                        return true;
-                    }
-                    break;
-                }
-                (Frame::Object(base), Some(b'}')) => {
-                    p.i += 1;
-                    path.truncate(base);
-                    stack.pop();
-                }
-                (Frame::Array(base, next), Some(b',')) => {
-                    p.i += 1;
-                    path.truncate(base);
-                    push_index(&mut path, next);
-                    *frame = Frame::Array(base, next + 1);
-                    break;
-                }
-                (Frame::Array(base, _), Some(b']')) => {
-                    p.i += 1;
-                    path.truncate(base);
-                    stack.pop();
-                }
-                _ => return false,
-            }
-        }
-    }
-}
-
-fn push_index(path: &mut String, i: usize) {
-    let mut digits = [0u8; 20];
-    let mut n = i;
-    let mut k = digits.len();
-    loop {
-        k -= 1;
-        digits[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    path.push('[');
-    for &d in &digits[k..] {
-        path.push(char::from(d));
-    }
-    path.push(']');
-}
-
-/// Reads `"key":` at the cursor, appends `.key` (or `key` at the root) to `path` and emits the
-/// key as a `BodyArgName`. False on malformed input.
-fn object_key(
-    p: &mut JsonCursor<'_>,
-    path: &mut String,
-    key: &mut String,
-    unescaped: &mut String,
-    sink: &mut Sink<'_, '_>,
-) -> bool {
-    p.ws();
-    if p.b.get(p.i) != Some(&b'"') {
-        return false;
-    }
-    let Some(k) = p.string(unescaped) else {
-        return false;
-    };
-    key.clear();
-    key.push_str(k);
-    p.ws();
-    if p.b.get(p.i) != Some(&b':') {
-        return false;
-    }
-    p.i += 1;
-    if !path.is_empty() {
-        path.push('.');
-    }
-    path.push_str(key);
-    sink.push(Location::BodyArgName, path, key);
-    true
-}
-
-struct JsonCursor<'t> {
-    t: &'t str,
-    b: &'t [u8],
-    i: usize,
-}
-
-impl<'t> JsonCursor<'t> {
-    fn ws(&mut self) {
-        while self.b.get(self.i).is_some_and(|c| c.is_ascii_whitespace()) {
-            self.i += 1;
-        }
-    }
-
-    /// The string at the cursor (on its opening quote), unescaped into `buf` when it has
-    /// escapes; None when malformed.
-    fn string<'s>(&mut self, buf: &'s mut String) -> Option<&'s str>
-    where
-        't: 's,
-    {
-        let b = self.b;
-        let start = self.i + 1;
-        // The closing quote or the first escape, found by memchr; then one branch-free pass for
-        // control characters, which JSON forbids in strings. A byte-by-byte loop testing all
-        // three was a tenth of `cargo bench -p waf-bench --bench engine -- inspect/json_post_64k`.
-        let run = memchr::memchr2(b'"', b'\\', b.get(start..)?)?;
-        let j = start + run;
-        if b[j] == b'"' {
-            if b[start..j].iter().fold(false, |any, &c| any | (c < 0x20)) {
-                return None;
-            }
-            self.i = j + 1;
-            // Quotes are ASCII: always a character boundary of the text.
-            return self.t.get(start..j);
-        }
-        // Escapes: decode from the start (the loop below also rejects control characters).
-        buf.clear();
-        let mut j = start;
-        loop {
-            let run = b[j..]
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            buf.push_str(self.t.get(j..j + run)?);
-            j += run;
-            match b[j] {
-                b'"' => {
-                    self.i = j + 1;
-                    return Some(buf.as_str());
-                }
-                b'\\' => {
-                    let e = *b.get(j + 1)?;
-                    j += 2;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = hex4(b.get(j..j + 4)?)?;
-                            j += 4;
-                            if (0xd800..0xdc00).contains(&hi)
-                                && b.get(j) == Some(&b'\\')
-                                && b.get(j + 1) == Some(&b'u')
-                            {
-                                let lo = hex4(b.get(j + 2..j + 6)?)?;
-                                if (0xdc00..0xe000).contains(&lo) {
-                                    j += 6;
-                                    char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                                        .unwrap_or('\u{fffd}')
-                                } else {
-                                    '\u{fffd}'
-                                }
-                            } else {
-                                char::from_u32(hi).unwrap_or('\u{fffd}')
-                            }
-                        }
-                        _ => return None,
-                    };
-                    buf.push(c);
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
-fn hex4(h: &[u8]) -> Option<u32> {
-    h.iter().try_fold(0u32, |a, &c| {
-        let d = (c as char).to_digit(16)?;
-        Some(a << 4 | d)
-    })
-}
-
-fn boundary(ct: &str) -> Option<String> {
-    let i = ct.to_ascii_lowercase().find("boundary=")?;
-    let b = ct[i + 9..].split(';').next()?.trim().trim_matches('"');
-    if b.is_empty() || b.len() > 200 {
-        None
-    } else {
-        Some(b.to_string())
-    }
-}
-
-fn multipart(body: &[u8], boundary: &str, sink: &mut Sink<'_, '_>) {
-    let delim = format!("--{boundary}");
-    let finder = memchr_find_all(body, delim.as_bytes());
-    if finder.is_empty() {
-        sink.notes.bad_multipart = true;
-        sink.push(Location::Body, "", &String::from_utf8_lossy(body));
-        return;
-    }
-    for w in finder.windows(2) {
-        let part = &body[w[0] + delim.len()..w[1]];
-        let part = part
-            .strip_prefix(b"\r\n")
-            .or_else(|| part.strip_prefix(b"\n"))
-            .unwrap_or(part);
-        let (head, content) = match find(part, b"\r\n\r\n")
-            .map(|i| (i, 4))
-            .or_else(|| find(part, b"\n\n").map(|i| (i, 2)))
-        {
-            Some((i, n)) => (&part[..i], &part[i + n..]),
-            None => continue,
-        };
-        let content = content
-            .strip_suffix(b"\r\n")
-            .or_else(|| content.strip_suffix(b"\n"))
-            .unwrap_or(content);
-        let head = String::from_utf8_lossy(head);
-        let mut name = "";
-        let mut filename: Option<&str> = None;
-        let mut part_ct = String::new();
-        for line in head.lines() {
-            let (k, v) = match line.split_once(':') {
-                Some(kv) => kv,
-                None => continue,
-            };
-            if k.trim().eq_ignore_ascii_case("content-disposition") {
-                for attr in v.split(';') {
-                    let attr = attr.trim();
-                    if let Some(n) = attr.strip_prefix("name=") {
-                        name = n.trim_matches('"');
-                    } else if let Some(f) = attr.strip_prefix("filename=") {
-                        filename = Some(f.trim_matches('"'));
-                    }
-                }
-            } else if k.trim().eq_ignore_ascii_case("content-type") {
-                part_ct = v.trim().to_ascii_lowercase();
-            }
-        }
-        let value = || String::from_utf8_lossy(content);
-        match filename {
-            Some(f) => {
-                sink.push(Location::Filename, name, f);
-                // File contents are inspected when they are text (scripts, HTML, XML uploads).
-                if part_ct.starts_with("text/")
-                    || part_ct.contains("xml")
-                    || part_ct.contains("json")
-                    || part_ct.contains("php")
-                    || part_ct.contains("javascript")
-                {
-                    sink.push(Location::Body, name, &value());
-                }
-            }
-            None => sink.arg(Location::BodyArgName, Location::BodyArg, name, &value()),
-        }
-        if sink.done() {
-            break;
-        }
-    }
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
-}
-
-fn memchr_find_all(h: &[u8], n: &[u8]) -> Vec<usize> {
-    let finder = aho_corasick::AhoCorasick::new([n]);
-    match finder {
-        Ok(f) => f.find_iter(h).map(|m| m.start()).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// Emits XML text nodes and attribute values (entity references left for the decoders).
-fn xml(text: &str, sink: &mut Sink<'_, '_>) {
-    let mut rest = text;
-    let mut elem = String::new();
-    while let Some(lt) = rest.find('<') {
-        let t = rest[..lt].trim();
-        if !t.is_empty() {
-            sink.arg(Location::BodyArgName, Location::BodyArg, &elem, t);
-        }
-        let after = &rest[lt + 1..];
-        let gt = match after.find('>') {
-            Some(g) => g,
-            None => break,
-        };
-        let tag = &after[..gt];
-        if let Some(cdata) = tag.strip_prefix("![CDATA[") {
-            let end = after.find("]]>").unwrap_or(after.len());
-            let c = &after[8.min(end)..end];
-            sink.arg(Location::BodyArgName, Location::BodyArg, &elem, c);
-            let _ = cdata;
-            rest = after.get(end + 3..).unwrap_or("");
-            continue;
-        }
-        if !tag.starts_with(['/', '?', '!']) {
-            let (name, attrs) = tag
-                .trim_start()
-                .split_once(char::is_whitespace)
-                .unwrap_or((tag.trim_start(), ""));
-            elem = name.trim_end_matches('/').to_string();
-            let attrs = attrs.to_string();
-            for a in attrs.split(['"', '\'']).collect::<Vec<_>>().chunks(2) {
-                if let [k, v] = a {
-                    let k = k.trim().trim_end_matches('=').trim();
-                    sink.arg(Location::BodyArgName, Location::BodyArg, k, v);
-                }
-            }
-        }
-        rest = &after[gt + 1..];
-        if sink.done() {
-            break;
-        }
     }
 }
 
