@@ -107,6 +107,12 @@ pub(super) fn needs(id: u32) -> u16 {
     }
 }
 
+/// Whether check `id` is one of the libinjection SQLi checks, which fire only on values that
+/// pass [`sqli_gate`].
+pub(super) fn gated_by_sqli(id: u32) -> bool {
+    matches!(id, 2001..=2003)
+}
+
 /// How much an SQL keyword says about a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Word {
@@ -243,7 +249,7 @@ const SQL_SHAPES: [[u32; 2]; 19] = [
 /// SQL keyword as a word; in headers, only quotes, comments, `;` and strong keywords count. One
 /// pass over the bytes, no allocation (`cargo bench -p waf-bench --bench engine --
 /// inspect/clean_get`, figures in bench/README.md).
-fn sqli_gate(v: &str, loc: Location) -> bool {
+pub(super) fn sqli_gate(v: &str, loc: Location) -> bool {
     let b = v.as_bytes();
     if b.len() < 2 {
         return false;

@@ -260,10 +260,15 @@ impl Engine {
             }
         }
         let shape = shape(value.as_bytes());
+        // The SQLi checks share one gate: asked once per value, not once per check (and a
+        // value it rejects never reaches their memo).
+        let mut sqli_gate = None;
         for (c, &needs) in self.checks.iter().zip(&self.check_needs) {
             if (needs == 0 || shape & needs != 0)
                 && c.locations.contains(loc)
                 && active(c.id, c.level)
+                && (!checks::gated_by_sqli(c.id)
+                    || *sqli_gate.get_or_insert_with(|| checks::sqli_gate(value, loc)))
                 && (c.test)(value, loc)
             {
                 return Some(Hit {
