@@ -620,8 +620,13 @@ impl Policy {
                 if cross && cache.is_clean(site_key, f.location, name, f.value) {
                     return false;
                 }
-                // Within the request, headers are few: not memoised.
-                let memo = memo_ok && f.location != Location::Header;
+                // Within the request, values repeat in bodies (a tag or a comment in every
+                // element of a JSON array); the line, headers and cookies are few and distinct.
+                let memo = memo_ok
+                    && matches!(
+                        f.location,
+                        Location::Body | Location::BodyArg | Location::BodyArgName
+                    );
                 if memo && clean.is_clean(f.location, f.value) {
                     return false;
                 }

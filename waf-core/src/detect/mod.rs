@@ -266,9 +266,9 @@ impl Engine {
         for (c, &needs) in self.checks.iter().zip(&self.check_needs) {
             if (needs == 0 || shape & needs != 0)
                 && c.locations.contains(loc)
-                && active(c.id, c.level)
                 && (!checks::gated_by_sqli(c.id)
                     || *sqli_gate.get_or_insert_with(|| checks::sqli_gate(value, loc)))
+                && active(c.id, c.level)
                 && (c.test)(value, loc)
             {
                 return Some(Hit {
