@@ -250,26 +250,37 @@ async fn cc_rule_bans_the_eleventh_request_and_the_ban_expires() {
     assert_eq!(r.status(), 200, "ban expired");
 }
 
+/// Leading zero bits of SHA-256(`token:nonce`), the proof of work the challenge asks for.
+fn work(token: &str, nonce: &str) -> u32 {
+    let d = Sha256::new()
+        .chain_update(token.as_bytes())
+        .chain_update(b":")
+        .chain_update(nonce.as_bytes())
+        .finalize();
+    let mut z = 0;
+    for b in d.iter() {
+        if *b == 0 {
+            z += 8;
+        } else {
+            z += b.leading_zeros();
+            break;
+        }
+    }
+    z
+}
+
 fn solve(token: &str, bits: u32) -> u64 {
     (0u64..)
-        .find(|n| {
-            let d = Sha256::new()
-                .chain_update(token.as_bytes())
-                .chain_update(b":")
-                .chain_update(n.to_string().as_bytes())
-                .finalize();
-            let mut z = 0;
-            for b in d.iter() {
-                if *b == 0 {
-                    z += 8;
-                } else {
-                    z += b.leading_zeros();
-                    break;
-                }
-            }
-            z >= bits
-        })
+        .find(|n| work(token, &n.to_string()) >= bits)
         .unwrap_or(0)
+}
+
+/// A nonce that does not solve the challenge (any fixed guess solves one token in 2^bits).
+fn wrong_nonce(token: &str, bits: u32) -> String {
+    (0u64..)
+        .map(|n| format!("not-it-{n}"))
+        .find(|n| work(token, n) < bits)
+        .unwrap_or_default()
 }
 
 fn attr<'a>(html: &'a str, name: &str) -> &'a str {
@@ -313,9 +324,10 @@ async fn challenge_round_trip_sets_a_cookie_bound_to_the_ip() {
     let nonce = solve(&token, bits);
 
     // A wrong answer is refused.
+    let wrong = wrong_nonce(&token, bits);
     let bad = c
         .get(p.url(&format!(
-            "/.well-known/waf-challenge?token={token}&nonce=not-it&return=/checkout"
+            "/.well-known/waf-challenge?token={token}&nonce={wrong}&return=/checkout"
         )))
         .send()
         .await
