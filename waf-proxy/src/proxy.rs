@@ -49,7 +49,9 @@ pub struct Ctx {
     tls: bool,
     route: Option<Route>,
     site_id: u64,
-    cleared: bool,
+    /// Whether the client holds a valid challenge cookie: looked up the first time a challenge
+    /// is at stake (most requests never need it).
+    cleared: Option<bool>,
     /// Body being buffered for inspection; `None` once passed through (or not inspected).
     body: Option<BytesMut>,
     body_seen: u64,
@@ -113,10 +115,26 @@ impl WafProxy {
         Ok(true)
     }
 
+    /// Whether the client holds a valid challenge cookie for its IP (computed once per request).
+    fn cleared(&self, session: &Session, ctx: &mut Ctx) -> bool {
+        *ctx.cleared.get_or_insert_with(|| {
+            ctx.client_ip.is_some_and(|ip| {
+                self.shared.challenger.has_clearance(
+                    ip,
+                    session
+                        .req_header()
+                        .headers
+                        .get(http::header::COOKIE)
+                        .map(|v| v.as_bytes()),
+                )
+            })
+        })
+    }
+
     /// Records events and counters for a verdict and decides.
     fn decide(&self, session: &Session, ctx: &mut Ctx, v: &Verdict) -> Decision {
         let effective = match v.action {
-            Action::Challenge if ctx.cleared => Action::Log,
+            Action::Challenge if self.cleared(session, ctx) => Action::Log,
             a => a,
         };
         if let Some(m) = &v.matched {
@@ -301,7 +319,7 @@ impl ProxyHttp for WafProxy {
             tls: false,
             route: None,
             site_id: 0,
-            cleared: false,
+            cleared: None,
             body: None,
             body_seen: 0,
             logged_rules: Vec::new(),
@@ -381,16 +399,6 @@ impl ProxyHttp for WafProxy {
             return self.verify_challenge(session, ctx).await;
         }
         ctx.country = s.country(ctx.client_ip);
-        ctx.cleared = ctx.client_ip.is_some_and(|ip| {
-            s.challenger.has_clearance(
-                ip,
-                session
-                    .req_header()
-                    .headers
-                    .get(http::header::COOKIE)
-                    .map(|v| v.as_bytes()),
-            )
-        });
         // CC: count this request under every rule for host + path; refuse while banned.
         if let Some(ip) = ctx
             .client_ip
@@ -408,7 +416,7 @@ impl ProxyHttp for WafProxy {
                         continue;
                     }
                     let challenge = rule.action == Action::Challenge;
-                    if challenge && ctx.cleared {
+                    if challenge && self.cleared(session, ctx) {
                         continue;
                     }
                     let rule_id = format!("cc_{}", rule.id);

@@ -303,9 +303,17 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
         lname.make_ascii_lowercase();
         if lname == "cookie" {
             let text = utf8_lossy(value);
-            for c in text.split(';') {
+            // Split on bytes: `;` and `=` are ASCII, so every cut is a character boundary
+            // (`str::split` on a char was most of the cookie's cost).
+            for c in text.as_bytes().split(|&b| b == b';') {
+                let Ok(c) = std::str::from_utf8(c) else {
+                    continue;
+                };
                 let c = c.trim();
-                let (k, v) = c.split_once('=').unwrap_or(("", c));
+                let (k, v) = match c.bytes().position(|b| b == b'=') {
+                    Some(i) => (&c[..i], &c[i + 1..]),
+                    None => ("", c),
+                };
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
         } else if !skip_header(&lname) {
