@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark: origin, nginx proxy, Apache + ModSecurity + CRS, waf-proxy --no-waf and
 # waf-proxy (default policy), on the typical GET (../shared/tools/typical.lua) and a 4 KiB form
-# POST, with wrk. Prints req/s, p99 and ratios; records waf-proxy's RSS. Then the latency added by
+# POST, with wrk; then the GET with new values in every request (bench/load/varied.lua), where
+# the proxy's cache of clean values cannot help. Prints req/s, p99 and ratios; records waf-proxy's RSS. Then the latency added by
 # inspection: oha at a constant rate of half the WAF-on peak (the same rate for --no-waf and for
 # the WAF), with latency correction (no coordinated omission), p99 of each and the difference.
 # Writes the figures into bench/README.md between <!-- load:start --> and <!-- load:end -->.
@@ -26,6 +27,7 @@ done
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 typical=$shared/tools/typical.lua
 post=$root/bench/load/post4k.lua
+varied=$root/bench/load/varied.lua
 bin=$root/target/release/waf-proxy
 if [ $build = 1 ]; then (cd "$root" && cargo build --release -p waf-proxy); fi
 [ -x "$bin" ] || { echo "no $bin; build with cargo build --release -p waf-proxy" >&2; exit 1; }
@@ -77,6 +79,9 @@ for kind in get post; do
   run "waf-off/$kind" 18190 "$script"
   run "waf-on/$kind" 18191 "$script"
 done
+# The same GET with never-seen values in every request: the cost without the value cache's hits.
+run "waf-off/varied" 18190 "$varied"
+run "waf-on/varied" 18191 "$varied"
 rss_on=$(rss_kib "$pid_on"); hwm_on=$(hwm_kib "$pid_on"); hwm_off=$(hwm_kib "$pid_off")
 
 # ---- Latency added by inspection at half of the peak rate (oha, latency-corrected) ----
@@ -165,6 +170,7 @@ table=$(
   echo "| ratio | GET | POST |"
   echo "| --- | ---: | ---: |"
   echo "| WAF on / WAF off (target >= 0.9) | $(ratio "${rps[waf-on/get]}" "${rps[waf-off/get]}") | $(ratio "${rps[waf-on/post]}" "${rps[waf-off/post]}") |"
+  echo "| WAF on / WAF off, GET with new values in every request (bench/load/varied.lua) | $(ratio "${rps[waf-on/varied]}" "${rps[waf-off/varied]}") | |"
   echo "| WAF on / Apache+ModSecurity+CRS (target >= 30) | $(ratio "${rps[waf-on/get]}" "${rps[apache-modsec/get]}") | $(ratio "${rps[waf-on/post]}" "${rps[apache-modsec/post]}") |"
   echo "| WAF on / nginx proxy | $(ratio "${rps[waf-on/get]}" "${rps[nginx/get]}") | $(ratio "${rps[waf-on/post]}" "${rps[nginx/post]}") |"
   echo
