@@ -110,7 +110,8 @@ fn word(c: &[u8]) -> u64 {
 
 /// Longest value the cross-request cache keeps (longer values rarely repeat across requests).
 const CACHE_VALUE: usize = 256;
-/// Entries of the cross-request cache by default (about 1 MiB per worker thread when full).
+/// Entries of the cross-request cache by default: at most 2 MiB per worker thread (a slot keeps
+/// a header name and a value of at most 256 bytes each), about 1 MiB with typical values.
 pub(crate) const CACHE_ENTRIES: usize = 4096;
 
 /// One entry of [`ValueCache`]: the header name and the value, back to back in `key`.
