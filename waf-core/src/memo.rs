@@ -118,7 +118,7 @@ pub(crate) const CACHE_ENTRIES: usize = 4096;
 #[derive(Default)]
 struct Slot {
     hash: u64,
-    site: u64,
+    site: Option<u64>,
     loc: u8,
     used: bool,
     name_len: u32,
@@ -126,7 +126,7 @@ struct Slot {
 }
 
 impl Slot {
-    fn holds(&self, hash: u64, site: u64, loc: u8, name: &str, value: &str) -> bool {
+    fn holds(&self, hash: u64, site: Option<u64>, loc: u8, name: &str, value: &str) -> bool {
         self.used
             && self.hash == hash
             && self.site == site
@@ -177,8 +177,10 @@ impl ValueCache {
         }
     }
 
-    fn hash(&self, site: u64, loc: Location, name: &str, value: &str) -> u64 {
-        let h = keyed_hash(self.seed ^ site, loc as u8, value.as_bytes());
+    fn hash(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> u64 {
+        // Only spreads the sites over the slots: `holds` compares the site itself.
+        let spread = site.map_or(0, |id| id.wrapping_add(1));
+        let h = keyed_hash(self.seed ^ spread, loc as u8, value.as_bytes());
         if name.is_empty() {
             h
         } else {
@@ -187,8 +189,14 @@ impl ValueCache {
     }
 
     /// Whether `value` (under header `name`, for headers; else "") was found clean at `loc` for
-    /// `site` in an earlier request.
-    pub(crate) fn is_clean(&self, site: u64, loc: Location, name: &str, value: &str) -> bool {
+    /// `site` (its id; `None` for requests outside any site) in an earlier request.
+    pub(crate) fn is_clean(
+        &self,
+        site: Option<u64>,
+        loc: Location,
+        name: &str,
+        value: &str,
+    ) -> bool {
         if self.slots.is_empty() || value.len() > CACHE_VALUE {
             return false;
         }
@@ -197,7 +205,13 @@ impl ValueCache {
     }
 
     /// Records `value` as clean; false when it does not fit (the caller may keep it elsewhere).
-    pub(crate) fn record(&mut self, site: u64, loc: Location, name: &str, value: &str) -> bool {
+    pub(crate) fn record(
+        &mut self,
+        site: Option<u64>,
+        loc: Location,
+        name: &str,
+        value: &str,
+    ) -> bool {
         if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
             return false;
         }
@@ -317,28 +331,30 @@ mod tests {
         let mut c = ValueCache::with_capacity(64);
         c.sync(1);
         let ua = "Mozilla/5.0 (X11; Linux x86_64)";
-        assert!(!c.is_clean(0, Location::Header, "user-agent", ua));
-        assert!(c.record(0, Location::Header, "user-agent", ua));
-        assert!(c.is_clean(0, Location::Header, "user-agent", ua));
+        assert!(!c.is_clean(None, Location::Header, "user-agent", ua));
+        assert!(c.record(None, Location::Header, "user-agent", ua));
+        // Outside any site is not the site whose id would hash alike.
+        assert!(!c.is_clean(Some(u64::MAX), Location::Header, "user-agent", ua));
+        assert!(c.is_clean(None, Location::Header, "user-agent", ua));
         // Another header, site, location or value is another key.
-        assert!(!c.is_clean(0, Location::Header, "referer", ua));
-        assert!(!c.is_clean(7, Location::Header, "user-agent", ua));
-        assert!(!c.is_clean(0, Location::Cookie, "", ua));
-        assert!(!c.is_clean(0, Location::Header, "user-agent", &ua[1..]));
+        assert!(!c.is_clean(None, Location::Header, "referer", ua));
+        assert!(!c.is_clean(Some(7), Location::Header, "user-agent", ua));
+        assert!(!c.is_clean(None, Location::Cookie, "", ua));
+        assert!(!c.is_clean(None, Location::Header, "user-agent", &ua[1..]));
         // The name and value boundary is part of the key.
-        assert!(c.record(0, Location::Header, "ab", "c"));
-        assert!(!c.is_clean(0, Location::Header, "a", "bc"));
+        assert!(c.record(None, Location::Header, "ab", "c"));
+        assert!(!c.is_clean(None, Location::Header, "a", "bc"));
         // A new policy forgets everything; the same one keeps it.
         c.sync(1);
-        assert!(c.is_clean(0, Location::Header, "user-agent", ua));
+        assert!(c.is_clean(None, Location::Header, "user-agent", ua));
         c.sync(2);
-        assert!(!c.is_clean(0, Location::Header, "user-agent", ua));
+        assert!(!c.is_clean(None, Location::Header, "user-agent", ua));
         // Long values are not kept; capacity 0 keeps nothing.
         let long = "y".repeat(CACHE_VALUE + 1);
-        assert!(!c.record(0, Location::QueryArg, "", &long));
+        assert!(!c.record(None, Location::QueryArg, "", &long));
         let mut off = ValueCache::with_capacity(0);
-        assert!(!off.record(0, Location::QueryArg, "", "blue"));
-        assert!(!off.is_clean(0, Location::QueryArg, "", "blue"));
+        assert!(!off.record(None, Location::QueryArg, "", "blue"));
+        assert!(!off.is_clean(None, Location::QueryArg, "", "blue"));
     }
 
     #[test]
@@ -346,11 +362,11 @@ mod tests {
         let mut c = ValueCache::with_capacity(100);
         assert_eq!(c.slots.len(), 128);
         for i in 0..10_000 {
-            c.record(0, Location::QueryArg, "", &format!("value-{i}"));
+            c.record(None, Location::QueryArg, "", &format!("value-{i}"));
         }
         assert_eq!(c.slots.len(), 128);
         assert!(c.slots.iter().all(|s| s.key.len() <= CACHE_VALUE * 2));
         // The latest value is still there.
-        assert!(c.is_clean(0, Location::QueryArg, "", "value-9999"));
+        assert!(c.is_clean(None, Location::QueryArg, "", "value-9999"));
     }
 }

@@ -595,7 +595,7 @@ impl Policy {
         let cache = &mut scratch.cache;
         cache.sync(self.id);
         let cross = excl.is_empty();
-        let site_key = site.map_or(0, |s| s.id.wrapping_add(1));
+        let site_key = site.map(|s| s.id);
         let mut found = None;
         // Fields are scanned as the parser finds them: no list of owned values is built.
         let notes = parse::visit(
