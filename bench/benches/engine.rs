@@ -16,17 +16,22 @@ fn typical(uri: &str) -> Request<'_> {
     }
 }
 
+/// The typical headers and a Content-Type.
+fn with_content_type(ct: &[u8]) -> Vec<(&'static str, &[u8])> {
+    TYPICAL_HEADERS
+        .iter()
+        .copied()
+        .chain([("Content-Type", ct)])
+        .collect()
+}
+
 fn inspect(c: &mut Criterion) {
     let policy = match Policy::default_policy() {
         Ok(p) => p,
         Err(e) => panic!("default policy: {e}"),
     };
     let json = json_body(64 * 1024);
-    let json_headers: Vec<(&str, &[u8])> = TYPICAL_HEADERS
-        .iter()
-        .copied()
-        .chain([("Content-Type", &b"application/json"[..])])
-        .collect();
+    let json_headers = with_content_type(b"application/json");
     let json_req = Request {
         method: "POST",
         headers: &json_headers,
@@ -34,11 +39,7 @@ fn inspect(c: &mut Criterion) {
         ..typical("/api/items")
     };
     let form = form_body(4096);
-    let form_headers: Vec<(&str, &[u8])> = TYPICAL_HEADERS
-        .iter()
-        .copied()
-        .chain([("Content-Type", &b"application/x-www-form-urlencoded"[..])])
-        .collect();
+    let form_headers = with_content_type(b"application/x-www-form-urlencoded");
     let form_req = Request {
         method: "POST",
         headers: &form_headers,
@@ -48,11 +49,7 @@ fn inspect(c: &mut Criterion) {
     let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
     let mp = multipart_body(1024 * 1024, boundary);
     let ct = format!("multipart/form-data; boundary={boundary}");
-    let mp_headers: Vec<(&str, &[u8])> = TYPICAL_HEADERS
-        .iter()
-        .copied()
-        .chain([("Content-Type", ct.as_bytes())])
-        .collect();
+    let mp_headers = with_content_type(ct.as_bytes());
     let mp_req = Request {
         method: "POST",
         headers: &mp_headers,

@@ -78,6 +78,23 @@ fn duplicate_ids_and_unknown_position_rejected() {
     assert_eq!(e.line, Some(6));
 }
 
+/// Every managed rule that blocks `uri`, found by disabling them one after the other, and the
+/// policy with all of them disabled.
+fn disable_what_fires(uri: &str) -> (Vec<String>, Policy) {
+    let mut ids = Vec::new();
+    let mut cur = compiled(&[]);
+    for _ in 0..20 {
+        let v = cur.inspect(&Request::get(uri), &mut Scratch::new());
+        match v.matched {
+            Some(m) if v.action == Action::Block => ids.push(m.rule_id),
+            _ => break,
+        }
+        let text = format!("managed:\n  disabled_rules: [{}]\n", ids.join(", "));
+        cur = compiled(&[("managed.yaml", &text)]);
+    }
+    (ids, cur)
+}
+
 fn inspect(p: &Policy, req: &Request) -> (Action, Option<String>) {
     let v = p.inspect(req, &mut Scratch::new());
     (v.action, v.matched.map(|m| m.rule_id))
@@ -319,17 +336,7 @@ fn log_only_mode_and_disabled_rules_and_exclusions() {
         Action::Block
     );
     // Disabling every rule that fired lets it through too.
-    let mut ids = Vec::new();
-    let mut cur = compiled(&[]);
-    for _ in 0..20 {
-        let v = cur.inspect(&Request::get(attack), &mut Scratch::new());
-        match v.matched {
-            Some(m) if v.action == Action::Block => ids.push(m.rule_id),
-            _ => break,
-        }
-        let text = format!("managed:\n  disabled_rules: [{}]\n", ids.join(", "));
-        cur = compiled(&[("managed.yaml", &text)]);
-    }
+    let (_, cur) = disable_what_fires(attack);
     assert_eq!(
         cur.inspect(&Request::get(attack), &mut Scratch::new())
             .action,
@@ -407,18 +414,7 @@ fn value_cache_never_carries_a_pass_across_sites_paths_or_policies() {
         host,
         ..Request::get(uri)
     };
-    // Every rule that fires on the attack, found by disabling them one after the other.
-    let mut ids = Vec::new();
-    let mut cur = compiled(&[]);
-    for _ in 0..20 {
-        let v = cur.inspect(&Request::get(attack), &mut Scratch::new());
-        match v.matched {
-            Some(m) if v.action == Action::Block => ids.push(m.rule_id),
-            _ => break,
-        }
-        let text = format!("managed:\n  disabled_rules: [{}]\n", ids.join(", "));
-        cur = compiled(&[("managed.yaml", &text)]);
-    }
+    let (ids, cur) = disable_what_fires(attack);
     let mut shared = Scratch::new();
     // Per site: site 1 disables those rules, site 2 does not.
     let sites = format!(
