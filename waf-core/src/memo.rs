@@ -197,11 +197,17 @@ impl ValueCache {
         name: &str,
         value: &str,
     ) -> bool {
-        if self.slots.is_empty() || value.len() > CACHE_VALUE {
+        if !self.takes(name, value) {
             return false;
         }
         let h = self.hash(site, loc, name, value);
         self.slots[h as usize & self.mask].holds(h, site, loc as u8, name, value)
+    }
+
+    /// Whether the cache is on and keeps a value of this length under this name: then it is the
+    /// only memo such a value needs.
+    pub(crate) fn takes(&self, name: &str, value: &str) -> bool {
+        !self.slots.is_empty() && value.len() <= CACHE_VALUE && name.len() <= CACHE_VALUE
     }
 
     /// Records `value` as clean; false when it does not fit (the caller may keep it elsewhere).
@@ -212,7 +218,7 @@ impl ValueCache {
         name: &str,
         value: &str,
     ) -> bool {
-        if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
+        if !self.takes(name, value) {
             return false;
         }
         let h = self.hash(site, loc, name, value);

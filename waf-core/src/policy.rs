@@ -617,12 +617,15 @@ impl Policy {
                 } else {
                     ""
                 };
-                if cross && cache.is_clean(site_key, f.location, name, f.value) {
+                // The worker's cache, when it keeps this value, is the only memo it needs.
+                let cached = cross && cache.takes(name, f.value);
+                if cached && cache.is_clean(site_key, f.location, name, f.value) {
                     return false;
                 }
                 // Within the request, values repeat in bodies (a tag or a comment in every
                 // element of a JSON array); the line, headers and cookies are few and distinct.
-                let memo = memo_ok
+                let memo = !cached
+                    && memo_ok
                     && matches!(
                         f.location,
                         Location::Body | Location::BodyArg | Location::BodyArgName
@@ -648,7 +651,9 @@ impl Policy {
                         f.name,
                         f.value,
                     ));
-                } else if !(cross && cache.record(site_key, f.location, name, f.value)) && memo {
+                } else if cached {
+                    cache.record(site_key, f.location, name, f.value);
+                } else if memo {
                     clean.record(f.location, f.value);
                 }
                 found.is_some()
