@@ -177,31 +177,19 @@ impl Engine {
     pub fn new() -> Result<Engine, EngineError> {
         let sigs = signatures::all();
         let checks = checks::all();
-        let mut lits: Vec<&str> = sigs
-            .iter()
-            .flat_map(|s| s.triggers.iter().map(|t| parse_trigger(t).0))
-            .collect();
-        lits.sort_unstable();
-        lits.dedup();
-        let trigger_sigs: Vec<Vec<TriggerUse>> = lits
-            .iter()
-            .map(|l| {
-                sigs.iter()
-                    .enumerate()
-                    .flat_map(|(i, s)| {
-                        s.triggers
-                            .iter()
-                            .map(|t| parse_trigger(t))
-                            .filter(|(lit, _, _)| lit == l)
-                            .map(move |(_, left, right)| TriggerUse {
-                                sig: i,
-                                left,
-                                right,
-                            })
-                    })
-                    .collect()
-            })
-            .collect();
+        // Per literal (sorted, each once), the signatures that use it, in signature order.
+        let mut uses: std::collections::BTreeMap<&str, Vec<TriggerUse>> = Default::default();
+        for (i, sig) in sigs.iter().enumerate() {
+            for t in sig.triggers {
+                let (lit, left, right) = parse_trigger(t);
+                uses.entry(lit).or_default().push(TriggerUse {
+                    sig: i,
+                    left,
+                    right,
+                });
+            }
+        }
+        let (lits, trigger_sigs): (Vec<&str>, Vec<Vec<TriggerUse>>) = uses.into_iter().unzip();
         let triggers = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(AcMatchKind::Standard)
