@@ -175,25 +175,31 @@ pub fn form_pairs(s: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)>
     raw_pairs(s).map(|(k, v)| (url_decode(k, true), url_decode(v, true)))
 }
 
-/// The undecoded `(name, value)` pairs of `a=1&b=2`, empty pairs skipped. Split with `memchr`:
-/// `str::split` on a char was a fifth of `inspect/form_post_4k`.
-fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
+/// The pieces of `s` between `sep` bytes, found with `memchr` (`str::split` on a char was a
+/// fifth of `inspect/form_post_4k`). `sep` is ASCII: every cut is on a character boundary.
+fn split_ascii(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     let b = s.as_bytes();
     let mut start = 0;
-    let mut ends = memchr::memchr_iter(b'&', b).chain(std::iter::once(b.len()));
-    std::iter::from_fn(move || loop {
+    let mut ends = memchr::memchr_iter(sep, b).chain(std::iter::once(b.len()));
+    std::iter::from_fn(move || {
         let end = ends.next()?;
-        // `&` and `=` are ASCII: every cut is on a character boundary.
-        let pair = s.get(start..end)?;
+        let piece = s.get(start..end)?;
         start = end + 1;
-        if pair.is_empty() {
-            continue;
-        }
-        return Some(match pair.bytes().position(|c| c == b'=') {
-            Some(i) => (pair.get(..i)?, pair.get(i + 1..)?),
-            None => (pair, ""),
-        });
+        Some(piece)
     })
+}
+
+/// `s` cut at its first `=`, if it has one (`=` is ASCII: a character boundary).
+fn split_eq(s: &str) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b'=')?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The undecoded `(name, value)` pairs of `a=1&b=2`, empty pairs skipped.
+fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
+    split_ascii(s, b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| split_eq(p).unwrap_or((p, "")))
 }
 
 /// Calls `f` with each decoded pair of `a=1&b=2` until it returns `true`. Names and values are
@@ -303,17 +309,9 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
         lname.make_ascii_lowercase();
         if lname == "cookie" {
             let text = utf8_lossy(value);
-            // Split on bytes: `;` and `=` are ASCII, so every cut is a character boundary
-            // (`str::split` on a char was most of the cookie's cost).
-            for c in text.as_bytes().split(|&b| b == b';') {
-                let Ok(c) = std::str::from_utf8(c) else {
-                    continue;
-                };
+            for c in split_ascii(&text, b';') {
                 let c = c.trim();
-                let (k, v) = match c.bytes().position(|b| b == b'=') {
-                    Some(i) => (&c[..i], &c[i + 1..]),
-                    None => ("", c),
-                };
+                let (k, v) = split_eq(c).unwrap_or(("", c));
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
         } else if !skip_header(&lname) {
