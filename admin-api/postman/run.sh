@@ -45,8 +45,9 @@ PY="$TOOLS/venv/bin/python"
 
 # --- binaries ----------------------------------------------------------------------------------
 log "building waf-admin and waf-proxy (debug)"
-# Separately: building both in one command unifies their features and rebuilds the dependencies.
-(cd "$ROOT" && cargo build -q -p admin-api && cargo build -q -p waf-proxy)
+# The same command as scripts/test.sh's build, so under CI this reuses its artifacts: a narrower
+# `-p` build unifies features differently and rebuilds (and stores) every dependency again.
+(cd "$ROOT" && cargo build -q --workspace --all-targets --locked)
 BIN="$ROOT/target/debug"
 
 # --- processes -----------------------------------------------------------------------------
