@@ -205,15 +205,12 @@ impl<'t> JsonCursor<'t> {
             // Quotes are ASCII: always a character boundary of the text.
             return self.t.get(start..j);
         }
-        // Escapes: decode from the start (the loop below also rejects control characters).
+        // An escape or a control character at `j`: the plain run before it as it is, then decode
+        // from there (the loop rejects control characters).
         buf.clear();
-        let mut j = start;
+        buf.push_str(self.t.get(start..j)?);
+        let mut j = j;
         loop {
-            let run = b[j..]
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            buf.push_str(self.t.get(j..j + run)?);
-            j += run;
             match b[j] {
                 b'"' => {
                     self.i = j + 1;
@@ -256,6 +253,9 @@ impl<'t> JsonCursor<'t> {
                 }
                 _ => return None,
             }
+            let run = string_stop(&b[j..])?;
+            buf.push_str(self.t.get(j..j + run)?);
+            j += run;
         }
     }
 }
