@@ -188,40 +188,31 @@ impl ValueCache {
         }
     }
 
-    /// Whether `value` (under header `name`, for headers; else "") was found clean at `loc` for
-    /// `site` (its id; `None` for requests outside any site) in an earlier request.
-    pub(crate) fn is_clean(
-        &self,
-        site: Option<u64>,
-        loc: Location,
-        name: &str,
-        value: &str,
-    ) -> bool {
-        if !self.takes(name, value) {
-            return false;
+    /// Looks `value` (under header `name`, for headers; else "") up at `loc` for `site` (its id;
+    /// `None` for requests outside any site): found clean in an earlier request, not there, or
+    /// not kept by this cache at all (off, or too long), when the caller needs another memo.
+    pub(crate) fn probe(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> Probe {
+        if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
+            return Probe::NotKept;
         }
         let h = self.hash(site, loc, name, value);
-        self.slots[h as usize & self.mask].holds(h, site, loc as u8, name, value)
+        if self.slots[h as usize & self.mask].holds(h, site, loc as u8, name, value) {
+            Probe::Clean
+        } else {
+            Probe::Miss(Miss(h))
+        }
     }
 
-    /// Whether the cache is on and keeps a value of this length under this name: then it is the
-    /// only memo such a value needs.
-    pub(crate) fn takes(&self, name: &str, value: &str) -> bool {
-        !self.slots.is_empty() && value.len() <= CACHE_VALUE && name.len() <= CACHE_VALUE
-    }
-
-    /// Records `value` as clean; false when it does not fit (the caller may keep it elsewhere).
+    /// Records as clean the value that [`ValueCache::probe`] missed with the same arguments.
     pub(crate) fn record(
         &mut self,
+        miss: Miss,
         site: Option<u64>,
         loc: Location,
         name: &str,
         value: &str,
-    ) -> bool {
-        if !self.takes(name, value) {
-            return false;
-        }
-        let h = self.hash(site, loc, name, value);
+    ) {
+        let Miss(h) = miss;
         let slot = &mut self.slots[h as usize & self.mask];
         slot.hash = h;
         slot.site = site;
@@ -231,9 +222,22 @@ impl ValueCache {
         slot.key.clear();
         slot.key.push_str(name);
         slot.key.push_str(value);
-        true
     }
 }
+
+/// What [`ValueCache::probe`] found.
+pub(crate) enum Probe {
+    /// The cache does not keep this value.
+    NotKept,
+    /// Found clean in an earlier request.
+    Clean,
+    /// Not there: once found clean, [`ValueCache::record`] it with this.
+    Miss(Miss),
+}
+
+/// A value's place in the [`ValueCache`], from the [`ValueCache::probe`] that missed it (its
+/// hash, computed once per lookup and record).
+pub(crate) struct Miss(u64);
 
 impl std::fmt::Debug for ValueCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -296,6 +300,23 @@ impl CleanMemo {
 mod tests {
     use super::*;
 
+    /// Whether the cache finds `value` clean.
+    fn clean(c: &ValueCache, site: Option<u64>, loc: Location, name: &str, value: &str) -> bool {
+        matches!(c.probe(site, loc, name, value), Probe::Clean)
+    }
+
+    /// Records `value` as the proxy does, after a miss; false when the cache does not keep it.
+    fn keep(c: &mut ValueCache, site: Option<u64>, loc: Location, name: &str, value: &str) -> bool {
+        match c.probe(site, loc, name, value) {
+            Probe::NotKept => false,
+            Probe::Clean => true,
+            Probe::Miss(m) => {
+                c.record(m, site, loc, name, value);
+                true
+            }
+        }
+    }
+
     #[test]
     fn remembers_per_location_and_forgets_on_clear() {
         let mut m = CleanMemo::default();
@@ -337,30 +358,36 @@ mod tests {
         let mut c = ValueCache::with_capacity(64);
         c.sync(1);
         let ua = "Mozilla/5.0 (X11; Linux x86_64)";
-        assert!(!c.is_clean(None, Location::Header, "user-agent", ua));
-        assert!(c.record(None, Location::Header, "user-agent", ua));
+        assert!(!clean(&c, None, Location::Header, "user-agent", ua));
+        assert!(keep(&mut c, None, Location::Header, "user-agent", ua));
         // Outside any site is not the site whose id would hash alike.
-        assert!(!c.is_clean(Some(u64::MAX), Location::Header, "user-agent", ua));
-        assert!(c.is_clean(None, Location::Header, "user-agent", ua));
+        assert!(!clean(
+            &c,
+            Some(u64::MAX),
+            Location::Header,
+            "user-agent",
+            ua
+        ));
+        assert!(clean(&c, None, Location::Header, "user-agent", ua));
         // Another header, site, location or value is another key.
-        assert!(!c.is_clean(None, Location::Header, "referer", ua));
-        assert!(!c.is_clean(Some(7), Location::Header, "user-agent", ua));
-        assert!(!c.is_clean(None, Location::Cookie, "", ua));
-        assert!(!c.is_clean(None, Location::Header, "user-agent", &ua[1..]));
+        assert!(!clean(&c, None, Location::Header, "referer", ua));
+        assert!(!clean(&c, Some(7), Location::Header, "user-agent", ua));
+        assert!(!clean(&c, None, Location::Cookie, "", ua));
+        assert!(!clean(&c, None, Location::Header, "user-agent", &ua[1..]));
         // The name and value boundary is part of the key.
-        assert!(c.record(None, Location::Header, "ab", "c"));
-        assert!(!c.is_clean(None, Location::Header, "a", "bc"));
+        assert!(keep(&mut c, None, Location::Header, "ab", "c"));
+        assert!(!clean(&c, None, Location::Header, "a", "bc"));
         // A new policy forgets everything; the same one keeps it.
         c.sync(1);
-        assert!(c.is_clean(None, Location::Header, "user-agent", ua));
+        assert!(clean(&c, None, Location::Header, "user-agent", ua));
         c.sync(2);
-        assert!(!c.is_clean(None, Location::Header, "user-agent", ua));
+        assert!(!clean(&c, None, Location::Header, "user-agent", ua));
         // Long values are not kept; capacity 0 keeps nothing.
         let long = "y".repeat(CACHE_VALUE + 1);
-        assert!(!c.record(None, Location::QueryArg, "", &long));
+        assert!(!keep(&mut c, None, Location::QueryArg, "", &long));
         let mut off = ValueCache::with_capacity(0);
-        assert!(!off.record(None, Location::QueryArg, "", "blue"));
-        assert!(!off.is_clean(None, Location::QueryArg, "", "blue"));
+        assert!(!keep(&mut off, None, Location::QueryArg, "", "blue"));
+        assert!(!clean(&off, None, Location::QueryArg, "", "blue"));
     }
 
     #[test]
@@ -368,11 +395,11 @@ mod tests {
         let mut c = ValueCache::with_capacity(100);
         assert_eq!(c.slots.len(), 128);
         for i in 0..10_000 {
-            c.record(None, Location::QueryArg, "", &format!("value-{i}"));
+            keep(&mut c, None, Location::QueryArg, "", &format!("value-{i}"));
         }
         assert_eq!(c.slots.len(), 128);
         assert!(c.slots.iter().all(|s| s.key.len() <= CACHE_VALUE * 2));
         // The latest value is still there.
-        assert!(c.is_clean(None, Location::QueryArg, "", "value-9999"));
+        assert!(clean(&c, None, Location::QueryArg, "", "value-9999"));
     }
 }

@@ -11,7 +11,7 @@ use crate::acl::CompiledAcl;
 use crate::custom::{CompiledCustom, Slot};
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
-use crate::memo::{CleanMemo, ValueCache, CACHE_ENTRIES};
+use crate::memo::{CleanMemo, Probe, ValueCache, CACHE_ENTRIES};
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
@@ -618,13 +618,17 @@ impl Policy {
                     ""
                 };
                 // The worker's cache, when it keeps this value, is the only memo it needs.
-                let cached = cross && cache.takes(name, f.value);
-                if cached && cache.is_clean(site_key, f.location, name, f.value) {
+                let probe = if cross {
+                    cache.probe(site_key, f.location, name, f.value)
+                } else {
+                    Probe::NotKept
+                };
+                if matches!(probe, Probe::Clean) {
                     return false;
                 }
                 // Within the request, values repeat in bodies (a tag or a comment in every
                 // element of a JSON array); the line, headers and cookies are few and distinct.
-                let memo = !cached
+                let memo = matches!(probe, Probe::NotKept)
                     && memo_ok
                     && matches!(
                         f.location,
@@ -651,8 +655,8 @@ impl Policy {
                         f.name,
                         f.value,
                     ));
-                } else if cached {
-                    cache.record(site_key, f.location, name, f.value);
+                } else if let Probe::Miss(miss) = probe {
+                    cache.record(miss, site_key, f.location, name, f.value);
                 } else if memo {
                     clean.record(f.location, f.value);
                 }
