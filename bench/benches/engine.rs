@@ -16,6 +16,16 @@ fn typical(uri: &str) -> Request<'_> {
     }
 }
 
+/// A POST of `body` to `uri` with `headers`, from the typical client.
+fn post<'a>(uri: &'a str, headers: &'a [(&'a str, &'a [u8])], body: &'a [u8]) -> Request<'a> {
+    Request {
+        method: "POST",
+        headers,
+        body,
+        ..typical(uri)
+    }
+}
+
 /// The typical headers and a Content-Type.
 fn with_content_type(ct: &[u8]) -> Vec<(&'static str, &[u8])> {
     TYPICAL_HEADERS
@@ -32,30 +42,19 @@ fn inspect(c: &mut Criterion) {
     };
     let json = json_body(64 * 1024);
     let json_headers = with_content_type(b"application/json");
-    let json_req = Request {
-        method: "POST",
-        headers: &json_headers,
-        body: json.as_bytes(),
-        ..typical("/api/items")
-    };
+    let json_req = post("/api/items", &json_headers, json.as_bytes());
     let form = form_body(4096);
     let form_headers = with_content_type(b"application/x-www-form-urlencoded");
-    let form_req = Request {
-        method: "POST",
-        headers: &form_headers,
-        body: form.as_bytes(),
-        ..typical("/account/profile?tab=settings")
-    };
+    let form_req = post(
+        "/account/profile?tab=settings",
+        &form_headers,
+        form.as_bytes(),
+    );
     let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
     let mp = multipart_body(1024 * 1024, boundary);
     let ct = format!("multipart/form-data; boundary={boundary}");
     let mp_headers = with_content_type(ct.as_bytes());
-    let mp_req = Request {
-        method: "POST",
-        headers: &mp_headers,
-        body: &mp,
-        ..typical("/upload")
-    };
+    let mp_req = post("/upload", &mp_headers, &mp);
     let clean = typical(TYPICAL_URI);
     let attack = typical(ATTACK_URI);
     let cases: [(&str, &Request, Action); 5] = [
