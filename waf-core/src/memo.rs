@@ -114,22 +114,25 @@ const CACHE_VALUE: usize = 256;
 /// a header name and a value of at most 256 bytes each), about 1 MiB with typical values.
 pub(crate) const CACHE_ENTRIES: usize = 4096;
 
-/// One entry of [`ValueCache`]: the header name and the value, back to back in `key`.
+/// Slots per set of [`ValueCache`]: a value may sit in any slot of its set, so that the few
+/// values of a worker's traffic whose hashes share a set do not evict each other on every request.
+/// With one slot per set (direct mapping), about 3 of the 150 fields of the load benchmark's
+/// form (bench/load/post4k.lua) collided and were decoded and scanned again on every request.
+const WAYS: usize = 4;
+
+/// One entry of [`ValueCache`]: the header name and the value, back to back in `key`. Its hash is
+/// kept apart, in [`ValueCache::hashes`].
 #[derive(Default)]
 struct Slot {
-    hash: u64,
     site: Option<u64>,
     loc: u8,
-    used: bool,
     name_len: u32,
     key: String,
 }
 
 impl Slot {
-    fn holds(&self, hash: u64, site: Option<u64>, loc: u8, name: &str, value: &str) -> bool {
-        self.used
-            && self.hash == hash
-            && self.site == site
+    fn holds(&self, site: Option<u64>, loc: u8, name: &str, value: &str) -> bool {
+        self.site == site
             && self.loc == loc
             && self.name_len as usize == name.len()
             && self.key.len() == name.len() + value.len()
@@ -138,49 +141,61 @@ impl Slot {
     }
 }
 
-/// Values found clean in earlier requests of this worker: a direct-mapped table of
-/// [`CACHE_ENTRIES`] slots (a new value replaces the one in its slot), keyed by a keyed hash of
-/// the site, location, header name and value and confirmed by comparing the bytes. Emptied when
-/// the policy changes; no allocation once its slots have grown. Capacity 0 disables it.
+/// Values found clean in earlier requests of this worker: a table of [`CACHE_ENTRIES`] slots in
+/// sets of [`WAYS`] (a new value takes a free slot of its set, else replaces one in turn), keyed
+/// by a keyed hash of the site, location, header name and value and confirmed by comparing the
+/// bytes. Emptied when the policy changes; no allocation once its slots have grown. Capacity 0
+/// disables it.
 pub(crate) struct ValueCache {
     seed: u64,
     policy: u64,
+    /// Per slot, the hash of what it holds (never 0); 0 for a free slot. A set's hashes are
+    /// compared before any of its slots is read.
+    hashes: Vec<u64>,
     slots: Vec<Slot>,
+    /// Number of sets, less one.
     mask: usize,
+    /// Turns through the ways for replacements.
+    clock: usize,
 }
 
 impl ValueCache {
-    /// A cache of `entries` slots, rounded up to a power of two; 0 disables it.
+    /// A cache of `entries` slots, rounded up to a power of two (and to one set); 0 disables it.
     pub(crate) fn with_capacity(entries: usize) -> Self {
         let n = if entries == 0 {
             0
         } else {
-            entries.next_power_of_two()
+            entries.next_power_of_two().max(WAYS)
         };
         let mut slots = Vec::new();
         slots.resize_with(n, Slot::default);
         ValueCache {
             seed: RandomState::new().hash_one(0xcace_u64) | 1,
             policy: 0,
+            hashes: vec![0; n],
             slots,
-            mask: n.saturating_sub(1),
+            mask: (n / WAYS).saturating_sub(1),
+            clock: 0,
         }
     }
 
     /// Forgets every value if they were found under another policy than `policy`.
     pub(crate) fn sync(&mut self, policy: u64) {
         if self.policy != policy {
-            for s in &mut self.slots {
-                s.used = false;
-            }
+            self.hashes.fill(0);
             self.policy = policy;
         }
     }
 
-    fn hash(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> u64 {
+    /// The first slot of the set of hash `h`.
+    fn set(&self, h: u64) -> usize {
+        (h as usize & self.mask) * WAYS
+    }
+
+    fn hash(&self, site: Option<u64>, tag: u8, name: &str, value: &str) -> u64 {
         // Only spreads the sites over the slots: `holds` compares the site itself.
         let spread = site.map_or(0, |id| id.wrapping_add(1));
-        let h = keyed_hash(self.seed ^ spread, loc as u8, value.as_bytes());
+        let h = keyed_hash(self.seed ^ spread, tag, value.as_bytes());
         if name.is_empty() {
             h
         } else {
@@ -195,19 +210,35 @@ impl ValueCache {
     /// engine -- uncached/json_post_64k` takes 4,778 times a request.
     #[inline]
     pub(crate) fn probe(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> Probe {
+        self.probe_tagged(site, loc as u8, name, value)
+    }
+
+    /// Looks up an undecoded query or form pair (`name=value`) whose value goes to `loc`:
+    /// [`Probe::Clean`] when both of its fields passed in an earlier request. Pairs live beside
+    /// single values under tags of their own, so `a=1` the pair is never `a=1` the value.
+    #[inline]
+    pub(crate) fn probe_pair(&self, site: Option<u64>, loc: Location, raw: &str) -> Probe {
+        self.probe_tagged(site, PAIR_TAG | loc as u8, "", raw)
+    }
+
+    #[inline]
+    fn probe_tagged(&self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
             return Probe::NotKept;
         }
-        self.lookup(site, loc, name, value)
+        self.lookup(site, tag, name, value)
     }
 
-    fn lookup(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> Probe {
-        let h = self.hash(site, loc, name, value);
-        if self.slots[h as usize & self.mask].holds(h, site, loc as u8, name, value) {
-            Probe::Clean
-        } else {
-            Probe::Miss(Miss(h))
+    fn lookup(&self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
+        // Never 0, the mark of a free slot.
+        let h = self.hash(site, tag, name, value) | 1 << 63;
+        let set = self.set(h);
+        for (way, &held) in self.hashes[set..set + WAYS].iter().enumerate() {
+            if held == h && self.slots[set + way].holds(site, tag, name, value) {
+                return Probe::Clean;
+            }
         }
+        Probe::Miss(Miss(h))
     }
 
     /// Records as clean the value that [`ValueCache::probe`] missed with the same arguments.
@@ -219,18 +250,40 @@ impl ValueCache {
         name: &str,
         value: &str,
     ) {
+        self.record_tagged(miss, site, loc as u8, name, value);
+    }
+
+    /// Records as clean the pair that [`ValueCache::probe_pair`] missed with the same arguments.
+    pub(crate) fn record_pair(&mut self, miss: Miss, site: Option<u64>, loc: Location, raw: &str) {
+        self.record_tagged(miss, site, PAIR_TAG | loc as u8, "", raw);
+    }
+
+    fn record_tagged(&mut self, miss: Miss, site: Option<u64>, tag: u8, name: &str, value: &str) {
         let Miss(h) = miss;
-        let slot = &mut self.slots[h as usize & self.mask];
-        slot.hash = h;
+        let set = self.set(h);
+        let way = match self.hashes[set..set + WAYS]
+            .iter()
+            .position(|&held| held == 0)
+        {
+            Some(free) => free,
+            None => {
+                self.clock = self.clock.wrapping_add(1);
+                self.clock % WAYS
+            }
+        };
+        self.hashes[set + way] = h;
+        let slot = &mut self.slots[set + way];
         slot.site = site;
-        slot.loc = loc as u8;
-        slot.used = true;
+        slot.loc = tag;
         slot.name_len = name.len() as u32;
         slot.key.clear();
         slot.key.push_str(name);
         slot.key.push_str(value);
     }
 }
+
+/// Tag bit of undecoded pairs in [`ValueCache`] (a [`Location`] is a small number).
+const PAIR_TAG: u8 = 0x80;
 
 /// What [`ValueCache::probe`] found.
 pub(crate) enum Probe {
@@ -250,7 +303,7 @@ impl std::fmt::Debug for ValueCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ValueCache")
             .field("slots", &self.slots.len())
-            .field("used", &self.slots.iter().filter(|s| s.used).count())
+            .field("used", &self.hashes.iter().filter(|&&h| h != 0).count())
             .finish()
     }
 }
@@ -395,6 +448,53 @@ mod tests {
         let mut off = ValueCache::with_capacity(0);
         assert!(!keep(&mut off, None, Location::QueryArg, "", "blue"));
         assert!(!clean(&off, None, Location::QueryArg, "", "blue"));
+    }
+
+    #[test]
+    fn a_set_holds_its_ways_before_it_replaces() {
+        // One set: every value shares it.
+        let mut c = ValueCache::with_capacity(WAYS);
+        c.sync(1);
+        let values: Vec<String> = (0..WAYS).map(|i| format!("v{i}")).collect();
+        for v in &values {
+            assert!(keep(&mut c, None, Location::QueryArg, "", v));
+        }
+        for v in &values {
+            assert!(clean(&c, None, Location::QueryArg, "", v), "{v}");
+        }
+        // One more replaces exactly one of them.
+        assert!(keep(&mut c, None, Location::QueryArg, "", "new"));
+        assert!(clean(&c, None, Location::QueryArg, "", "new"));
+        let kept = values
+            .iter()
+            .filter(|v| clean(&c, None, Location::QueryArg, "", v))
+            .count();
+        assert_eq!(kept, WAYS - 1);
+    }
+
+    #[test]
+    fn pairs_are_keys_of_their_own() {
+        let mut c = ValueCache::with_capacity(64);
+        c.sync(1);
+        let Probe::Miss(m) = c.probe_pair(None, Location::BodyArg, "a=x+y") else {
+            panic!("an empty cache knows no pair");
+        };
+        c.record_pair(m, None, Location::BodyArg, "a=x+y");
+        assert!(matches!(
+            c.probe_pair(None, Location::BodyArg, "a=x+y"),
+            Probe::Clean
+        ));
+        // Not the same text as a value, nor the pair in the query or in another site.
+        assert!(!clean(&c, None, Location::BodyArg, "", "a=x+y"));
+        for (site, loc) in [(None, Location::QueryArg), (Some(3), Location::BodyArg)] {
+            assert!(matches!(c.probe_pair(site, loc, "a=x+y"), Probe::Miss(_)));
+        }
+        // Long pairs are not kept.
+        let long = format!("a={}", "y".repeat(CACHE_VALUE));
+        assert!(matches!(
+            c.probe_pair(None, Location::BodyArg, &long),
+            Probe::NotKept
+        ));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
 use crate::normalize::{self, Depths};
-use crate::parse::{self, Limits, Parts};
+use crate::parse::{self, FieldRef, Limits, Parts};
 use crate::request::{Location, Request};
 use crate::verdict::{AttackType, Match, Verdict};
 
@@ -85,6 +85,38 @@ impl Scratch {
             sig_set: None,
             clean: CleanMemo::default(),
             cache: ValueCache::with_capacity(entries),
+        }
+    }
+}
+
+/// The engine's [`parse::Visitor`]: `field` decides about each value (`true`: a detection,
+/// stop); query and form pairs whose fields all passed in an earlier request are found in the
+/// worker's cache by their undecoded text, and skipped without being decoded.
+struct Fields<'c, F> {
+    cache: &'c mut ValueCache,
+    /// The site's id, part of every cache key.
+    site: Option<u64>,
+    /// Whether the cache may answer: the rules active for a value depend on the site alone (no
+    /// exclusion on this path).
+    cross: bool,
+    field: F,
+}
+
+impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<'_, F> {
+    fn field(&mut self, f: FieldRef<'_>) -> bool {
+        (self.field)(f, self.cache)
+    }
+
+    fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
+        self.cross && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
+    }
+
+    fn pair_passed(&mut self, loc: Location, raw: &str) {
+        if !self.cross {
+            return;
+        }
+        if let Probe::Miss(m) = self.cache.probe_pair(self.site, loc, raw) {
+            self.cache.record_pair(m, self.site, loc, raw);
         }
     }
 }
@@ -598,14 +630,11 @@ impl Policy {
         let site_key = site.map(|s| s.id);
         let mut found = None;
         // Fields are scanned as the parser finds them: no list of owned values is built.
-        let notes = parse::visit(
-            req,
-            Limits {
-                max_args: s.max_args,
-                max_value_len: s.max_value_len,
-            },
-            parts,
-            &mut |f| {
+        let mut fields = Fields {
+            cache,
+            site: site_key,
+            cross,
+            field: |f: FieldRef<'_>, cache: &mut ValueCache| {
                 let param = if f.name.is_empty() {
                     None
                 } else {
@@ -662,7 +691,12 @@ impl Policy {
                 }
                 found.is_some()
             },
-        );
+        };
+        let limits = Limits {
+            max_args: s.max_args,
+            max_value_len: s.max_value_len,
+        };
+        let notes = parse::visit(req, limits, parts, &mut fields);
         if found.is_some() {
             return found;
         }

@@ -432,6 +432,30 @@ fn value_cache_never_carries_a_pass_across_sites_paths_or_policies() {
             .action;
         assert_eq!(b, Action::Block);
     }
+    // The same for a form body, whose pairs the cache keeps undecoded (`q=1'%20or...`): passed
+    // in site 1, the pair is still judged in site 2, in the body pass as in the whole request.
+    const FORM: &[(&str, &[u8])] = &[("Content-Type", b"application/x-www-form-urlencoded")];
+    let post = |host: &'static str| Request {
+        method: "POST",
+        host,
+        headers: FORM,
+        body: b"name=x&q=1'%20or%20'1'='1",
+        ..Request::get("/form")
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            p.inspect(&post("a.example"), &mut shared).action,
+            Action::Allow
+        );
+        assert_eq!(
+            p.inspect(&post("b.example"), &mut shared).action,
+            Action::Block
+        );
+        assert_eq!(
+            p.inspect_body(&post("b.example"), &mut shared).action,
+            Action::Block
+        );
+    }
     // Per path: an exclusion on /search, none on /other.
     let excl = "managed:\n  exclusions:\n    - { path: /search, parameter: q }\n";
     let p = compiled(&[("managed.yaml", excl)]);

@@ -8,7 +8,7 @@ use crate::request::Location;
 /// document order. Strings without escapes are borrowed; the path lives in one reused buffer.
 /// Returns false when the text is not JSON; values met before the error have been emitted.
 /// Recursion-free: nesting is a stack of path lengths.
-pub(super) fn json(text: &str, sink: &mut Sink<'_, '_>) -> bool {
+pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum Frame {
         /// In an object; the path length before this object's key.
@@ -156,7 +156,7 @@ fn object_key(
     p: &mut JsonCursor<'_>,
     path: &mut String,
     unescaped: &mut String,
-    sink: &mut Sink<'_, '_>,
+    sink: &mut Sink<'_>,
 ) -> bool {
     p.ws();
     if p.b.get(p.i) != Some(&b'"') {

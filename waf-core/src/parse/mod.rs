@@ -114,40 +114,72 @@ pub struct FieldRef<'v> {
     pub value: &'v str,
 }
 
-/// Receives each value; returns `true` to stop extraction (a detection).
-pub type Visitor<'f> = dyn FnMut(FieldRef<'_>) -> bool + 'f;
+/// Receives what [`visit`] extracts. Any `FnMut(FieldRef) -> bool` closure is one (it sees every
+/// field); the engine also answers for whole form pairs, which lets it skip decoding pairs it has
+/// already passed.
+pub trait Visitor {
+    /// Each value; returns `true` to stop extraction (a detection).
+    fn field(&mut self, f: FieldRef<'_>) -> bool;
 
-struct Sink<'f, 'g> {
-    f: &'f mut Visitor<'g>,
+    /// Before a query or form pair is decoded: `raw` is the undecoded `name=value` and `loc`
+    /// where its value goes (`QueryArg` or `BodyArg`). `true` says that both its fields are
+    /// known to pass: the pair is then counted against `max_args` but neither decoded nor
+    /// visited. The default knows no pair.
+    fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
+        let _ = (loc, raw);
+        false
+    }
+
+    /// After both fields of a pair were visited and neither stopped extraction.
+    fn pair_passed(&mut self, loc: Location, raw: &str) {
+        let _ = (loc, raw);
+    }
+}
+
+impl<F: FnMut(FieldRef<'_>) -> bool> Visitor for F {
+    fn field(&mut self, f: FieldRef<'_>) -> bool {
+        self(f)
+    }
+}
+
+struct Sink<'f> {
+    f: &'f mut dyn Visitor,
     args: usize,
     lim: Limits,
     notes: ParseNotes,
     stopped: bool,
 }
 
-impl Sink<'_, '_> {
+impl Sink<'_> {
     /// Whether extraction should stop: the visitor found something, or too many parameters.
     fn done(&self) -> bool {
         self.stopped || self.notes.too_many_args
     }
-    fn arg(&mut self, name_loc: Location, value_loc: Location, name: &str, value: &str) {
+    /// Counts one parameter against `max_args`; false (and noted) past the limit.
+    fn count(&mut self) -> bool {
         self.args += 1;
         if self.args > self.lim.max_args {
             self.notes.too_many_args = true;
-            return;
+            return false;
+        }
+        true
+    }
+    /// A form or query parameter: its name, then its value. False when it was over the limit
+    /// and not visited.
+    fn arg(&mut self, name_loc: Location, value_loc: Location, name: &str, value: &str) -> bool {
+        if !self.count() {
+            return false;
         }
         if !name.is_empty() {
             self.emit(name_loc, name, cut(name, self.lim.max_value_len));
         }
         self.push(value_loc, name, value);
+        true
     }
     fn counted(&mut self, location: Location, name: &str, value: &str) {
-        self.args += 1;
-        if self.args > self.lim.max_args {
-            self.notes.too_many_args = true;
-            return;
+        if self.count() {
+            self.push(location, name, value);
         }
-        self.push(location, name, value);
     }
     fn push(&mut self, location: Location, name: &str, value: &str) {
         if let Some(t) = tail(value, self.lim.max_value_len) {
@@ -162,7 +194,7 @@ impl Sink<'_, '_> {
         if self.stopped {
             return;
         }
-        self.stopped = (self.f)(FieldRef {
+        self.stopped = self.f.field(FieldRef {
             location,
             name,
             value,
@@ -202,16 +234,28 @@ fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
         .map(|p| split_eq(p).unwrap_or((p, "")))
 }
 
-/// Calls `f` with each decoded pair of `a=1&b=2` until it returns `true`. Names and values are
-/// decoded into two buffers reused from pair to pair: a form value with `+` for its spaces (most
-/// of them) costs no allocation (`inspect/form_post_4k` in bench/README.md).
-fn each_form_pair(s: &str, f: &mut dyn FnMut(&str, &str) -> bool) {
+/// Visits the pairs of the query or form `s` as parameters (`name_loc`, `value_loc`), until the
+/// visitor stops. A pair the visitor already knows to pass ([`Visitor::known_pair`], asked on
+/// the undecoded `name=value`) is only counted; the others are decoded, visited, and reported
+/// back when they pass. On `cargo bench -p waf-bench --bench engine -- inspect/form_post_4k`
+/// (150 fields seen before) this is one hash per field instead of two decodings and two.
+fn form_fields(s: &str, sink: &mut Sink<'_>, name_loc: Location, value_loc: Location) {
     let (mut kb, mut vb) = (String::new(), String::new());
-    for (k, v) in raw_pairs(s) {
-        let k = decode_form_into(k, &mut kb);
-        let v = decode_form_into(v, &mut vb);
-        if f(k, v) {
+    for piece in split_ascii(s, b'&').filter(|p| !p.is_empty()) {
+        let visited = if sink.f.known_pair(value_loc, piece) {
+            sink.count();
+            false
+        } else {
+            let (k, v) = split_eq(piece).unwrap_or((piece, ""));
+            let k = decode_form_into(k, &mut kb);
+            let v = decode_form_into(v, &mut vb);
+            sink.arg(name_loc, value_loc, k, v)
+        };
+        if sink.done() {
             return;
+        }
+        if visited {
+            sink.f.pair_passed(value_loc, piece);
         }
     }
 }
@@ -252,7 +296,7 @@ fn decode_form_into<'a>(s: &'a str, buf: &'a mut String) -> &'a str {
 /// Extracts every inspectable field of `req` into `out`. Allocates a copy of each value; the
 /// engine itself uses [`visit`], which does not.
 pub fn extract<'a>(req: &Request<'a>, lim: Limits, out: &mut Vec<Field<'a>>) -> ParseNotes {
-    visit(req, lim, Parts::All, &mut |f| {
+    visit(req, lim, Parts::All, &mut |f: FieldRef<'_>| {
         out.push(Field {
             location: f.location,
             name: Cow::Owned(f.name.to_string()),
@@ -268,7 +312,7 @@ pub fn extract<'a>(req: &Request<'a>, lim: Limits, out: &mut Vec<Field<'a>>) -> 
 /// allocation only for values that need decoding (`cargo bench -p waf-bench --bench engine --
 /// inspect/json_post_64k` went from 9.3 ms with a `serde_json::Value` tree and a `Vec` of owned
 /// fields to the figure in bench/README.md).
-pub fn visit(req: &Request<'_>, lim: Limits, parts: Parts, f: &mut Visitor<'_>) -> ParseNotes {
+pub fn visit(req: &Request<'_>, lim: Limits, parts: Parts, f: &mut dyn Visitor) -> ParseNotes {
     let mut sink = Sink {
         f,
         args: 0,
@@ -289,15 +333,12 @@ pub fn visit(req: &Request<'_>, lim: Limits, parts: Parts, f: &mut Visitor<'_>) 
     sink.notes
 }
 
-fn header_parts(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
+fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
     let path = req.path();
     let p = url_decode(path, false);
     sink.push(Location::Path, "", &p);
     if let Some(q) = req.query() {
-        each_form_pair(q, &mut |k, v| {
-            sink.arg(Location::ArgName, Location::QueryArg, k, v);
-            sink.done()
-        });
+        form_fields(q, sink, Location::ArgName, Location::QueryArg);
         if sink.done() {
             return;
         }
@@ -327,7 +368,7 @@ fn content_type<'a>(req: &Request<'a>) -> Cow<'a, str> {
     req.header_str("content-type").unwrap_or(Cow::Borrowed(""))
 }
 
-fn body(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
+fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
     let ct = content_type(req);
     let ctl = ct.to_ascii_lowercase();
     // Converted only by the branches that need text: a 1 MiB binary upload converted lossily
@@ -344,10 +385,7 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_, '_>) {
             sink.push(Location::Body, "", t);
             return;
         }
-        each_form_pair(&text, &mut |k, v| {
-            sink.arg(Location::BodyArgName, Location::BodyArg, k, v);
-            sink.done()
-        });
+        form_fields(&text, sink, Location::BodyArgName, Location::BodyArg);
     } else if ctl.contains("json") {
         let text = text();
         if !json(&text, sink) && !sink.done() {
@@ -411,11 +449,14 @@ mod tests {
                     )
                 })
                 .collect();
-            let mut got = Vec::new();
-            each_form_pair(form, &mut |k, v| {
-                got.push((k.to_string(), v.to_string()));
-                false
-            });
+            // Two buffers reused from pair to pair, as `form_fields` does.
+            let (mut kb, mut vb) = (String::new(), String::new());
+            let got: Vec<(String, String)> = raw_pairs(form)
+                .map(|(k, v)| {
+                    let k = decode_form_into(k, &mut kb).to_string();
+                    (k, decode_form_into(v, &mut vb).to_string())
+                })
+                .collect();
             assert_eq!(got, expected, "{form}");
             let via_iter: Vec<(String, String)> = form_pairs(form)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -424,11 +465,86 @@ mod tests {
         }
         // Stops when asked.
         let mut n = 0;
-        each_form_pair("a=1&b=2&c=3", &mut |_, _| {
-            n += 1;
+        let r = Request::get("/?a=1&b=2&c=3");
+        let lim = Limits {
+            max_args: 100,
+            max_value_len: 1000,
+        };
+        visit(&r, lim, Parts::All, &mut |f: FieldRef<'_>| {
+            n += usize::from(f.location == Location::QueryArg);
             n == 2
         });
         assert_eq!(n, 2);
+    }
+
+    /// A visitor that knows some raw pairs and records what it is told.
+    #[derive(Default)]
+    struct PairLog {
+        known: Vec<&'static str>,
+        stop_at: Option<&'static str>,
+        fields: Vec<(Location, String)>,
+        passed: Vec<(Location, String)>,
+    }
+
+    impl Visitor for PairLog {
+        fn field(&mut self, f: FieldRef<'_>) -> bool {
+            self.fields.push((f.location, f.value.to_string()));
+            self.stop_at == Some(f.value)
+        }
+        fn known_pair(&mut self, _loc: Location, raw: &str) -> bool {
+            self.known.contains(&raw)
+        }
+        fn pair_passed(&mut self, loc: Location, raw: &str) {
+            self.passed.push((loc, raw.to_string()));
+        }
+    }
+
+    #[test]
+    fn known_pairs_are_counted_but_not_decoded_or_visited() {
+        let headers = [("Content-Type", &b"application/x-www-form-urlencoded"[..])];
+        let r = Request {
+            method: "POST",
+            headers: &headers,
+            body: b"a=x+y&b=%27&&c=3",
+            ..Request::get("/p?q=1&r=2")
+        };
+        let lim = |max_args| Limits {
+            max_args,
+            max_value_len: 1000,
+        };
+        let mut v = PairLog {
+            known: vec!["r=2", "b=%27"],
+            ..PairLog::default()
+        };
+        let notes = visit(&r, lim(100), Parts::All, &mut v);
+        assert!(!notes.too_many_args);
+        let values: Vec<&str> = v.fields.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(values, ["/p", "q", "1", "a", "x y", "c", "3"]);
+        let passed: Vec<(Location, &str)> =
+            v.passed.iter().map(|(l, s)| (*l, s.as_str())).collect();
+        assert_eq!(
+            passed,
+            [
+                (Location::QueryArg, "q=1"),
+                (Location::BodyArg, "a=x+y"),
+                (Location::BodyArg, "c=3")
+            ]
+        );
+        // Known pairs still count: five parameters are over a limit of four.
+        let mut v = PairLog {
+            known: vec!["r=2", "b=%27"],
+            ..PairLog::default()
+        };
+        assert!(visit(&r, lim(4), Parts::All, &mut v).too_many_args);
+        assert!(!v.fields.iter().any(|(_, s)| s == "3"));
+        // A pair whose value stops extraction is not reported as passed.
+        let mut v = PairLog {
+            stop_at: Some("x y"),
+            ..PairLog::default()
+        };
+        visit(&r, lim(100), Parts::All, &mut v);
+        assert!(!v.passed.iter().any(|(_, s)| s == "a=x+y"));
+        assert_eq!(v.fields.last().map(|(_, s)| s.as_str()), Some("x y"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub(super) fn boundary(ct: &str) -> Option<String> {
     }
 }
 
-pub(super) fn multipart(body: &[u8], boundary: &str, sink: &mut Sink<'_, '_>) {
+pub(super) fn multipart(body: &[u8], boundary: &str, sink: &mut Sink<'_>) {
     let delim = format!("--{boundary}");
     let finder = memchr_find_all(body, delim.as_bytes());
     if finder.is_empty() {
@@ -74,7 +74,9 @@ pub(super) fn multipart(body: &[u8], boundary: &str, sink: &mut Sink<'_, '_>) {
                     sink.push(Location::Body, name, &value());
                 }
             }
-            None => sink.arg(Location::BodyArgName, Location::BodyArg, name, &value()),
+            None => {
+                sink.arg(Location::BodyArgName, Location::BodyArg, name, &value());
+            }
         }
         if sink.done() {
             break;

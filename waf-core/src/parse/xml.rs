@@ -4,7 +4,7 @@ use super::Sink;
 use crate::request::Location;
 
 /// Emits XML text nodes and attribute values (entity references left for the decoders).
-pub(super) fn xml(text: &str, sink: &mut Sink<'_, '_>) {
+pub(super) fn xml(text: &str, sink: &mut Sink<'_>) {
     let mut rest = text;
     let mut elem = String::new();
     while let Some(lt) = rest.find('<') {
