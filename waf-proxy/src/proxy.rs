@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
@@ -16,6 +16,7 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use waf_core::model::Action;
 use waf_core::{AttackType, Match, Policy, Verdict};
 
+use crate::body::HeldBody;
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
 use crate::config::OnInspectionError;
 use crate::error::Refusal;
@@ -53,7 +54,7 @@ pub struct Ctx {
     /// is at stake (most requests never need it).
     cleared: Option<bool>,
     /// Body being buffered for inspection; `None` once passed through (or not inspected).
-    body: Option<BytesMut>,
+    body: Option<HeldBody>,
     body_seen: u64,
     /// Rule ids already recorded as `log` (so the body pass does not record them twice).
     logged_rules: Vec<String>,
@@ -478,7 +479,7 @@ impl ProxyHttp for WafProxy {
             return self.refuse(session, ctx, r).await;
         }
         if !allowed && inspect::expects_body(session.req_header()) {
-            ctx.body = Some(BytesMut::new());
+            ctx.body = Some(HeldBody::default());
             session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
         }
         Ok(false)
@@ -503,28 +504,29 @@ impl ProxyHttp for WafProxy {
                 "request body too large",
             ));
         }
-        let Some(mut buf) = ctx.body.take() else {
+        let Some(mut held) = ctx.body.take() else {
             return Ok(());
         };
         if let Some(chunk) = body.take() {
-            buf.extend_from_slice(&chunk);
+            held.push(chunk);
         }
         let limit = ctx
             .policy
             .as_ref()
             .map_or(usize::MAX, |p| p.settings().body_limit);
+        let buf = held.bytes();
         if buf.len() > limit {
             // Past the inspection limit: inspect the prefix, then stream the rest uninspected.
             self.inspect_body(session, ctx, &buf[..limit], true)?;
-            *body = Some(buf.freeze());
+            *body = Some(held.into_bytes());
         } else if end_of_stream {
-            self.inspect_body(session, ctx, &buf, false)?;
-            *body = Some(buf.freeze());
+            self.inspect_body(session, ctx, buf, false)?;
+            *body = Some(held.into_bytes());
         } else {
             // Hold the chunk until the body is complete or the limit is reached. An empty chunk
             // (not `None`, which Pingora takes for the end of the body) sends nothing upstream.
             *body = Some(Bytes::new());
-            ctx.body = Some(buf);
+            ctx.body = Some(held);
         }
         Ok(())
     }
