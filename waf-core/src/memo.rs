@@ -127,17 +127,22 @@ struct Slot {
     site: Option<u64>,
     loc: u8,
     name_len: u32,
+    /// The slot found or filled right after this one, the last time this one was: the guess for
+    /// the next lookup (see [`ValueCache::probe`]).
+    next: Option<u32>,
     key: String,
 }
 
 impl Slot {
+    #[inline]
     fn holds(&self, site: Option<u64>, loc: u8, name: &str, value: &str) -> bool {
+        let key = self.key.as_bytes();
         self.site == site
             && self.loc == loc
             && self.name_len as usize == name.len()
-            && self.key.len() == name.len() + value.len()
-            && self.key.as_bytes()[..name.len()] == *name.as_bytes()
-            && self.key.as_bytes()[name.len()..] == *value.as_bytes()
+            && key.len() == name.len() + value.len()
+            && (name.is_empty() || key[..name.len()] == *name.as_bytes())
+            && key[name.len()..] == *value.as_bytes()
     }
 }
 
@@ -157,6 +162,8 @@ pub(crate) struct ValueCache {
     mask: usize,
     /// Turns through the ways for replacements.
     clock: usize,
+    /// The slot of the last value of this request found or recorded, if any.
+    last: Option<usize>,
 }
 
 impl ValueCache {
@@ -176,15 +183,18 @@ impl ValueCache {
             slots,
             mask: (n / WAYS).saturating_sub(1),
             clock: 0,
+            last: None,
         }
     }
 
-    /// Forgets every value if they were found under another policy than `policy`.
+    /// Starts a request (or one of its passes): forgets every value if they were found under
+    /// another policy than `policy`.
     pub(crate) fn sync(&mut self, policy: u64) {
         if self.policy != policy {
             self.hashes.fill(0);
             self.policy = policy;
         }
+        self.last = None;
     }
 
     /// The first slot of the set of hash `h`.
@@ -208,8 +218,18 @@ impl ValueCache {
     /// not kept by this cache at all (off, or too long), when the caller needs another memo.
     /// Inlined for the early return, which the JSON body of `cargo bench -p waf-bench --bench
     /// engine -- uncached/json_post_64k` takes 4,778 times a request.
+    ///
+    /// Values tend to come in the order they came before (a client's headers, the fields of a
+    /// form): the slot that followed the previous value's slot last time is compared first, byte
+    /// for byte, and when it holds this value no hash is computed and no set is searched.
     #[inline]
-    pub(crate) fn probe(&self, site: Option<u64>, loc: Location, name: &str, value: &str) -> Probe {
+    pub(crate) fn probe(
+        &mut self,
+        site: Option<u64>,
+        loc: Location,
+        name: &str,
+        value: &str,
+    ) -> Probe {
         self.probe_tagged(site, loc as u8, name, value)
     }
 
@@ -217,28 +237,47 @@ impl ValueCache {
     /// [`Probe::Clean`] when both of its fields passed in an earlier request. Pairs live beside
     /// single values under tags of their own, so `a=1` the pair is never `a=1` the value.
     #[inline]
-    pub(crate) fn probe_pair(&self, site: Option<u64>, loc: Location, raw: &str) -> Probe {
+    pub(crate) fn probe_pair(&mut self, site: Option<u64>, loc: Location, raw: &str) -> Probe {
         self.probe_tagged(site, PAIR_TAG | loc as u8, "", raw)
     }
 
+    /// The guess, inlined; the hashed lookup, not.
     #[inline]
-    fn probe_tagged(&self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
+    fn probe_tagged(&mut self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
             return Probe::NotKept;
+        }
+        if let Some(g) = self.last.and_then(|l| self.slots[l].next) {
+            let g = g as usize;
+            if self.hashes[g] != 0 && self.slots[g].holds(site, tag, name, value) {
+                self.last = Some(g);
+                return Probe::Clean;
+            }
         }
         self.lookup(site, tag, name, value)
     }
 
-    fn lookup(&self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
+    #[inline(never)]
+    fn lookup(&mut self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         // Never 0, the mark of a free slot.
         let h = self.hash(site, tag, name, value) | 1 << 63;
         let set = self.set(h);
-        for (way, &held) in self.hashes[set..set + WAYS].iter().enumerate() {
-            if held == h && self.slots[set + way].holds(site, tag, name, value) {
+        for way in 0..WAYS {
+            let i = set + way;
+            if self.hashes[i] == h && self.slots[i].holds(site, tag, name, value) {
+                self.follows(i);
                 return Probe::Clean;
             }
         }
         Probe::Miss(Miss(h))
+    }
+
+    /// Slot `i` was found or filled: it is the guess after the previous one next time.
+    fn follows(&mut self, i: usize) {
+        if let Some(l) = self.last {
+            self.slots[l].next = Some(i as u32);
+        }
+        self.last = Some(i);
     }
 
     /// Records as clean the value that [`ValueCache::probe`] missed with the same arguments.
@@ -276,9 +315,11 @@ impl ValueCache {
         slot.site = site;
         slot.loc = tag;
         slot.name_len = name.len() as u32;
+        slot.next = None;
         slot.key.clear();
         slot.key.push_str(name);
         slot.key.push_str(value);
+        self.follows(set + way);
     }
 }
 
@@ -361,7 +402,13 @@ mod tests {
     use super::*;
 
     /// Whether the cache finds `value` clean.
-    fn clean(c: &ValueCache, site: Option<u64>, loc: Location, name: &str, value: &str) -> bool {
+    fn clean(
+        c: &mut ValueCache,
+        site: Option<u64>,
+        loc: Location,
+        name: &str,
+        value: &str,
+    ) -> bool {
         matches!(c.probe(site, loc, name, value), Probe::Clean)
     }
 
@@ -418,36 +465,42 @@ mod tests {
         let mut c = ValueCache::with_capacity(64);
         c.sync(1);
         let ua = "Mozilla/5.0 (X11; Linux x86_64)";
-        assert!(!clean(&c, None, Location::Header, "user-agent", ua));
+        assert!(!clean(&mut c, None, Location::Header, "user-agent", ua));
         assert!(keep(&mut c, None, Location::Header, "user-agent", ua));
         // Outside any site is not the site whose id would hash alike.
         assert!(!clean(
-            &c,
+            &mut c,
             Some(u64::MAX),
             Location::Header,
             "user-agent",
             ua
         ));
-        assert!(clean(&c, None, Location::Header, "user-agent", ua));
+        assert!(clean(&mut c, None, Location::Header, "user-agent", ua));
         // Another header, site, location or value is another key.
-        assert!(!clean(&c, None, Location::Header, "referer", ua));
-        assert!(!clean(&c, Some(7), Location::Header, "user-agent", ua));
-        assert!(!clean(&c, None, Location::Cookie, "", ua));
-        assert!(!clean(&c, None, Location::Header, "user-agent", &ua[1..]));
+        assert!(!clean(&mut c, None, Location::Header, "referer", ua));
+        assert!(!clean(&mut c, Some(7), Location::Header, "user-agent", ua));
+        assert!(!clean(&mut c, None, Location::Cookie, "", ua));
+        assert!(!clean(
+            &mut c,
+            None,
+            Location::Header,
+            "user-agent",
+            &ua[1..]
+        ));
         // The name and value boundary is part of the key.
         assert!(keep(&mut c, None, Location::Header, "ab", "c"));
-        assert!(!clean(&c, None, Location::Header, "a", "bc"));
+        assert!(!clean(&mut c, None, Location::Header, "a", "bc"));
         // A new policy forgets everything; the same one keeps it.
         c.sync(1);
-        assert!(clean(&c, None, Location::Header, "user-agent", ua));
+        assert!(clean(&mut c, None, Location::Header, "user-agent", ua));
         c.sync(2);
-        assert!(!clean(&c, None, Location::Header, "user-agent", ua));
+        assert!(!clean(&mut c, None, Location::Header, "user-agent", ua));
         // Long values are not kept; capacity 0 keeps nothing.
         let long = "y".repeat(CACHE_VALUE + 1);
         assert!(!keep(&mut c, None, Location::QueryArg, "", &long));
         let mut off = ValueCache::with_capacity(0);
         assert!(!keep(&mut off, None, Location::QueryArg, "", "blue"));
-        assert!(!clean(&off, None, Location::QueryArg, "", "blue"));
+        assert!(!clean(&mut off, None, Location::QueryArg, "", "blue"));
     }
 
     #[test]
@@ -460,16 +513,49 @@ mod tests {
             assert!(keep(&mut c, None, Location::QueryArg, "", v));
         }
         for v in &values {
-            assert!(clean(&c, None, Location::QueryArg, "", v), "{v}");
+            assert!(clean(&mut c, None, Location::QueryArg, "", v), "{v}");
         }
         // One more replaces exactly one of them.
         assert!(keep(&mut c, None, Location::QueryArg, "", "new"));
-        assert!(clean(&c, None, Location::QueryArg, "", "new"));
+        assert!(clean(&mut c, None, Location::QueryArg, "", "new"));
         let kept = values
             .iter()
-            .filter(|v| clean(&c, None, Location::QueryArg, "", v))
+            .filter(|v| clean(&mut c, None, Location::QueryArg, "", v))
             .count();
         assert_eq!(kept, WAYS - 1);
+    }
+
+    #[test]
+    fn the_guessed_slot_is_confirmed_like_any_other() {
+        let mut c = ValueCache::with_capacity(64);
+        c.sync(1);
+        for v in ["a", "b", "c"] {
+            assert!(keep(&mut c, None, Location::QueryArg, "", v));
+        }
+        // In the same order, each value is the guess after the one before.
+        c.sync(1);
+        for v in ["a", "b", "c"] {
+            assert!(clean(&mut c, None, Location::QueryArg, "", v), "{v}");
+        }
+        // After `a` the guess holds `b`: another site, location or value is not taken for it.
+        for (site, loc, v) in [
+            (Some(1), Location::QueryArg, "b"),
+            (None, Location::BodyArg, "b"),
+            (None, Location::QueryArg, "bb"),
+            (None, Location::QueryArg, ""),
+        ] {
+            c.sync(1);
+            assert!(clean(&mut c, None, Location::QueryArg, "", "a"));
+            assert!(!clean(&mut c, site, loc, "", v), "{site:?} {loc:?} {v}");
+        }
+        // Out of order, values are still found by their hash.
+        c.sync(1);
+        for v in ["c", "a", "b"] {
+            assert!(clean(&mut c, None, Location::QueryArg, "", v), "{v}");
+        }
+        // A new policy forgets the guesses with the values.
+        c.sync(2);
+        assert!(!clean(&mut c, None, Location::QueryArg, "", "a"));
     }
 
     #[test]
@@ -485,7 +571,7 @@ mod tests {
             Probe::Clean
         ));
         // Not the same text as a value, nor the pair in the query or in another site.
-        assert!(!clean(&c, None, Location::BodyArg, "", "a=x+y"));
+        assert!(!clean(&mut c, None, Location::BodyArg, "", "a=x+y"));
         for (site, loc) in [(None, Location::QueryArg), (Some(3), Location::BodyArg)] {
             assert!(matches!(c.probe_pair(site, loc, "a=x+y"), Probe::Miss(_)));
         }
@@ -507,6 +593,6 @@ mod tests {
         assert_eq!(c.slots.len(), 128);
         assert!(c.slots.iter().all(|s| s.key.len() <= CACHE_VALUE * 2));
         // The latest value is still there.
-        assert!(clean(&c, None, Location::QueryArg, "", "value-9999"));
+        assert!(clean(&mut c, None, Location::QueryArg, "", "value-9999"));
     }
 }
