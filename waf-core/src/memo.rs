@@ -241,12 +241,24 @@ impl ValueCache {
         self.probe_tagged(site, PAIR_TAG | loc as u8, "", raw)
     }
 
-    /// The guess, inlined; the hashed lookup, not.
+    /// Whether the cache keeps anything at all (capacity above 0).
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// The early return inlined (a cache that is off, a value too long); the lookup not.
     #[inline]
     fn probe_tagged(&mut self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         if self.slots.is_empty() || value.len() > CACHE_VALUE || name.len() > CACHE_VALUE {
             return Probe::NotKept;
         }
+        self.lookup(site, tag, name, value)
+    }
+
+    /// The guess, then the set of the value's hash.
+    #[inline(never)]
+    fn lookup(&mut self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         if let Some(g) = self.last.and_then(|l| self.slots[l].next) {
             let g = g as usize;
             if self.hashes[g] != 0 && self.slots[g].holds(site, tag, name, value) {
@@ -254,11 +266,6 @@ impl ValueCache {
                 return Probe::Clean;
             }
         }
-        self.lookup(site, tag, name, value)
-    }
-
-    #[inline(never)]
-    fn lookup(&mut self, site: Option<u64>, tag: u8, name: &str, value: &str) -> Probe {
         // Never 0, the mark of a free slot.
         let h = self.hash(site, tag, name, value) | 1 << 63;
         let set = self.set(h);

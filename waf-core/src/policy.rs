@@ -96,9 +96,9 @@ struct Fields<'c, F> {
     cache: &'c mut ValueCache,
     /// The site's id, part of every cache key.
     site: Option<u64>,
-    /// Whether the cache may answer: the rules active for a value depend on the site alone (no
-    /// exclusion on this path).
-    cross: bool,
+    /// Whether the cache may answer: it is on, and the rules active for a value depend on the
+    /// site alone (no exclusion on this path).
+    pairs: bool,
     field: F,
 }
 
@@ -108,11 +108,11 @@ impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<
     }
 
     fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
-        self.cross && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
+        self.pairs && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
     }
 
     fn pair_passed(&mut self, loc: Location, raw: &str) {
-        if !self.cross {
+        if !self.pairs {
             return;
         }
         if let Probe::Miss(m) = self.cache.probe_pair(self.site, loc, raw) {
@@ -631,9 +631,9 @@ impl Policy {
         let mut found = None;
         // Fields are scanned as the parser finds them: no list of owned values is built.
         let mut fields = Fields {
+            pairs: cross && cache.enabled(),
             cache,
             site: site_key,
-            cross,
             field: |f: FieldRef<'_>, cache: &mut ValueCache| {
                 let param = if f.name.is_empty() {
                     None
