@@ -6,6 +6,8 @@
 //! - [`ValueCache`], across the requests of one worker: the values real clients send again and
 //!   again (their User-Agent, Accept-Language and cookies on every request, popular query values
 //!   and form fields). Bounded, confirmed byte for byte, and emptied when the policy changes.
+//!   Query and form pairs are also kept whole and undecoded (`q=red+shoes`), so that a pair
+//!   seen before costs one lookup instead of two decodings and two lookups.
 //!
 //! Only *clean* results are kept: a detection is never cached, so a cached value is one the
 //! engine itself passed under the same rules. A value is only a key together with its location
