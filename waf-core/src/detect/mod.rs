@@ -468,6 +468,50 @@ mod tests {
     }
 
     #[test]
+    fn narrowed_triggers_still_cover_their_regexes() {
+        let e = Engine::new().expect("compile");
+        let mut set = e.candidates();
+        let mut cands = |v: &str, loc: Location, header: &str| -> Vec<u32> {
+            let ids = std::cell::RefCell::new(Vec::new());
+            e.signatures(v, loc, header, &mut set, &|id, _| {
+                ids.borrow_mut().push(id);
+                false
+            });
+            ids.into_inner()
+        };
+        // One value per branch of each regex: the regex matches it, and a trigger makes the
+        // signature a candidate.
+        let cases: &[(u32, &str)] = &[
+            (2014, "1; DROP TABLE users"),
+            (2014, "x'; delete from users"),
+            (2014, "1;insert into t values(1)"),
+            (2014, "1; update users set role=1"),
+            (2014, "1; SHUTDOWN WITH NOWAIT"),
+            (2014, "1;shutdown--"),
+            (2014, "x'; truncate table logs"),
+            (2014, "1; alter user sa"),
+            (2014, "1; create login x"),
+            (2014, "1;exec master..xp_cmdshell 'dir'"),
+            (2014, "1; execute('x')"),
+            (2014, "1; declare @a int"),
+            (2014, "1; select * from users"),
+            (4001, "c:/windows/win.ini"),
+            (4001, r"C:\Windows\system32\drivers"),
+            (4001, r"..\windows\win.ini"),
+            (4001, "d://WINDOWS"),
+        ];
+        for &(id, v) in cases {
+            let i = e.sigs.iter().position(|s| s.id == id).expect("signature");
+            assert!(e.regexes[i].is_match(Input::new(v)), "{id} regex: {v}");
+            assert!(cands(v, Location::QueryArg, "").contains(&id), "{id}: {v}");
+        }
+        // The browser User-Agent that used to run both regexes runs neither.
+        let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+        let c = cands(ua, Location::Header, "user-agent");
+        assert!(!c.contains(&2014) && !c.contains(&4001), "{c:?}");
+    }
+
+    #[test]
     fn candidates_iterate_in_signature_order() {
         let mut c = Candidates::default();
         c.reset(130);

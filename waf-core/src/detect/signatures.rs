@@ -202,7 +202,21 @@ fn web() -> Vec<Signature> {
             2,
             ARGS.with(Location::Header),
             "SQL stacked query",
-            [";"],
+            // The statement after the `;`, at the word boundary the `;\s*` before it leaves (`;`
+            // alone was in every Windows User-Agent and ran this regex on it).
+            [
+                r"\bdrop\b",
+                r"\bdelete\b",
+                r"\binsert\b",
+                r"\bupdate\b",
+                r"\bshutdown",
+                r"\btruncate\b",
+                r"\balter\b",
+                r"\bcreate\b",
+                r"\bexec",
+                r"\bdeclare\b",
+                r"\bselect\b"
+            ],
             r"['\x22)\d]\s*;\s*(drop\s+(table|database|schema|view|user|procedure|function|index)\b|delete\s+from\b|insert\s+into\b|update\s+[\w.\x22`\[\]]+\s+set\b|shutdown\s*(--|#|;|/\*|with\b|$)|truncate\s+table\b|(alter|create)\s+(table|database|user|login|procedure|function|view|trigger)\b|exec(ute)?(\s+|\()(master\.|xp_|sp_|@|\(|['\x22])|declare\s+@|select\s+(.+\bfrom\b|[\w@]+\s*\(|\d|@@|\*|['\x22]))"
         ),
         sig!(
@@ -387,7 +401,21 @@ fn web() -> Vec<Signature> {
             1,
             ALL,
             "Access to OS file",
-            ["etc/", "proc/", "win.ini", "boot.ini", "system32", "windows", "ntuser", "c$"],
+            // `windows` with the slash the regex wants before or after it (the word alone is in
+            // every Windows User-Agent).
+            [
+                "etc/",
+                "proc/",
+                "win.ini",
+                "boot.ini",
+                "system32",
+                "windows/",
+                "windows\\",
+                "/windows",
+                "\\windows",
+                "ntuser",
+                "c$"
+            ],
             r"/etc/(passwd|shadow|group|hosts|issue|motd|crontab|sudoers|security|ssh|mysql|apache2|httpd|nginx)|/proc/(self|\d+)/(environ|cmdline|fd|maps|status)|\b(win|boot|system)\.ini\b|windows[\\/]+(system32|win\.ini)|ntuser\.dat|\\c\$\\|[a-z]:[\\/]+(windows|winnt|boot\.ini|inetpub)"
         ),
         sig!(
