@@ -499,6 +499,10 @@ mod tests {
             (4001, r"C:\Windows\system32\drivers"),
             (4001, r"..\windows\win.ini"),
             (4001, "d://WINDOWS"),
+            // Not candidates before these had triggers of their own: passed uninspected.
+            (4001, "c:/winnt/repair/sam"),
+            (4001, r"c:\inetpub\wwwroot\web.config"),
+            (4001, "C:/inetpub/logs"),
         ];
         for &(id, v) in cases {
             let i = e.sigs.iter().position(|s| s.id == id).expect("signature");

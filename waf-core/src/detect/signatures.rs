@@ -413,6 +413,10 @@ fn web() -> Vec<Signature> {
                 "windows\\",
                 "/windows",
                 "\\windows",
+                "/winnt",
+                "\\winnt",
+                "/inetpub",
+                "\\inetpub",
                 "ntuser",
                 "c$"
             ],
