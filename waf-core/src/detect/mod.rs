@@ -480,7 +480,8 @@ mod tests {
             ids.into_inner()
         };
         // One value per branch of each regex: the regex matches it, and a trigger makes the
-        // signature a candidate.
+        // signature a candidate. (The last four branches had no trigger: regex-syntax's literal
+        // extractor, run over every signature, showed them.)
         let cases: &[(u32, &str)] = &[
             (2014, "1; DROP TABLE users"),
             (2014, "x'; delete from users"),
@@ -503,11 +504,20 @@ mod tests {
             (4001, "c:/winnt/repair/sam"),
             (4001, r"c:\inetpub\wwwroot\web.config"),
             (4001, "C:/inetpub/logs"),
+            (1201, "/config.php.swo"),
+            (7001, "ldaps://ldap.internal/o=corp"),
+            (6002, r#"C:11:"ArrayObject":0:{}"#),
+            (8400, "<!--\t#exec cmd=\"id\" -->"),
         ];
         for &(id, v) in cases {
             let i = e.sigs.iter().position(|s| s.id == id).expect("signature");
             assert!(e.regexes[i].is_match(Input::new(v)), "{id} regex: {v}");
-            assert!(cands(v, Location::QueryArg, "").contains(&id), "{id}: {v}");
+            let loc = if v.starts_with('/') {
+                Location::Path
+            } else {
+                Location::QueryArg
+            };
+            assert!(cands(v, loc, "").contains(&id), "{id}: {v}");
         }
         // The browser User-Agent that used to run both regexes runs neither.
         let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";

@@ -124,7 +124,7 @@ pub(super) fn all() -> Vec<Signature> {
             2,
             ARGS,
             "PHP superglobal or serialized object",
-            ["$_", "o:", "a:"],
+            ["$_", "o:", "c:", "a:"],
             r"\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\s*\[|\b[oc]:\d+:\x22[a-z_][\w\\]*\x22:\d+:\{"
         ),
         // Java / Log4Shell.
@@ -234,7 +234,7 @@ pub(super) fn all() -> Vec<Signature> {
             1,
             ARGS,
             "SSRF with internal or dangerous URL scheme",
-            ["gopher:", "dict:", "ldap:", "tftp:", "jar:", "netdoc:", "sftp:", "ftp:"],
+            ["gopher:", "dict:", "ldap:", "ldaps:", "tftp:", "jar:", "netdoc:", "sftp:", "ftp:"],
             r"\b(gopher|dict|tftp|jar|netdoc|ldap|ldaps|sftp)://"
         ),
         sig!(
@@ -347,7 +347,7 @@ pub(super) fn all() -> Vec<Signature> {
             1,
             ALL,
             "Server-side include directive",
-            ["<!--#", "<!-- #"],
+            ["<!--"],
             r"<!--\s*#\s*(exec|include|echo|config|printenv|set|fsize|flastmod|if|elif)\b"
         ),
     ]

@@ -108,8 +108,8 @@ fn web() -> Vec<Signature> {
             PATH,
             "Probe for backup or dump file",
             [
-                ".bak", ".old", ".orig", ".save", ".swp", ".sql", "~", ".tar", ".tgz", ".zip",
-                ".7z", ".rar", ".gz", ".dump"
+                ".bak", ".old", ".orig", ".save", ".swp", ".swo", ".sql", "~", ".tar", ".tgz",
+                ".zip", ".7z", ".rar", ".gz", ".dump"
             ],
             r"(\.(bak|old|orig|save|swp|swo|sql|dump)|~)$|/(backup|backups|db|database|dump|site|www|htdocs|wwwroot)\.(sql|tar|tgz|tar\.gz|zip|7z|rar|gz)$"
         ),
