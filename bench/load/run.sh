@@ -7,19 +7,24 @@
 # the WAF), with latency correction (no coordinated omission), p99 of each and the difference.
 # Writes the figures into bench/README.md between <!-- load:start --> and <!-- load:end -->.
 #
-# usage: bench/load/run.sh [--duration S] [--threads N] [--connections C] [--no-build]
+# The WAF-off and WAF-on runs alternate --rounds times (default 3) and their mean req/s makes the
+# ratio: on this 2-core machine one 8 s run of each moved the POST ratio between 0.87 and 0.96
+# from run to run.
+#
+# usage: bench/load/run.sh [--duration S] [--threads N] [--connections C] [--rounds R] [--no-build]
 #   WAF_SHARED=path/to/shared (default ../shared relative to the repo root)
 #   oha: taken from PATH or target/tools/bin, else installed there once with
 #   `cargo install --locked oha` (crates.io); without it the latency table is skipped.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${WAF_SHARED:-$root/../shared}
-dur=10; threads=1; conns=32; build=1
+dur=10; threads=1; conns=32; build=1; rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) dur=$2; shift 2;;
     --threads) threads=$2; shift 2;;
     --connections) conns=$2; shift 2;;
+    --rounds) rounds=$2; shift 2;;
     --no-build) build=0; shift;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
@@ -71,17 +76,28 @@ run() { # name port script
   printf '%-28s %10s req/s  p99 %-8s %s\n' "$1" "${rps[$1]}" "${p99[$1]}" "${non2xx:+non-2xx: $non2xx}"
 }
 
+# waf-proxy without and with the WAF, alternating $rounds times: the mean req/s of each, and the
+# p99 of the last round.
+pair() { # kind script
+  local i off=0 on=0
+  for i in $(seq "$rounds"); do
+    run "waf-off/$1#$i" 18190 "$2"; off=$((off + ${rps[waf-off/$1#$i]:-0}))
+    run "waf-on/$1#$i" 18191 "$2"; on=$((on + ${rps[waf-on/$1#$i]:-0}))
+  done
+  rps[waf-off/$1]=$((off / rounds)); p99[waf-off/$1]=${p99[waf-off/$1#$rounds]}
+  rps[waf-on/$1]=$((on / rounds)); p99[waf-on/$1]=${p99[waf-on/$1#$rounds]}
+  printf '%-28s %10s req/s, waf-on %s req/s (means of %s rounds)\n' "waf-off/$1" "${rps[waf-off/$1]}" "${rps[waf-on/$1]}" "$rounds"
+}
+
 for kind in get post; do
   script=$typical; [ $kind = post ] && script=$post
   run "origin/$kind" 18000 "$script"
   run "nginx/$kind" 18001 "$script"
   run "apache-modsec/$kind" 18080 "$script"
-  run "waf-off/$kind" 18190 "$script"
-  run "waf-on/$kind" 18191 "$script"
+  pair "$kind" "$script"
 done
 # The same GET with never-seen values in every request: the cost without the value cache's hits.
-run "waf-off/varied" 18190 "$varied"
-run "waf-on/varied" 18191 "$varied"
+pair varied "$varied"
 rss_on=$(rss_kib "$pid_on"); hwm_on=$(hwm_kib "$pid_on"); hwm_off=$(hwm_kib "$pid_off")
 
 # ---- Latency added by inspection at half of the peak rate (oha, latency-corrected) ----
@@ -159,7 +175,7 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 now=$(date -u +%Y-%m-%dT%H:%MZ)
 table=$(
-  echo "Run $now: wrk -t1 -c$conns -d${dur}s, waf-proxy --threads $threads (both runs), $(nproc) cores, release build."
+  echo "Run $now: wrk -t1 -c$conns -d${dur}s, waf-proxy --threads $threads (both runs), $(nproc) cores, release build. waf-off and waf-on: mean req/s of $rounds alternating runs each, p99 of the last."
   echo
   echo "| target | GET req/s | GET p99 | 4 KiB POST req/s | POST p99 |"
   echo "| --- | ---: | ---: | ---: | ---: |"
