@@ -20,11 +20,11 @@ pub(super) fn all() -> Vec<Signature> {
             [
                 "/bin/",
                 "/usr/bin/",
-                "cmd.exe",
-                "cmd /",
+                r"\bcmd\b",
                 "powershell",
                 "$ifs",
-                "${ifs"
+                "${ifs",
+                "/sbin/"
             ],
             r"/(usr/)?(local/)?s?bin/(ba|z|k|da|c|tc)?sh\b|/(usr/)?bin/(nc|ncat|wget|curl|perl|python|php|ruby|id|cat)\b|\bcmd(\.exe)?\s*/[ck]\b|\bpowershell(\.exe)?\b.*-(e|enc|encodedcommand|c|command|nop)\b|\$\{?IFS\}?"
         ),
@@ -44,11 +44,12 @@ pub(super) fn all() -> Vec<Signature> {
             ARGS.with(Location::Header),
             "ASP/VBScript code",
             [
-                "on error resume",
+                r"\bresume\b",
                 "server.",
                 "wscript",
                 "createobject",
-                "execute"
+                "execute",
+                "cute"
             ],
             r"\bon\s+error\s+resume\s+next\b|\bserver\.(scripttimeout|createobject|mappath)\b|\bwscript\.shell\b|\bcreateobject\s*\(\s*['\x22](wscript|scripting|adodb|msxml2)|['\x22]\s*&\s*['\x22]\s*cute\s*\("
         ),
@@ -114,7 +115,8 @@ pub(super) fn all() -> Vec<Signature> {
                 "include",
                 "require",
                 "phpinfo",
-                "pcntl_exec"
+                "pcntl_exec",
+                "gzuncompress"
             ],
             r"\b(eval|assert|system|shell_exec|passthru|popen|proc_open|pcntl_exec|call_user_func(_array)?|create_function|file_put_contents|phpinfo)\s*\(|\b(base64_decode|gzinflate|str_rot13|gzuncompress)\s*\(.*\)|\b(include|require)(_once)?\s*\(?\s*['\x22]?(https?|ftp|php|data|expect)://|\bexec\s*\(\s*['\x22$]"
         ),
@@ -152,7 +154,8 @@ pub(super) fn all() -> Vec<Signature> {
                 "ognl",
                 "memberaccess",
                 "getclass",
-                "forname"
+                "forname",
+                "#context"
             ],
             r"java\.lang\.(runtime|processbuilder|system|reflect)|getruntime\s*\(\s*\)|new\s+processbuilder|class\.module\.classloader|\bclassloader\b|_memberaccess|@ognl|#context\[|\.getclass\s*\(\s*\)\s*\.forname|class\.forname\s*\("
         ),
@@ -186,7 +189,11 @@ pub(super) fn all() -> Vec<Signature> {
                 "getattribute",
                 "freemarker",
                 "velocity",
-                ".new("
+                ".new(",
+                "{{",
+                "?new",
+                "#set",
+                "$class"
             ],
             r"__(class|mro|subclasses|globals|builtins|init|import)__|\{\{[^}]*(lipsum|cycler|joiner|namespace|config|self|request|url_for|get_flashed_messages)\b|freemarker\.template|\?new\s*\(|#set\s*\(\s*\$|\$class\.inspect|getattribute\s*\("
         ),
@@ -275,7 +282,10 @@ pub(super) fn all() -> Vec<Signature> {
                 "schemalocation",
                 "xs:include",
                 "xs:import",
-                "xsl:"
+                "xsl:",
+                "xi:include",
+                "xmlns:xi",
+                "xs:redefine"
             ],
             r"xmlns:xi\s*=|<xi:include|schemalocation\s*=\s*['\x22][^'\x22]*(https?|file|ftp)://|<xs:(include|import|redefine)\b[^>]*(schemalocation|namespace)|<xsl:(import|include)\b"
         ),
@@ -296,8 +306,27 @@ pub(super) fn all() -> Vec<Signature> {
             ARGS,
             "NoSQL operator or JavaScript in a value",
             [
-                "$where", "$ne", "$gt", "$lt", "$regex", "$or", "$and", "$nin", "$in", "$exists",
-                "$expr", "db.", "this.", "while", "sleep("
+                "$where",
+                "$ne",
+                "$gt",
+                "$lt",
+                "$regex",
+                "$or",
+                "$and",
+                "$nin",
+                "$in",
+                "$exists",
+                "$expr",
+                "db.",
+                "this.",
+                "while",
+                "sleep(",
+                "$nor",
+                "$function",
+                r"\bvar\b",
+                r"\blet\b",
+                r"\breturn\b",
+                r"\bsleep\b"
             ],
             r"['\x22{,\s]\$(where|ne|gt|gte|lt|lte|regex|or|and|nor|nin|in|exists|expr|function)['\x22]?\s*:|\bdb\.[\w$]+\.(find|insert|update|remove|drop|aggregate|count|deleteone|deletemany|findone|mapreduce)\w*\s*\(|\bthis\.[\w$]+\s*(==|!=|\.match\s*\()|\bwhile\s*\(\s*\w+\s*-\s*\w+\s*<|\bdo\s*\{[^}]*\}\s*while\s*\(|^\s*\d*\s*;\s*(var|let|return|sleep)\b"
         ),

@@ -126,7 +126,9 @@ fn web() -> Vec<Signature> {
                 "web.config",
                 "wp-config",
                 "id_rsa",
-                "credentials"
+                "credentials",
+                "server-info",
+                "id_dsa"
             ],
             r"/(wp-config\.php\.|web\.config$|phpinfo\.php$|server-status$|server-info$|id_[rd]sa(\.pub)?$|\.aws/credentials$|config\.(php|inc|json|yml|yaml)\.(bak|old|orig|save|swp|txt|~))"
         ),
@@ -240,10 +242,11 @@ fn web() -> Vec<Signature> {
                 "convert",
                 "cast",
                 "exp(",
-                "floor(",
+                "floor",
                 "geometrycollection",
                 "polygon",
-                "multipoint"
+                "multipoint",
+                "linestring"
             ],
             r"\b(extractvalue|updatexml)\s*\(|\bconvert\s*\(\s*int\s*,|\bcast\s*\(.*\bas\s+(int|numeric|char)\b.*\)|\bfloor\s*\(\s*rand\s*\(|\b(geometrycollection|polygon|multipoint|linestring)\s*\(\s*\(?\s*select\b"
         ),
@@ -300,7 +303,7 @@ fn web() -> Vec<Signature> {
             1,
             ALL,
             "XSS javascript: or vbscript: URI",
-            ["script:", "script&", "script\t", "script\n"],
+            ["script:", "script&", "script\t", "script\n", "script\r"],
             r"(java|vb|live)\s*script\s*:\s*([^\s\w]|\w+\s*[(.\[=`'\x22/;]|$)"
         ),
         sig!(
@@ -353,6 +356,8 @@ fn web() -> Vec<Signature> {
             2,
             ARGS,
             "XSS DOM sink or cookie theft",
+            // The calls as written in code, without the blank the regex would also allow before
+            // the `(`: "confirm (required)" and "alert (high)" are prose in a form.
             [
                 "document",
                 "window.",
@@ -363,6 +368,11 @@ fn web() -> Vec<Signature> {
                 "prompt(",
                 "confirm(",
                 "alert`",
+                "prompt`",
+                "confirm`",
+                "alert?.",
+                "prompt?.",
+                "confirm?.",
                 "constructor"
             ],
             r"\bdocument\s*(\?\.|\.|\[\s*['\x22`])\s*(cookie|domain|write|location)|\bwindow\s*\.\s*(location|open)\b|\.innerhtml\s*=|\beval\s*\(|fromcharcode|\b(alert|prompt|confirm)\s*(\?\.)?\s*(\(|`)|\bconstructor\s*\(|\[\s*['\x22]constructor"
@@ -418,7 +428,8 @@ fn web() -> Vec<Signature> {
                 "/inetpub",
                 "\\inetpub",
                 "ntuser",
-                "c$"
+                "c$",
+                "system.ini"
             ],
             r"/etc/(passwd|shadow|group|hosts|issue|motd|crontab|sudoers|security|ssh|mysql|apache2|httpd|nginx)|/proc/(self|\d+)/(environ|cmdline|fd|maps|status)|\b(win|boot|system)\.ini\b|windows[\\/]+(system32|win\.ini)|ntuser\.dat|\\c\$\\|[a-z]:[\\/]+(windows|winnt|boot\.ini|inetpub)"
         ),
@@ -436,7 +447,8 @@ fn web() -> Vec<Signature> {
                 "data://",
                 "glob://",
                 "file://",
-                "compress.zlib"
+                "compress.zlib",
+                "compress.bzip2"
             ],
             r"\b(php|phar|zip|expect|glob|compress\.zlib|compress\.bzip2)://|\bfile://|\bdata://[a-z]"
         ),
