@@ -635,6 +635,14 @@ impl Policy {
             cache,
             site: site_key,
             field: |f: FieldRef<'_>, cache: &mut ValueCache| {
+                // A parameter's plain number: nothing to decode and nothing fires on it.
+                if matches!(
+                    f.location,
+                    Location::QueryArg | Location::BodyArg | Location::Cookie
+                ) && detect::plain_number(f.value)
+                {
+                    return false;
+                }
                 let param = if f.name.is_empty() {
                     None
                 } else {
