@@ -47,3 +47,33 @@ fn control_characters_and_open_strings_are_malformed() {
         assert!(walk(body).1, "{body:?}");
     }
 }
+
+/// Short plain numbers skip the scan (nothing fires on them); a long one is scanned like any
+/// value, so the decimal form of the cloud metadata address is still caught, in JSON and query.
+#[test]
+fn numbers_pass_but_a_decimal_metadata_address_does_not() {
+    use waf_core::{Action, Policy, Scratch};
+    let Ok(policy) = Policy::default_policy() else {
+        panic!("the shipped rules compile");
+    };
+    let mut scratch = Scratch::new();
+    let headers = [("Content-Type", &b"application/json"[..])];
+    let post = |body: &'static str| Request {
+        method: "POST",
+        headers: &headers,
+        body: body.as_bytes(),
+        ..Request::get("/api")
+    };
+    for body in [
+        r#"{"id":42,"price":-3.99,"n":[1,2,6.02e23]}"#,
+        r#"{"ts":1732900000}"#,
+    ] {
+        let v = policy.inspect(&post(body), &mut scratch);
+        assert_eq!(v.action, Action::Allow, "{body}: {:?}", v.matched);
+    }
+    let v = policy.inspect(&post(r#"{"url":2852039166}"#), &mut scratch);
+    assert_eq!(v.action, Action::Block);
+    assert_eq!(v.matched.map(|m| m.rule_id), Some("7000".to_string()));
+    let v = policy.inspect(&Request::get("/fetch?host=2852039166"), &mut scratch);
+    assert_eq!(v.action, Action::Block);
+}
