@@ -103,7 +103,12 @@ struct Fields<'c, F> {
 }
 
 impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<'_, F> {
-    fn field(&mut self, f: FieldRef<'_>) -> bool {
+    fn field(&mut self, location: Location, name: &str, value: &str) -> bool {
+        let f = FieldRef {
+            location,
+            name,
+            value,
+        };
         (self.field)(f, self.cache)
     }
 
