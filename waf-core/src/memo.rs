@@ -26,7 +26,10 @@ const MAX_VALUE: usize = 1024;
 /// Most bytes remembered per request.
 const MAX_ARENA: usize = 256 * 1024;
 
-/// Clean values of the current request: their bytes in one arena, indexed by a keyed hash (no
+/// Clean values of the current request. Values of at most [`SHORT`] bytes (JSON keys, tags,
+/// statuses: most of what repeats in a body) are held whole, as two words, in a small
+/// direct-mapped table: a lookup is one multiply and one compare of three words, no hashing of
+/// bytes and no `memcmp`. Longer values: their bytes in one arena, indexed by a keyed hash (no
 /// flooding by crafted collisions, and every hit is confirmed by comparing the bytes). Cleared,
 /// not freed, between requests: no allocation once warm.
 pub(crate) struct CleanMemo {
@@ -34,6 +37,47 @@ pub(crate) struct CleanMemo {
     arena: String,
     /// Hash of location and value -> (start, length) in `arena`.
     index: HashMap<u64, (u32, u32), BuildHasherDefault<Passthrough>>,
+    /// Short values, by a keyed hash of their words; an entry of an earlier request (another
+    /// `generation`) is empty. A value that collides replaces the previous one, which then
+    /// only costs that value a second scan.
+    short: Box<[Short]>,
+    generation: u32,
+}
+
+/// Longest value held in [`CleanMemo`]'s short table.
+const SHORT: usize = 16;
+/// Entries of the short table (a power of two).
+const SHORT_SLOTS: usize = 256;
+
+/// A short value, exactly: its length and location in `tag` and its bytes in two words (see
+/// [`short_words`]).
+#[derive(Clone, Copy, Default)]
+struct Short {
+    lo: u64,
+    hi: u64,
+    tag: u32,
+    generation: u32,
+}
+
+/// Two words that, with the length, determine a value of at most [`SHORT`] bytes: its first and
+/// last eight bytes (overlapping when shorter than 16), its first and last four when shorter
+/// than eight, its first, middle and last byte when shorter than four.
+fn short_words(v: &[u8]) -> (u64, u64) {
+    let n = v.len();
+    if n >= 8 {
+        (word(v), word(&v[n - 8..]))
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+        let hi = u32::from_le_bytes([v[n - 4], v[n - 3], v[n - 2], v[n - 1]]);
+        (u64::from(lo), u64::from(hi))
+    } else if n > 0 {
+        (
+            u64::from(v[0]) | u64::from(v[n / 2]) << 8 | u64::from(v[n - 1]) << 16,
+            0,
+        )
+    } else {
+        (0, 0)
+    }
 }
 
 impl Default for CleanMemo {
@@ -43,6 +87,8 @@ impl Default for CleanMemo {
             seed: RandomState::new().hash_one(0x5eed_u64) | 1,
             arena: String::new(),
             index: HashMap::default(),
+            short: vec![Short::default(); SHORT_SLOTS].into_boxed_slice(),
+            generation: 1,
         }
     }
 }
@@ -66,6 +112,7 @@ impl Hasher for Passthrough {
 }
 
 /// Folded 64x64->128 multiply, the mixing step of foldhash/wyhash.
+#[inline(always)]
 fn fold(a: u64, b: u64) -> u64 {
     let r = u128::from(a) * u128::from(b);
     (r as u64) ^ ((r >> 64) as u64)
@@ -104,6 +151,7 @@ fn keyed_hash(seed: u64, loc: u8, value: &[u8]) -> u64 {
 }
 
 /// Eight bytes of `c` (at least eight long) as a little-endian word.
+#[inline(always)]
 fn word(c: &[u8]) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&c[..8]);
@@ -409,14 +457,40 @@ impl CleanMemo {
     pub(crate) fn clear(&mut self) {
         self.arena.clear();
         self.index.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Once in four billion requests: entries of generation 0 would look current.
+            self.short.fill(Short::default());
+            self.generation = 1;
+        }
     }
 
     fn key(&self, loc: Location, value: &str) -> u64 {
         keyed_hash(self.seed, loc as u8, value.as_bytes())
     }
 
+    /// The short table's entry for a value of at most [`SHORT`] bytes, as it would be stored.
+    fn short_entry(&self, loc: Location, value: &str) -> (usize, Short) {
+        let (lo, hi) = short_words(value.as_bytes());
+        let tag = value.len() as u32 | u32::from(loc as u8) << 8;
+        let h = fold(lo ^ self.seed, hi ^ u64::from(tag) ^ 0x9e37_79b9_7f4a_7c15);
+        let slot = (h >> 56) as usize & (SHORT_SLOTS - 1);
+        let entry = Short {
+            lo,
+            hi,
+            tag,
+            generation: self.generation,
+        };
+        (slot, entry)
+    }
+
     /// Whether `value` at `loc` was recorded clean in this request.
     pub(crate) fn is_clean(&self, loc: Location, value: &str) -> bool {
+        if value.len() <= SHORT {
+            let (slot, e) = self.short_entry(loc, value);
+            let s = self.short[slot];
+            return s.lo == e.lo && s.hi == e.hi && s.tag == e.tag && s.generation == e.generation;
+        }
         if value.len() > MAX_VALUE || self.index.is_empty() {
             return false;
         }
@@ -430,6 +504,11 @@ impl CleanMemo {
 
     /// Records `value` at `loc` as clean (when it fits).
     pub(crate) fn record(&mut self, loc: Location, value: &str) {
+        if value.len() <= SHORT {
+            let (slot, e) = self.short_entry(loc, value);
+            self.short[slot] = e;
+            return;
+        }
         if value.len() > MAX_VALUE || self.arena.len() + value.len() > MAX_ARENA {
             return;
         }
@@ -468,6 +547,35 @@ mod tests {
                 true
             }
         }
+    }
+
+    /// The short table holds a value exactly: a change to any one byte, at any length up to
+    /// the limit and past it, is another value; and clearing forgets, even across the
+    /// generation counter's wrap.
+    #[test]
+    fn short_values_are_held_exactly() {
+        let mut m = CleanMemo::default();
+        for len in 1..=SHORT + 2 {
+            let v: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            m.clear();
+            m.record(Location::BodyArg, &v);
+            assert!(m.is_clean(Location::BodyArg, &v), "{v}");
+            assert!(!m.is_clean(Location::BodyArgName, &v), "{v}");
+            for p in 0..len {
+                let mut w = v.clone().into_bytes();
+                w[p] = b'Z';
+                let w = String::from_utf8(w).unwrap_or_default();
+                assert!(!m.is_clean(Location::BodyArg, &w), "{v} vs {w}");
+            }
+            assert!(!m.is_clean(Location::BodyArg, &v[..len - 1]), "{v}");
+        }
+        m.generation = u32::MAX;
+        m.record(Location::BodyArg, "blue");
+        m.clear();
+        assert_eq!(m.generation, 1);
+        assert!(!m.is_clean(Location::BodyArg, "blue"));
     }
 
     #[test]
