@@ -9,7 +9,10 @@
 #
 # The WAF-off and WAF-on runs alternate --rounds times (default 3) and their mean req/s makes the
 # ratio: on this 2-core machine one 8 s run of each moved the POST ratio between 0.87 and 0.96
-# from run to run.
+# from run to run. The oha runs alternate the same way (medians: one run's p99 moved by up to
+# hundreds of ms when something else took the core). Beside req/s, the CPU time waf-proxy
+# spent per request (from /proc/PID/stat over each wrk run): what inspection costs, less
+# disturbed by wrk, the origin and the other proxy sharing the two cores.
 #
 # usage: bench/load/run.sh [--duration S] [--threads N] [--connections C] [--rounds R] [--no-build]
 #   WAF_SHARED=path/to/shared (default ../shared relative to the repo root)
@@ -66,26 +69,36 @@ code_on=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18191/?id=1'%
 code_off=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18190/?id=1'%20or%20'1'='1")
 echo "sanity: waf-proxy SQLi -> $code_on, --no-waf -> $code_off"
 
-declare -A rps p99
-run() { # name port script
-  local out
+# CPU time (user + system, clock ticks) of a process so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+tck=$(getconf CLK_TCK)
+declare -A rps p99 cpu
+run() { # name port script [pid: also the CPU it spent per request, in us]
+  local out t0=0 t1=0 n
+  [ -n "${4:-}" ] && t0=$(cpu_ticks "$4")
   out=$(wrk -t1 -c"$conns" -d"${dur}s" --latency -s "$3" "http://127.0.0.1:$2" 2>&1)
+  [ -n "${4:-}" ] && t1=$(cpu_ticks "$4")
   rps[$1]=$(awk '/Requests\/sec/{printf "%.0f", $2}' <<<"$out")
   p99[$1]=$(awk '$1=="99%"{print $2}' <<<"$out")
+  n=$(awk '/requests in/{print $1}' <<<"$out")
+  cpu[$1]=$(awk -v d="$((t1 - t0))" -v t="$tck" -v n="${n:-0}" 'BEGIN{ if (n>0 && d>0) printf "%.1f", d*1e6/t/n; else print "" }')
   local non2xx; non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$out")
-  printf '%-28s %10s req/s  p99 %-8s %s\n' "$1" "${rps[$1]}" "${p99[$1]}" "${non2xx:+non-2xx: $non2xx}"
+  printf '%-28s %10s req/s  p99 %-8s %s%s\n' "$1" "${rps[$1]}" "${p99[$1]}" "${cpu[$1]:+cpu ${cpu[$1]} us/req }" "${non2xx:+non-2xx: $non2xx}"
 }
 
 # waf-proxy without and with the WAF, alternating $rounds times: the mean req/s of each, and the
 # p99 of the last round.
 pair() { # kind script
-  local i off=0 on=0
+  local i off=0 on=0 coff="" con=""
   for i in $(seq "$rounds"); do
-    run "waf-off/$1#$i" 18190 "$2"; off=$((off + ${rps[waf-off/$1#$i]:-0}))
-    run "waf-on/$1#$i" 18191 "$2"; on=$((on + ${rps[waf-on/$1#$i]:-0}))
+    run "waf-off/$1#$i" 18190 "$2" "$pid_off"; off=$((off + ${rps[waf-off/$1#$i]:-0}))
+    run "waf-on/$1#$i" 18191 "$2" "$pid_on"; on=$((on + ${rps[waf-on/$1#$i]:-0}))
+    coff="$coff ${cpu[waf-off/$1#$i]}"; con="$con ${cpu[waf-on/$1#$i]}"
   done
   rps[waf-off/$1]=$((off / rounds)); p99[waf-off/$1]=${p99[waf-off/$1#$rounds]}
   rps[waf-on/$1]=$((on / rounds)); p99[waf-on/$1]=${p99[waf-on/$1#$rounds]}
+  mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; if (NF) printf "%.1f", s/NF}' <<<"$1"; }
+  cpu[waf-off/$1]=$(mean "$coff"); cpu[waf-on/$1]=$(mean "$con")
   printf '%-28s %10s req/s, waf-on %s req/s (means of %s rounds)\n' "waf-off/$1" "${rps[waf-off/$1]}" "${rps[waf-on/$1]}" "$rounds"
 }
 
@@ -94,6 +107,9 @@ for kind in get post; do
   run "origin/$kind" 18000 "$script"
   run "nginx/$kind" 18001 "$script"
   run "apache-modsec/$kind" 18080 "$script"
+  # Apache keeps working through the requests still queued when wrk stops (seconds each on the
+  # POST): let it finish before the waf-proxy runs share the cores with it.
+  sleep 5
   pair "$kind" "$script"
 done
 # The same GET with never-seen values in every request: the cost without the value cache's hits.
@@ -122,7 +138,7 @@ while len(body) < 4096:
     body += ("&" if i > 1 else "") + f"field{i}={words[i % 10]}+{words[(i * 3) % 10]}+text"
 open(sys.argv[1], "w").write(body[:4096])
 PY
-declare -A lat_p99 lat_p50 lat_rps lat_ok lat_rate
+declare -A lat_p99 lat_p50 lat_rps lat_ok lat_rate lat_all
 oha_run() { # name port rate get|post
   local args=(-z "${dur}s" -q "$3" --latency-correction -c "$conns" --no-tui --output-format json)
   if [ "$4" = get ]; then
@@ -155,19 +171,36 @@ if [ -n "$oha_bin" ]; then
   for kind in get post; do
     half=$(( ${rps[waf-on/$kind]:-0} / 2 ))
     [ "$half" -gt 0 ] || continue
-    oha_run "waf-off/$kind" 18190 "$half" "$kind" || continue
-    oha_run "waf-on/$kind" 18191 "$half" "$kind" || continue
+    # Alternating rounds, as for req/s: one p99 of 8 s moved by +-2 ms from run to run here.
+    ok=1
+    for i in $(seq "$rounds"); do
+      oha_run "waf-off/$kind#$i" 18190 "$half" "$kind" || { ok=0; break; }
+      oha_run "waf-on/$kind#$i" 18191 "$half" "$kind" || { ok=0; break; }
+    done
+    [ "$ok" = 1 ] || continue
+    for side in waf-off waf-on; do
+      for q in p50 p99; do
+        vals=""
+        for i in $(seq "$rounds"); do
+          if [ $q = p50 ]; then vals="$vals ${lat_p50[$side/$kind#$i]}"; else vals="$vals ${lat_p99[$side/$kind#$i]}"; fi
+        done
+        # The median: one run's hiccup (another process taking the core for a few ms) does not
+        # make the figure, and every run's p99 is printed beside it.
+        m=$(tr ' ' '\n' <<<"$vals" | grep . | sort -g | awk '{v[NR]=$1} END{printf "%.3f", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
+        if [ $q = p50 ]; then lat_p50[$side/$kind]=$m; else lat_p99[$side/$kind]=$m; lat_all[$side/$kind]=$vals; fi
+      done
+    done
     lat_rate[$kind]=$half
   done
   lat_table=$(
-    echo "Latency at half of the WAF-on peak (same constant rate for both; \`oha -q RATE --latency-correction -c $conns -z ${dur}s\`, $("$oha_bin" --version 2>/dev/null | head -1)):"
+    echo "Latency at half of the WAF-on peak (same constant rate for both; \`oha -q RATE --latency-correction -c $conns -z ${dur}s\`, $("$oha_bin" --version 2>/dev/null | head -1)); medians of $rounds alternating runs each, every run's p99 in the last column:"
     echo
-    echo "| request | rate (req/s) | --no-waf p50 | --no-waf p99 | WAF p50 | WAF p99 | p99 added by inspection (target <= 1 ms) |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| request | rate (req/s) | --no-waf p50 | --no-waf p99 | WAF p50 | WAF p99 | p99 added by inspection (target <= 1 ms) | p99 of each run, off / on (ms) |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     for kind in get post; do
       [ -n "${lat_rate[$kind]:-}" ] || continue
       added=$(awk -v a="${lat_p99[waf-on/$kind]}" -v b="${lat_p99[waf-off/$kind]}" 'BEGIN{printf "%.3f ms", a-b}')
-      echo "| $kind | ${lat_rate[$kind]} | ${lat_p50[waf-off/$kind]} ms | ${lat_p99[waf-off/$kind]} ms | ${lat_p50[waf-on/$kind]} ms | ${lat_p99[waf-on/$kind]} ms | $added |"
+      echo "| $kind | ${lat_rate[$kind]} | ${lat_p50[waf-off/$kind]} ms | ${lat_p99[waf-off/$kind]} ms | ${lat_p50[waf-on/$kind]} ms | ${lat_p99[waf-on/$kind]} ms | $added |${lat_all[waf-off/$kind]} /${lat_all[waf-on/$kind]} |"
     done
   )
 fi
@@ -189,6 +222,15 @@ table=$(
   echo "| WAF on / WAF off, GET with new values in every request (bench/load/varied.lua) | $(ratio "${rps[waf-on/varied]}" "${rps[waf-off/varied]}") | |"
   echo "| WAF on / Apache+ModSecurity+CRS (target >= 30) | $(ratio "${rps[waf-on/get]}" "${rps[apache-modsec/get]}") | $(ratio "${rps[waf-on/post]}" "${rps[apache-modsec/post]}") |"
   echo "| WAF on / nginx proxy | $(ratio "${rps[waf-on/get]}" "${rps[nginx/get]}") | $(ratio "${rps[waf-on/post]}" "${rps[nginx/post]}") |"
+  echo
+  echo "waf-proxy CPU time per request (user + system from /proc, over the same runs; less sensitive than req/s to what else the two cores run):"
+  echo
+  echo "| request | --no-waf | WAF | added by inspection |"
+  echo "| --- | ---: | ---: | ---: |"
+  for kind in get post varied; do
+    added=$(awk -v a="${cpu[waf-on/$kind]:-0}" -v b="${cpu[waf-off/$kind]:-0}" 'BEGIN{printf "%.1f us", a-b}')
+    echo "| $kind | ${cpu[waf-off/$kind]:-} us | ${cpu[waf-on/$kind]:-} us | $added |"
+  done
   echo
   echo "waf-proxy RSS with the default policy after the load: ${rss_on} KiB (peak ${hwm_on} KiB; --no-waf peak ${hwm_off} KiB)."
   echo "Sanity: SQLi through waf-proxy -> $code_on, through --no-waf -> $code_off."
