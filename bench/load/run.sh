@@ -42,7 +42,11 @@ if [ $build = 1 ]; then (cd "$root" && cargo build --release -p waf-proxy); fi
 
 work=$(mktemp -d /tmp/waf-load.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  declare -F unpin >/dev/null && unpin
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # Reference peers (origin 18000, nginx 18001, Apache+ModSecurity 18080).
@@ -154,7 +158,7 @@ oha_run() { # name port rate get|post
       -H "Accept: text/html,application/xhtml+xml"
       "http://127.0.0.1:$2/account/profile?tab=settings")
   fi
-  local json; json=$("$oha_bin" "${args[@]}" 2>"$work/oha.err") || { cat "$work/oha.err" >&2; return 1; }
+  local json; json=$($pin_client "$oha_bin" "${args[@]}" 2>"$work/oha.err") || { cat "$work/oha.err" >&2; return 1; }
   read -r lat_p50[$1] lat_p99[$1] lat_rps[$1] lat_ok[$1] < <(python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -167,6 +171,20 @@ print("%.3f %.3f %.0f %s" % (p["p50"] * 1000, p["p99"] * 1000, s["requestsPerSec
   printf '%-28s rate %6s/s: p50 %8s ms  p99 %8s ms  (%s 2xx)\n' "$1" "$3" "${lat_p50[$1]}" "${lat_p99[$1]}" "${lat_ok[$1]}"
 }
 lat_table=""
+# The latency runs measure waf-proxy's own latency: with taskset, both proxies get core 1 and
+# oha and the origin core 0, so that the proxy is not queued behind the client on its core (which
+# moved one p99 by up to hundreds of ms). The req/s runs above stay unpinned: there, pinning
+# would make the client's core the limit and hide what inspection costs.
+pin_client=""
+pinned=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_client="taskset -c 0"
+  for p in "$pid_off" "$pid_on"; do taskset -a -pc 1 "$p" >/dev/null 2>&1 && pinned+=("$p"); done
+  for p in $(pgrep -f 'peers/origin-nginx.conf' || true) $(pgrep -P "$(pgrep -f 'peers/origin-nginx.conf' | head -1)" 2>/dev/null || true); do
+    taskset -pc 0 "$p" >/dev/null 2>&1 && pinned+=("$p")
+  done
+fi
+unpin() { for p in "${pinned[@]:-}"; do [ -n "$p" ] && taskset -a -pc "0-$(($(nproc) - 1))" "$p" >/dev/null 2>&1 || true; done; }
 if [ -n "$oha_bin" ]; then
   for kind in get post; do
     half=$(( ${rps[waf-on/$kind]:-0} / 2 ))
@@ -192,8 +210,9 @@ if [ -n "$oha_bin" ]; then
     done
     lat_rate[$kind]=$half
   done
+  unpin
   lat_table=$(
-    echo "Latency at half of the WAF-on peak (same constant rate for both; \`oha -q RATE --latency-correction -c $conns -z ${dur}s\`, $("$oha_bin" --version 2>/dev/null | head -1)); medians of $rounds alternating runs each, every run's p99 in the last column:"
+    echo "Latency at half of the WAF-on peak (same constant rate for both; \`oha -q RATE --latency-correction -c $conns -z ${dur}s\`, $("$oha_bin" --version 2>/dev/null | head -1)${pin_client:+; waf-proxy on core 1, oha and the origin on core 0}); medians of $rounds alternating runs each, every run's p99 in the last column:"
     echo
     echo "| request | rate (req/s) | --no-waf p50 | --no-waf p99 | WAF p50 | WAF p99 | p99 added by inspection (target <= 1 ms) | p99 of each run, off / on (ms) |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
