@@ -29,7 +29,8 @@ const MAX_ARENA: usize = 256 * 1024;
 /// Clean values of the current request. Values of at most [`SHORT`] bytes (JSON keys, tags,
 /// statuses: most of what repeats in a body) are held whole, as two words, in a small
 /// direct-mapped table: a lookup is one multiply and one compare of three words, no hashing of
-/// bytes and no `memcmp`. Longer values: their bytes in one arena, indexed by a keyed hash (no
+/// bytes and no `memcmp`. Longer values, and short ones whose slot another value of the request
+/// took first: their bytes in one arena, indexed by a keyed hash (no
 /// flooding by crafted collisions, and every hit is confirmed by comparing the bytes). Cleared,
 /// not freed, between requests: no allocation once warm.
 pub(crate) struct CleanMemo {
@@ -38,10 +39,13 @@ pub(crate) struct CleanMemo {
     /// Hash of location and value -> (start, length) in `arena`.
     index: HashMap<u64, (u32, u32), BuildHasherDefault<Passthrough>>,
     /// Short values, by a keyed hash of their words; an entry of an earlier request (another
-    /// `generation`) is empty. A value that collides replaces the previous one, which then
-    /// only costs that value a second scan.
+    /// `generation`) is empty. A value whose slot is already taken in this request is kept in
+    /// the map with the long values.
     short: Box<[Short]>,
     generation: u32,
+    /// Whether a short value went to the map in this request (its slot was taken): only then
+    /// does a short value missing from the table need a look in the map.
+    spilled: bool,
 }
 
 /// Longest value held in [`CleanMemo`]'s short table.
@@ -89,6 +93,7 @@ impl Default for CleanMemo {
             index: HashMap::default(),
             short: vec![Short::default(); SHORT_SLOTS].into_boxed_slice(),
             generation: 1,
+            spilled: false,
         }
     }
 }
@@ -457,6 +462,7 @@ impl CleanMemo {
     pub(crate) fn clear(&mut self) {
         self.arena.clear();
         self.index.clear();
+        self.spilled = false;
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Once in four billion requests: entries of generation 0 would look current.
@@ -489,7 +495,13 @@ impl CleanMemo {
         if value.len() <= SHORT {
             let (slot, e) = self.short_entry(loc, value);
             let s = self.short[slot];
-            return s.lo == e.lo && s.hi == e.hi && s.tag == e.tag && s.generation == e.generation;
+            if s.lo == e.lo && s.hi == e.hi && s.tag == e.tag && s.generation == e.generation {
+                return true;
+            }
+            // Not there, or its slot was taken first by another value: then it is in the map.
+            if !self.spilled {
+                return false;
+            }
         }
         if value.len() > MAX_VALUE || self.index.is_empty() {
             return false;
@@ -506,8 +518,14 @@ impl CleanMemo {
     pub(crate) fn record(&mut self, loc: Location, value: &str) {
         if value.len() <= SHORT {
             let (slot, e) = self.short_entry(loc, value);
-            self.short[slot] = e;
-            return;
+            // First come, first kept: a value whose slot this request already gave to another
+            // goes to the map below. Replacing would make two values that share a slot (about
+            // one chance in six among ten JSON keys) evict each other at every occurrence.
+            if self.short[slot].generation != self.generation {
+                self.short[slot] = e;
+                return;
+            }
+            self.spilled = true;
         }
         if value.len() > MAX_VALUE || self.arena.len() + value.len() > MAX_ARENA {
             return;
@@ -571,6 +589,16 @@ mod tests {
             }
             assert!(!m.is_clean(Location::BodyArg, &v[..len - 1]), "{v}");
         }
+        // More short values than slots: those whose slot was taken are kept all the same.
+        m.clear();
+        let many: Vec<String> = (0..1000).map(|i| format!("k{i}")).collect();
+        for v in &many {
+            m.record(Location::BodyArgName, v);
+        }
+        for v in &many {
+            assert!(m.is_clean(Location::BodyArgName, v), "{v}");
+        }
+        assert!(!m.is_clean(Location::BodyArgName, "k1000"));
         m.generation = u32::MAX;
         m.record(Location::BodyArg, "blue");
         m.clear();
