@@ -65,7 +65,8 @@ struct Short {
 
 /// Two words that, with the length, determine a value of at most [`SHORT`] bytes: its first and
 /// last eight bytes (overlapping when shorter than 16), its first and last four when shorter
-/// than eight, its first, middle and last byte when shorter than four.
+/// than eight, its first, middle and last byte when shorter than four. Below eight bytes both
+/// fit in 32 bits: [`keyed_hash`] reads short values the same way.
 fn short_words(v: &[u8]) -> (u64, u64) {
     let n = v.len();
     if n >= 8 {
@@ -116,8 +117,10 @@ impl Hasher for Passthrough {
     }
 }
 
+/// Odd mixing constant of [`keyed_hash`] and the short table's index (the golden ratio).
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// Folded 64x64->128 multiply, the mixing step of foldhash/wyhash.
-#[inline(always)]
 fn fold(a: u64, b: u64) -> u64 {
     let r = u128::from(a) * u128::from(b);
     (r as u64) ^ ((r >> 64) as u64)
@@ -131,7 +134,6 @@ fn fold(a: u64, b: u64) -> u64 {
 /// word), and values shorter than eight bytes as two overlapping halves, as wyhash does: copying
 /// the remainder into a zeroed buffer was a `memcpy` call per value.
 fn keyed_hash(seed: u64, loc: u8, value: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let n = value.len();
     let mut h = fold(seed ^ (n as u64), K ^ u64::from(loc));
     let tail = if n >= 8 {
@@ -143,20 +145,15 @@ fn keyed_hash(seed: u64, loc: u8, value: &[u8]) -> u64 {
             return fold(h, seed);
         }
         word(&value[n - 8..])
-    } else if n >= 4 {
-        let lo = u32::from_le_bytes([value[0], value[1], value[2], value[3]]);
-        let hi = u32::from_le_bytes([value[n - 4], value[n - 3], value[n - 2], value[n - 1]]);
-        u64::from(lo) << 32 | u64::from(hi)
-    } else if n > 0 {
-        u64::from(value[0]) << 16 | u64::from(value[n / 2]) << 8 | u64::from(value[n - 1])
     } else {
-        0
+        // Shorter than a word: both words of `short_words` fit in one.
+        let (lo, hi) = short_words(value);
+        lo << 32 | hi
     };
     fold(fold(h ^ tail, K ^ seed), seed)
 }
 
 /// Eight bytes of `c` (at least eight long) as a little-endian word.
-#[inline(always)]
 fn word(c: &[u8]) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&c[..8]);
@@ -479,7 +476,7 @@ impl CleanMemo {
     fn short_entry(&self, loc: Location, value: &str) -> (usize, Short) {
         let (lo, hi) = short_words(value.as_bytes());
         let tag = value.len() as u32 | u32::from(loc as u8) << 8;
-        let h = fold(lo ^ self.seed, hi ^ u64::from(tag) ^ 0x9e37_79b9_7f4a_7c15);
+        let h = fold(lo ^ self.seed, hi ^ u64::from(tag) ^ K);
         let slot = (h >> 56) as usize & (SHORT_SLOTS - 1);
         let entry = Short {
             lo,
