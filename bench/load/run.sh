@@ -73,6 +73,10 @@ code_on=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18191/?id=1'%
 code_off=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18190/?id=1'%20or%20'1'='1")
 echo "sanity: waf-proxy SQLi -> $code_on, --no-waf -> $code_off"
 
+# Mean and median of the numbers in a space-separated list.
+mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; if (NF) printf "%.1f", s/NF}' <<<"$1"; }
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR]=$1} END{printf "%.3f", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
 # CPU time (user + system, clock ticks) of a process so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 tck=$(getconf CLK_TCK)
@@ -101,7 +105,6 @@ pair() { # kind script
   done
   rps[waf-off/$1]=$((off / rounds)); p99[waf-off/$1]=${p99[waf-off/$1#$rounds]}
   rps[waf-on/$1]=$((on / rounds)); p99[waf-on/$1]=${p99[waf-on/$1#$rounds]}
-  mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; if (NF) printf "%.1f", s/NF}' <<<"$1"; }
   cpu[waf-off/$1]=$(mean "$coff"); cpu[waf-on/$1]=$(mean "$con")
   printf '%-28s %10s req/s, waf-on %s req/s (means of %s rounds)\n' "waf-off/$1" "${rps[waf-off/$1]}" "${rps[waf-on/$1]}" "$rounds"
 }
@@ -180,7 +183,9 @@ pinned=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_client="taskset -c 0"
   for p in "$pid_off" "$pid_on"; do taskset -a -pc 1 "$p" >/dev/null 2>&1 && pinned+=("$p"); done
-  for p in $(pgrep -f 'peers/origin-nginx.conf' || true) $(pgrep -P "$(pgrep -f 'peers/origin-nginx.conf' | head -1)" 2>/dev/null || true); do
+  # The origin's nginx master (matched by its config) and its workers (its children).
+  origin=$(pgrep -f 'peers/origin-nginx.conf' | head -1 || true)
+  for p in $origin ${origin:+$(pgrep -P "$origin" || true)}; do
     taskset -pc 0 "$p" >/dev/null 2>&1 && pinned+=("$p")
   done
 fi
@@ -189,24 +194,22 @@ if [ -n "$oha_bin" ]; then
   for kind in get post; do
     half=$(( ${rps[waf-on/$kind]:-0} / 2 ))
     [ "$half" -gt 0 ] || continue
-    # Alternating rounds, as for req/s: one p99 of 8 s moved by +-2 ms from run to run here.
+    # Alternating rounds, as for req/s; the median of each side, so that one run's hiccup
+    # (another process taking the core for a few ms) does not make the figure.
+    declare -A l50=() l99=()
     ok=1
     for i in $(seq "$rounds"); do
-      oha_run "waf-off/$kind#$i" 18190 "$half" "$kind" || { ok=0; break; }
-      oha_run "waf-on/$kind#$i" 18191 "$half" "$kind" || { ok=0; break; }
+      for side in waf-off waf-on; do
+        port=18190; [ $side = waf-on ] && port=18191
+        oha_run "$side/$kind#$i" $port "$half" "$kind" || { ok=0; break 2; }
+        l50[$side]+=" ${lat_p50[$side/$kind#$i]}"; l99[$side]+=" ${lat_p99[$side/$kind#$i]}"
+      done
     done
     [ "$ok" = 1 ] || continue
     for side in waf-off waf-on; do
-      for q in p50 p99; do
-        vals=""
-        for i in $(seq "$rounds"); do
-          if [ $q = p50 ]; then vals="$vals ${lat_p50[$side/$kind#$i]}"; else vals="$vals ${lat_p99[$side/$kind#$i]}"; fi
-        done
-        # The median: one run's hiccup (another process taking the core for a few ms) does not
-        # make the figure, and every run's p99 is printed beside it.
-        m=$(tr ' ' '\n' <<<"$vals" | grep . | sort -g | awk '{v[NR]=$1} END{printf "%.3f", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
-        if [ $q = p50 ]; then lat_p50[$side/$kind]=$m; else lat_p99[$side/$kind]=$m; lat_all[$side/$kind]=$vals; fi
-      done
+      lat_p50[$side/$kind]=$(median "${l50[$side]}")
+      lat_p99[$side/$kind]=$(median "${l99[$side]}")
+      lat_all[$side/$kind]=${l99[$side]}
     done
     lat_rate[$kind]=$half
   done
