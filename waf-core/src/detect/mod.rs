@@ -14,7 +14,8 @@ mod shell;
 mod sig_code;
 mod signatures;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{dfa::DFA, Anchored, MatchKind as AcMatchKind, StartKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_automata::Input;
@@ -127,7 +128,8 @@ pub struct Engine {
     checks: Vec<Check>,
     /// Per check: the byte classes (see [`shape`]) a value needs for the check to possibly fire.
     check_needs: Vec<u16>,
-    triggers: AhoCorasick,
+    /// Every trigger literal, ASCII case-insensitive, walked by hand ([`Engine::mark`]).
+    triggers: DFA,
     /// Per trigger literal: the signatures it belongs to, with the boundaries each requires.
     trigger_sigs: Vec<Vec<TriggerUse>>,
     /// Per signature: its own regex, run only when one of its triggers occurs.
@@ -190,10 +192,14 @@ impl Engine {
             }
         }
         let (lits, trigger_sigs): (Vec<&str>, Vec<Vec<TriggerUse>>) = uses.into_iter().unzip();
-        let triggers = AhoCorasickBuilder::new()
+        // Unanchored only, and no prefilter: with hundreds of literals it would not skip
+        // anything, and without one the start state is not special, so the walk in `mark`
+        // branches only on match states.
+        let triggers = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(AcMatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
             .build(&lits)
             .map_err(|e| EngineError(e.to_string()))?;
         let regexes = sigs
@@ -240,9 +246,8 @@ impl Engine {
         set: &mut Candidates,
         active: &dyn Fn(u32, u8) -> bool,
     ) -> Option<Hit> {
-        // Most values hold no trigger: `is_match` rejects them with the automaton's prefilter;
-        // only the others pay for the overlapping search that names the candidates.
-        if self.triggers.is_match(value) {
+        // Most values hold no trigger: one walk of the automaton, and nothing else.
+        if self.mark(value.as_bytes(), set) {
             if let Some(hit) = self.signatures(value, loc, header, set, active) {
                 return Some(hit);
             }
@@ -269,27 +274,58 @@ impl Engine {
         None
     }
 
-    /// The signatures whose triggers occur in `value`, in signature order: the first whose
+    /// One walk of the trigger automaton over `b` that puts in `set` every signature one of
+    /// whose triggers occurs with the word boundaries it needs (`set` is emptied first). Returns
+    /// whether a trigger occurred at all; when none does, `set` is left as it was.
+    ///
+    /// The walk is written out, over aho-corasick's [`Automaton`] interface, so that it is one
+    /// pass: every match state names all the literals ending there (Standard semantics keep the
+    /// matches of suffixes), which is what an overlapping search reports. Before, an `is_match`
+    /// pass decided whether a value held a trigger and a second, overlapping pass named them;
+    /// a value with a trigger near its end (the `or` of every `.org` address) was walked twice.
+    fn mark(&self, b: &[u8], set: &mut Candidates) -> bool {
+        let dfa = &self.triggers;
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return false;
+        };
+        let mut any = false;
+        for (at, &c) in b.iter().enumerate() {
+            sid = dfa.next_state(Anchored::No, sid, c);
+            // Without a prefilter only match states are special (an unanchored search never
+            // dies).
+            if !dfa.is_special(sid) || !dfa.is_match(sid) {
+                continue;
+            }
+            if !any {
+                set.reset(self.sigs.len());
+                any = true;
+            }
+            let end = at + 1;
+            let after = b.get(end).is_none_or(|&c| !word_byte(c));
+            for k in 0..dfa.match_len(sid) {
+                let pid = dfa.match_pattern(sid, k);
+                let start = end - dfa.pattern_len(pid);
+                let before = start == 0 || !word_byte(b[start - 1]);
+                for u in &self.trigger_sigs[pid.as_usize()] {
+                    if (before || !u.left) && (after || !u.right) {
+                        set.insert(u.sig);
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// The candidates in `set` (from [`Engine::mark`]), in signature order: the first whose
     /// regex matches and that is active here.
     fn signatures(
         &self,
         value: &str,
         loc: Location,
         header: &str,
-        set: &mut Candidates,
+        set: &Candidates,
         active: &dyn Fn(u32, u8) -> bool,
     ) -> Option<Hit> {
-        set.reset(self.sigs.len());
-        let b = value.as_bytes();
-        for m in self.triggers.find_overlapping_iter(value) {
-            let before = m.start() == 0 || !word_byte(b[m.start() - 1]);
-            let after = b.get(m.end()).is_none_or(|&c| !word_byte(c));
-            for u in &self.trigger_sigs[m.pattern().as_usize()] {
-                if (before || !u.left) && (after || !u.right) {
-                    set.insert(u.sig);
-                }
-            }
-        }
         for i in set.iter() {
             let s = &self.sigs[i];
             if s.locations.contains(loc)
@@ -492,6 +528,9 @@ mod tests {
         let mut set = e.candidates();
         let cands = |v: &str, set: &mut Candidates| -> Vec<u32> {
             let ids = std::cell::RefCell::new(Vec::new());
+            if !e.mark(v.as_bytes(), set) {
+                return Vec::new();
+            }
             // Every candidate is refused by `active`, which records what it was asked about.
             e.signatures(v, Location::QueryArg, "", set, &|id, _| {
                 ids.borrow_mut().push(id);
@@ -525,7 +564,10 @@ mod tests {
         let mut set = e.candidates();
         let mut cands = |v: &str, loc: Location, header: &str| -> Vec<u32> {
             let ids = std::cell::RefCell::new(Vec::new());
-            e.signatures(v, loc, header, &mut set, &|id, _| {
+            if !e.mark(v.as_bytes(), &mut set) {
+                return Vec::new();
+            }
+            e.signatures(v, loc, header, &set, &|id, _| {
                 ids.borrow_mut().push(id);
                 false
             });
