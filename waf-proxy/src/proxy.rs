@@ -55,6 +55,8 @@ pub struct Ctx {
     cleared: Option<bool>,
     /// Body being buffered for inspection; `None` once passed through (or not inspected).
     body: Option<HeldBody>,
+    /// The body was read and inspected in `request_filter` ([`WafProxy::preread_body`]).
+    preread: bool,
     body_seen: u64,
     /// Rule ids already recorded as `log` (so the body pass does not record them twice).
     logged_rules: Vec<String>,
@@ -283,6 +285,56 @@ impl WafProxy {
     }
 }
 
+/// Largest body read and inspected in `request_filter`, before the origin is connected: the size
+/// of Pingora's retry buffer (`BODY_BUF_LIMIT` in pingora-core, 64 KiB), from which Pingora then
+/// sends the body upstream. Longer bodies, and bodies of unknown length, are held back chunk by
+/// chunk in `request_body_filter` instead, after the request head has gone upstream.
+const PREREAD_MAX: u64 = 64 * 1024;
+
+impl WafProxy {
+    /// Reads a body of at most [`PREREAD_MAX`] announced bytes and inspects it before any
+    /// connection to the origin: a refused request never reaches the origin, not even its head
+    /// (as nginx's `proxy_request_buffering` does). Pingora keeps what was read in its retry
+    /// buffer and sends it upstream from there, through `request_body_filter`, which passes it
+    /// unchanged. A client that asked for `100 Continue` gets it from here, and the `Expect`
+    /// header is not forwarded (the origin gets the whole body at once).
+    async fn preread_body(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        ctx.preread = true;
+        if expects_continue(session.req_header()) {
+            session.write_continue_response().await?;
+        }
+        session.as_mut().enable_retry_buffering();
+        let mut held = HeldBody::default();
+        while let Some(chunk) = session.read_request_body().await? {
+            held.push(chunk);
+        }
+        let limit = ctx
+            .policy
+            .as_ref()
+            .map_or(usize::MAX, |p| p.settings().body_limit);
+        let buf = held.bytes();
+        let (buf, truncated) = if buf.len() > limit {
+            (&buf[..limit], true)
+        } else {
+            (buf, false)
+        };
+        if self.inspect_body(session, ctx, buf, truncated).is_err() {
+            let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
+            return self.refuse(session, ctx, r).await;
+        }
+        Ok(false)
+    }
+}
+
+/// `Expect: 100-continue` on an HTTP/1.1 request (RFC 9110 10.1.1).
+fn expects_continue(req: &RequestHeader) -> bool {
+    req.version == http::Version::HTTP_11
+        && req
+            .headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
 fn refusal_for_error(e: &Error) -> Refusal {
     match e.etype() {
         ErrorType::HTTPStatus(413) => Refusal::BodyTooLarge,
@@ -322,6 +374,7 @@ impl ProxyHttp for WafProxy {
             site_id: 0,
             cleared: None,
             body: None,
+            preread: false,
             body_seen: 0,
             logged_rules: Vec::new(),
             refusal: None,
@@ -334,7 +387,8 @@ impl ProxyHttp for WafProxy {
 
     /// Request line and headers: pin the policy, resolve client IP and site, enforce header and
     /// body size limits, HTTPS redirect, the challenge endpoint, CC bans, then inspect the
-    /// request line and headers (the body, if any, is inspected as it arrives).
+    /// request line and headers; a body of known length up to [`PREREAD_MAX`] is read and
+    /// inspected here too, before the origin is connected ([`WafProxy::preread_body`]).
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
         let s = &self.shared;
         let policy = s.policy.load_full();
@@ -479,15 +533,19 @@ impl ProxyHttp for WafProxy {
             return self.refuse(session, ctx, r).await;
         }
         if !allowed && inspect::expects_body(session.req_header()) {
-            ctx.body = Some(HeldBody::default());
             session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
+            if inspect::content_length(session.req_header()).is_some_and(|n| n <= PREREAD_MAX) {
+                return self.preread_body(session, ctx).await;
+            }
+            ctx.body = Some(HeldBody::default());
         }
         Ok(false)
     }
 
-    /// Body chunks: enforce the body size limit; buffer up to `body_limit` bytes, then inspect
-    /// the whole body (or its prefix, passing or blocking per `oversize_body`) before any of it
-    /// reaches the origin.
+    /// Body chunks: enforce the body size limit; a body not read in `request_filter` (longer than
+    /// [`PREREAD_MAX`], or of unknown length) is buffered up to `body_limit` bytes, then the
+    /// whole body (or its prefix, passing or blocking per `oversize_body`) is inspected before
+    /// any of it reaches the origin. A body read in `request_filter` passes as it is.
     async fn request_body_filter(
         &self,
         session: &mut Session,
@@ -566,13 +624,18 @@ impl ProxyHttp for WafProxy {
         Ok(Box::new(peer))
     }
 
-    /// Upstream request header: set X-Forwarded-For, X-Real-IP and X-Forwarded-Proto.
+    /// Upstream request header: set X-Forwarded-For, X-Real-IP and X-Forwarded-Proto; drop
+    /// `Expect` when the body was already read.
     async fn upstream_request_filter(
         &self,
         session: &mut Session,
         upstream_request: &mut RequestHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        if ctx.preread {
+            // The client's 100 Continue came from the WAF, and the body is already here.
+            upstream_request.remove_header(&http::header::EXPECT);
+        }
         let Some(ip) = ctx.client_ip else {
             return Ok(());
         };

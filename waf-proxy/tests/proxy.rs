@@ -46,7 +46,7 @@ async fn benign_passes_unchanged_and_attack_gets_block_page() {
     assert!(v["request_id"].as_str().is_some_and(|s| s.len() == 16));
     assert!(v["rule_id"].as_str().is_some());
 
-    // A body attack is caught in request_body_filter before it reaches the origin.
+    // A body attack is caught before it reaches the origin (tests/body.rs: not even its head).
     let r = c
         .post(p.url("/form"))
         .header("Content-Type", "application/x-www-form-urlencoded")

@@ -14,13 +14,25 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as Tokio
 /// An origin answering `200 <name>` to everything (HTTP/1.1 keep-alive), with the X-Real-IP it
 /// saw in an `x-seen-real-ip` header.
 pub async fn origin(name: &'static str) -> SocketAddr {
+    recording_origin(name).await.0
+}
+
+/// The request heads an origin received, each recorded as soon as it was complete (before its
+/// body, which may never come).
+pub type Heads = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// [`origin`], also recording every request head it receives.
+pub async fn recording_origin(name: &'static str) -> (SocketAddr, Heads) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind origin");
     let addr = l.local_addr().expect("addr");
+    let heads = Heads::default();
+    let seen = heads.clone();
     tokio::spawn(async move {
         loop {
             let Ok((s, _)) = l.accept().await else { return };
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let (r, mut w) = s.into_split();
                 let mut r = TokioBufReader::new(r);
@@ -28,6 +40,7 @@ pub async fn origin(name: &'static str) -> SocketAddr {
                     let mut len = 0usize;
                     let mut real_ip = String::new();
                     let mut first = true;
+                    let mut head = String::new();
                     loop {
                         let mut line = String::new();
                         match r.read_line(&mut line).await {
@@ -38,6 +51,7 @@ pub async fn origin(name: &'static str) -> SocketAddr {
                             break;
                         }
                         first = false;
+                        head.push_str(&line);
                         let lower = line.to_ascii_lowercase();
                         if let Some(v) = lower.strip_prefix("content-length:") {
                             len = v.trim().parse().unwrap_or(0);
@@ -45,6 +59,9 @@ pub async fn origin(name: &'static str) -> SocketAddr {
                         if let Some(v) = lower.strip_prefix("x-real-ip:") {
                             real_ip = v.trim().to_string();
                         }
+                    }
+                    if let Ok(mut h) = seen.lock() {
+                        h.push(head);
                     }
                     let mut body = vec![0u8; len];
                     if r.read_exact(&mut body).await.is_err() {
@@ -61,7 +78,7 @@ pub async fn origin(name: &'static str) -> SocketAddr {
             });
         }
     });
-    addr
+    (addr, heads)
 }
 
 /// A free loopback port (bound then released).
