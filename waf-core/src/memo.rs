@@ -352,6 +352,50 @@ impl ValueCache {
         Probe::Miss(Miss(h))
     }
 
+    /// The known pairs at the start of `rest` (the undecoded remainder of a query or form
+    /// whose values go to `loc`), found by following the guesses alone: while the entry that
+    /// followed the previous one last time holds, as a pair of this site and location, exactly
+    /// the next piece of `rest`, that piece is a known pair. Returns the bytes they cover (up
+    /// to the `&` after the last) and their number; the guess chain moves along with them, as
+    /// [`ValueCache::probe_pair`] would have moved it one pair at a time. Stops at the first
+    /// piece the guess does not hold (it then goes through `probe_pair`, hash and all).
+    pub(crate) fn follow_pairs(
+        &mut self,
+        site: Option<u64>,
+        loc: Location,
+        rest: &str,
+    ) -> (usize, usize) {
+        let tag = PAIR_TAG | loc as u8;
+        let b = rest.as_bytes();
+        let (mut at, mut end, mut pairs) = (0, 0, 0);
+        while let Some(g) = self.last.and_then(|l| self.slots.get(l)?.next) {
+            while b.get(at) == Some(&b'&') {
+                at += 1;
+            }
+            let Some(slot) = self.slots.get(g as usize) else {
+                break;
+            };
+            let key = slot.key.as_bytes();
+            let stop = at + key.len();
+            // A pair entry has no name part, and its key is a whole non-empty piece (no `&`).
+            let held = slot.generation == self.generation
+                && slot.site == site
+                && slot.loc == tag
+                && slot.name_len == 0
+                && !key.is_empty()
+                && b.get(at..stop) == Some(key)
+                && b.get(stop).is_none_or(|&c| c == b'&');
+            if !held {
+                break;
+            }
+            pairs += 1;
+            at = stop;
+            end = stop;
+            self.last = Some(g as usize);
+        }
+        (end, pairs)
+    }
+
     /// Entry `e` was found or filled: it is the guess after the previous one next time.
     fn follows(&mut self, e: usize) {
         if let Some(l) = self.last {
@@ -759,6 +803,60 @@ mod tests {
             c.probe_pair(None, Location::BodyArg, &long),
             Probe::NotKept
         ));
+    }
+
+    /// A form sent again: after its first pair is found, the rest follow from the guesses,
+    /// exactly (whole pieces, same site and location, `&&` skipped), and the chain then goes on
+    /// as if each pair had been probed in turn.
+    #[test]
+    fn runs_of_pairs_follow_the_guesses_exactly() {
+        let mut c = ValueCache::with_capacity(64);
+        let form = ["a=1", "b=2", "c=x+y", "d=4"];
+        c.sync(1);
+        for p in form {
+            let Probe::Miss(m) = c.probe_pair(None, Location::BodyArg, p) else {
+                panic!("new pair {p}");
+            };
+            c.record_pair(m, None, Location::BodyArg, p);
+        }
+        let mut run = |c: &mut ValueCache, site: Option<u64>, loc: Location, rest: &str| {
+            c.sync(1);
+            assert!(matches!(
+                c.probe_pair(None, Location::BodyArg, "a=1"),
+                Probe::Clean
+            ));
+            c.follow_pairs(site, loc, rest)
+        };
+        assert_eq!(
+            run(&mut c, None, Location::BodyArg, "b=2&&c=x+y&d=4"),
+            (14, 3)
+        );
+        // The chain moved along: the pair after the run is guessed next (found without a hash
+        // would be indistinguishable here; that it is found at all, after `d=4`, is the point).
+        assert_eq!(
+            run(&mut c, None, Location::BodyArg, "b=2&c=x+y&e=5"),
+            (9, 2)
+        );
+        assert!(matches!(
+            c.probe_pair(None, Location::BodyArg, "e=5"),
+            Probe::Miss(_)
+        ));
+        // A piece that only starts like the held pair, or another value, ends the run there.
+        assert_eq!(
+            run(&mut c, None, Location::BodyArg, "b=2&c=x+yz&d=4"),
+            (3, 1)
+        );
+        assert_eq!(run(&mut c, None, Location::BodyArg, "b=22&c=x+y"), (0, 0));
+        assert_eq!(run(&mut c, None, Location::BodyArg, "b=2"), (3, 1));
+        assert_eq!(run(&mut c, None, Location::BodyArg, ""), (0, 0));
+        // Pairs of another site or location are not these.
+        assert_eq!(run(&mut c, Some(7), Location::BodyArg, "b=2&c=x+y"), (0, 0));
+        assert_eq!(run(&mut c, None, Location::QueryArg, "b=2&c=x+y"), (0, 0));
+        // Nothing to follow at the start of a request, or under another policy.
+        c.sync(1);
+        assert_eq!(c.follow_pairs(None, Location::BodyArg, "a=1&b=2"), (0, 0));
+        c.sync(2);
+        assert_eq!(c.follow_pairs(None, Location::BodyArg, "b=2&c=x+y"), (0, 0));
     }
 
     #[test]

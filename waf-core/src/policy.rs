@@ -116,6 +116,13 @@ impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<
         self.pairs && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
     }
 
+    fn known_run(&mut self, loc: Location, rest: &str) -> (usize, usize) {
+        if !self.pairs {
+            return (0, 0);
+        }
+        self.cache.follow_pairs(self.site, loc, rest)
+    }
+
     fn pair_passed(&mut self, loc: Location, raw: &str) {
         if !self.pairs {
             return;
