@@ -819,7 +819,7 @@ mod tests {
             };
             c.record_pair(m, None, Location::BodyArg, p);
         }
-        let mut run = |c: &mut ValueCache, site: Option<u64>, loc: Location, rest: &str| {
+        let run = |c: &mut ValueCache, site: Option<u64>, loc: Location, rest: &str| {
             c.sync(1);
             assert!(matches!(
                 c.probe_pair(None, Location::BodyArg, "a=1"),
