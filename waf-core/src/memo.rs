@@ -831,8 +831,7 @@ mod tests {
             run(&mut c, None, Location::BodyArg, "b=2&&c=x+y&d=4"),
             (14, 3)
         );
-        // The chain moved along: the pair after the run is guessed next (found without a hash
-        // would be indistinguishable here; that it is found at all, after `d=4`, is the point).
+        // The run stops before a pair the cache does not hold, which is then probed as usual.
         assert_eq!(
             run(&mut c, None, Location::BodyArg, "b=2&c=x+y&e=5"),
             (9, 2)
