@@ -169,6 +169,12 @@ fn hit_match(h: detect::Hit, f: FieldRef<'_>) -> Match {
     )
 }
 
+/// Whether a request target holds a NUL byte, raw or as `%00`: one `memchr2` pass (two
+/// substring searches cost about 400 instructions per clean request).
+fn has_null(uri: &[u8]) -> bool {
+    memchr::memchr2_iter(b'%', 0, uri).any(|i| uri[i] == 0 || uri[i + 1..].starts_with(b"00"))
+}
+
 /// Source of [`Policy`] ids: every compiled policy gets its own, so that caches of verdicts know
 /// which rules they were computed under.
 static POLICY_IDS: AtomicU64 = AtomicU64::new(1);
@@ -581,9 +587,8 @@ impl Policy {
     fn excluded<'e>(
         &'e self,
         site: Option<&'e Site>,
-        path: &str,
+        path: &'e str,
     ) -> impl Iterator<Item = &'e Exclusion> + 'e {
-        let path = path.to_string();
         self.rules
             .managed
             .exclusions
@@ -645,7 +650,7 @@ impl Policy {
                 return Some(m);
             }
         }
-        if whole && (req.uri.contains("%00") || req.uri.contains('\0')) {
+        if whole && has_null(req.uri.as_bytes()) {
             if let Some(m) = protocol(protocol_ids::NULL_BYTE, "") {
                 return Some(Match {
                     target: "path".into(),
@@ -757,5 +762,20 @@ impl Policy {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_null;
+
+    #[test]
+    fn null_bytes_raw_or_encoded() {
+        for uri in ["/a%00b", "/a?x=%00", "/%00", "/a\0b", "/%2500%00", "\0"] {
+            assert!(has_null(uri.as_bytes()), "{uri}");
+        }
+        for uri in ["/", "/a%0", "/a%", "/a%20%0a", "/100%25", "/a?x=%2500", ""] {
+            assert!(!has_null(uri.as_bytes()), "{uri}");
+        }
     }
 }

@@ -383,11 +383,18 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
             return;
         }
     }
-    let mut lname = String::new();
+    let mut lower = String::new();
     for (name, value) in req.headers {
-        lname.clear();
-        lname.push_str(name);
-        lname.make_ascii_lowercase();
+        // Names from HTTP parsers (Pingora's among them) are lower case already: copied and
+        // lowered only when they are not.
+        let lname = if name.bytes().any(|c| c.is_ascii_uppercase()) {
+            lower.clear();
+            lower.push_str(name);
+            lower.make_ascii_lowercase();
+            lower.as_str()
+        } else {
+            name
+        };
         if lname == "cookie" {
             let text = utf8_lossy(value);
             for c in split_ascii(&text, b';') {
@@ -395,8 +402,8 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
                 let (k, v) = split_eq(c).unwrap_or(("", c));
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
-        } else if !skip_header(&lname) {
-            sink.push(Location::Header, &lname, &utf8_lossy(value));
+        } else if !skip_header(lname) {
+            sink.push(Location::Header, lname, &utf8_lossy(value));
         }
         if sink.done() {
             return;
