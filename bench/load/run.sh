@@ -7,7 +7,7 @@
 # the WAF), with latency correction (no coordinated omission), p99 of each and the difference.
 # Writes the figures into bench/README.md between <!-- load:start --> and <!-- load:end -->.
 #
-# The WAF-off and WAF-on runs alternate --rounds times (default 3) and their mean req/s makes the
+# The WAF-off and WAF-on runs alternate --rounds times (default 5) and their mean req/s makes the
 # ratio: on this 2-core machine one 8 s run of each moved the POST ratio between 0.87 and 0.96
 # from run to run. The oha runs alternate the same way (medians: one run's p99 moved by up to
 # hundreds of ms when something else took the core). Beside req/s, the CPU time waf-proxy
@@ -21,7 +21,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${WAF_SHARED:-$root/../shared}
-dur=10; threads=1; conns=32; build=1; rounds=3
+dur=10; threads=1; conns=32; build=1; rounds=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) dur=$2; shift 2;;
