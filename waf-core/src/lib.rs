@@ -24,6 +24,7 @@ mod custom;
 pub mod detect;
 pub mod error;
 pub mod event;
+mod fields;
 mod memo;
 pub mod model;
 pub mod normalize;

@@ -11,6 +11,7 @@ use crate::acl::CompiledAcl;
 use crate::custom::{CompiledCustom, Slot};
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
+use crate::fields::{has_null, hit_match, scan_value, Fields};
 use crate::memo::{CleanMemo, Probe, ValueCache, CACHE_ENTRIES};
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
@@ -87,92 +88,6 @@ impl Scratch {
             cache: ValueCache::with_capacity(entries),
         }
     }
-}
-
-/// The engine's [`parse::Visitor`]: `field` decides about each value (`true`: a detection,
-/// stop); query and form pairs whose fields all passed in an earlier request are found in the
-/// worker's cache by their undecoded text, and skipped without being decoded.
-struct Fields<'c, F> {
-    cache: &'c mut ValueCache,
-    /// The site's id, part of every cache key.
-    site: Option<u64>,
-    /// Whether the cache may answer: it is on, and the rules active for a value depend on the
-    /// site alone (no exclusion on this path).
-    pairs: bool,
-    field: F,
-}
-
-impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<'_, F> {
-    fn field(&mut self, location: Location, name: &str, value: &str) -> bool {
-        let f = FieldRef {
-            location,
-            name,
-            value,
-        };
-        (self.field)(f, self.cache)
-    }
-
-    fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
-        self.pairs && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
-    }
-
-    fn known_run(&mut self, loc: Location, rest: &str) -> (usize, usize) {
-        if !self.pairs {
-            return (0, 0);
-        }
-        self.cache.follow_pairs(self.site, loc, rest)
-    }
-
-    fn pair_passed(&mut self, loc: Location, raw: &str) {
-        if !self.pairs {
-            return;
-        }
-        if let Probe::Miss(m) = self.cache.probe_pair(self.site, loc, raw) {
-            self.cache.record_pair(m, self.site, loc, raw);
-        }
-    }
-}
-
-/// Decodes `f`'s value into its variants and runs the managed rules over each: the slow path
-/// of the engine's visitor, out of line, so that the many values the visitor settles without a
-/// scan (plain numbers, values the memo or cache knows) do not pay for this one's stack frame
-/// (`cargo bench -p waf-bench --bench engine -- uncached/json_post_64k`, where four values in
-/// five are settled so).
-#[inline(never)]
-fn scan_value(
-    engine: &Engine,
-    set: &mut detect::Candidates,
-    depths: Depths,
-    active: &dyn Fn(u32, u8) -> bool,
-    f: FieldRef<'_>,
-) -> Option<detect::Hit> {
-    let mut hit = None;
-    normalize::variants(f.value, depths, &mut |val| {
-        hit = engine.scan(val, f.location, f.name, set, active);
-        hit.is_some()
-    });
-    hit
-}
-
-/// The verdict's match for a managed rule's detection in `f`.
-#[cold]
-#[inline(never)]
-fn hit_match(h: detect::Hit, f: FieldRef<'_>) -> Match {
-    Match::at(
-        h.id.to_string(),
-        h.name,
-        h.attack,
-        Action::Block,
-        Some(f.location),
-        f.name,
-        f.value,
-    )
-}
-
-/// Whether a request target holds a NUL byte, raw or as `%00`: one `memchr2` pass (two
-/// substring searches cost about 400 instructions per clean request).
-fn has_null(uri: &[u8]) -> bool {
-    memchr::memchr2_iter(b'%', 0, uri).any(|i| uri[i] == 0 || uri[i + 1..].starts_with(b"00"))
 }
 
 /// Source of [`Policy`] ids: every compiled policy gets its own, so that caches of verdicts know
@@ -325,6 +240,10 @@ impl Policy {
     /// The site serving `host` (port ignored, case-insensitive): exact domain first, then the
     /// longest `*.` wildcard.
     pub fn site_for_host(&self, host: &str) -> Option<&Site> {
+        // A policy without sites (one upstream for every host): nothing to look up.
+        if self.rules.sites.is_empty() {
+            return None;
+        }
         let host = host
             .rsplit_once(':')
             .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
@@ -767,7 +686,35 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    use super::has_null;
+    use super::{has_null, Policy, Scratch};
+    use crate::{Action, Request};
+
+    /// A Cookie header found clean is skipped whole when it comes again; a header that differs
+    /// in any cookie is inspected, every time.
+    #[test]
+    fn a_cached_cookie_header_does_not_hide_a_changed_one() {
+        let policy = Policy::default_policy().expect("default policy");
+        let mut scratch = Scratch::new();
+        let clean = [("Cookie", &b"sid=abc; theme=dark; lang=en"[..])];
+        let attack = [(
+            "Cookie",
+            &b"sid=abc; theme=dark' union select password from users--; lang=en"[..],
+        )];
+        let req = |h| Request {
+            headers: h,
+            ..Request::get("/")
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                policy.inspect(&req(&clean), &mut scratch).action,
+                Action::Allow
+            );
+            assert_eq!(
+                policy.inspect(&req(&attack), &mut scratch).action,
+                Action::Block
+            );
+        }
+    }
 
     #[test]
     fn null_bytes_raw_or_encoded() {
