@@ -39,11 +39,7 @@ impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<
     }
 
     fn known_cookies(&mut self, raw: &str) -> bool {
-        self.pairs
-            && matches!(
-                self.cache.probe_pair(self.site, Location::Cookie, raw),
-                Probe::Clean
-            )
+        self.known_pair(Location::Cookie, raw)
     }
 
     fn cookies_passed(&mut self, raw: &str) {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use pingora_core::protocols::http::v1::common::is_expect_continue_req;
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
@@ -68,6 +69,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Bytes of a body the pinned policy inspects (`settings.body_limit`).
+    fn body_limit(&self) -> usize {
+        self.policy
+            .as_ref()
+            .map_or(usize::MAX, |p| p.settings().body_limit)
+    }
+
     fn request_id(&mut self, shared: &Shared) -> String {
         self.request_id
             .get_or_insert_with(|| shared.request_id())
@@ -239,6 +247,16 @@ impl WafProxy {
     }
 
     /// Inspects the buffered body (whole, or its first `body_limit` bytes) and decides.
+    /// Inspects a held body: the whole of it, or its first `body_limit` bytes as a truncated
+    /// body (passed or blocked per `oversize_body`).
+    fn inspect_held(&self, session: &Session, ctx: &mut Ctx, buf: &[u8]) -> Result<()> {
+        let limit = ctx.body_limit();
+        match buf.get(..limit) {
+            Some(prefix) if buf.len() > limit => self.inspect_body(session, ctx, prefix, true),
+            _ => self.inspect_body(session, ctx, buf, false),
+        }
+    }
+
     fn inspect_body(
         &self,
         session: &Session,
@@ -300,7 +318,7 @@ impl WafProxy {
     /// header is not forwarded (the origin gets the whole body at once).
     async fn preread_body(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
         ctx.preread = true;
-        if expects_continue(session.req_header()) {
+        if is_expect_continue_req(session.req_header()) {
             session.write_continue_response().await?;
         }
         session.as_mut().enable_retry_buffering();
@@ -308,31 +326,12 @@ impl WafProxy {
         while let Some(chunk) = session.read_request_body().await? {
             held.push(chunk);
         }
-        let limit = ctx
-            .policy
-            .as_ref()
-            .map_or(usize::MAX, |p| p.settings().body_limit);
-        let buf = held.bytes();
-        let (buf, truncated) = if buf.len() > limit {
-            (&buf[..limit], true)
-        } else {
-            (buf, false)
-        };
-        if self.inspect_body(session, ctx, buf, truncated).is_err() {
+        if self.inspect_held(session, ctx, held.bytes()).is_err() {
             let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
             return self.refuse(session, ctx, r).await;
         }
         Ok(false)
     }
-}
-
-/// `Expect: 100-continue` on an HTTP/1.1 request (RFC 9110 10.1.1).
-fn expects_continue(req: &RequestHeader) -> bool {
-    req.version == http::Version::HTTP_11
-        && req
-            .headers
-            .get(http::header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 fn refusal_for_error(e: &Error) -> Refusal {
@@ -568,17 +567,9 @@ impl ProxyHttp for WafProxy {
         if let Some(chunk) = body.take() {
             held.push(chunk);
         }
-        let limit = ctx
-            .policy
-            .as_ref()
-            .map_or(usize::MAX, |p| p.settings().body_limit);
-        let buf = held.bytes();
-        if buf.len() > limit {
-            // Past the inspection limit: inspect the prefix, then stream the rest uninspected.
-            self.inspect_body(session, ctx, &buf[..limit], true)?;
-            *body = Some(held.into_bytes());
-        } else if end_of_stream {
-            self.inspect_body(session, ctx, buf, false)?;
+        if end_of_stream || held.bytes().len() > ctx.body_limit() {
+            // Past the inspection limit only its prefix is inspected; the rest streams.
+            self.inspect_held(session, ctx, held.bytes())?;
             *body = Some(held.into_bytes());
         } else {
             // Hold the chunk until the body is complete or the limit is reached. An empty chunk

@@ -378,6 +378,8 @@ impl ValueCache {
             let key = slot.key.as_bytes();
             let stop = at + key.len();
             // A pair entry has no name part, and its key is a whole non-empty piece (no `&`).
+            // `Slot::holds` written out over bytes: through it (a `str` slice of `rest`, the
+            // name compare) the cached form took 21.4k -> 23.7k instructions (callgrind).
             let held = slot.generation == self.generation
                 && slot.site == site
                 && slot.loc == tag
