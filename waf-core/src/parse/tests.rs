@@ -369,3 +369,122 @@ fn too_many_args_noted() {
     );
     assert!(n.too_many_args);
 }
+
+/// The walker against a model built on `serde_json::Value`: on well-formed documents with
+/// escapes, surrogate pairs, whitespace, nesting and empty containers, the same keys and leaves
+/// under the same paths (as multisets: `Value` does not keep key order); and every strict
+/// prefix of a document is refused as JSON.
+#[test]
+fn json_walk_agrees_with_serde_json() {
+    fn model(v: &serde_json::Value, path: &str, out: &mut Vec<(Location, String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    if !k.is_empty() {
+                        out.push((Location::BodyArgName, p.clone(), k.clone()));
+                    }
+                    model(v, &p, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    model(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::String(s) if !s.is_empty() => {
+                out.push((Location::BodyArg, path.into(), s.clone()))
+            }
+            serde_json::Value::Number(n) => {
+                out.push((Location::BodyArg, path.into(), n.to_string()))
+            }
+            _ => {}
+        }
+    }
+    fn sorted(v: Vec<(Location, String, String)>) -> Vec<(&'static str, String, String)> {
+        let mut v: Vec<_> = v.into_iter().map(|(l, n, x)| (l.as_str(), n, x)).collect();
+        v.sort();
+        v
+    }
+    let h = [("Content-Type", &b"application/json"[..])];
+    let items: Vec<String> = (0..12)
+        .map(|i| {
+            format!(r#"{{"id":{i},"name":"Item {i}","t":["a","b\"{i}\""],"e":{{}},"n":null}}"#)
+        })
+        .collect();
+    let docs = [
+        r#"{"a":"x\"y\\\u00e9\ud83d\ude00z","b":[1,-25,true,false,null,{"c":"\u0041\n"}],"":"e","d":{}, "f":[] , "g" : [ [ "h" ] ] }"#.to_string(),
+        "{\"k\":\n\t\"v\\/\\b\\f\\r\\t\" , \"x\" : [ 0.5 , 12 ] }".into(),
+        r#"{"deep":{"er":{"est":[[["v"]]]}},"s\u0074r":"\u00e9t\u00e9"}"#.into(),
+        format!(r#"{{"items":[{}]}}"#, items.join(",")),
+        r#"["top",{"k":"v"},7]"#.into(),
+        r#""only a string""#.into(),
+    ];
+    for d in &docs {
+        let want = {
+            let v: serde_json::Value = serde_json::from_str(d).expect("test document");
+            let mut out = Vec::new();
+            model(&v, "", &mut out);
+            sorted(out)
+        };
+        let r = Request {
+            method: "POST",
+            headers: &h,
+            body: d.as_bytes(),
+            ..Request::get("/")
+        };
+        let mut got = fields(&r);
+        got.retain(|f| matches!(f.0, Location::BodyArg | Location::BodyArgName));
+        assert_eq!(sorted(got), want, "{d}");
+        for cut in 0..d.len() {
+            if let Some(prefix) = d.get(..cut) {
+                let mut sink_args = Vec::new();
+                let notes = extract(
+                    &Request {
+                        body: prefix.as_bytes(),
+                        ..r
+                    },
+                    Limits {
+                        max_args: 10_000,
+                        max_value_len: 4096,
+                    },
+                    &mut sink_args,
+                );
+                assert!(
+                    notes.malformed_body || prefix.trim().is_empty(),
+                    "{prefix:?} taken as JSON"
+                );
+            }
+        }
+    }
+    for bad in [
+        r#"{"a":"b"}x"#,
+        r#"{"a" "b"}"#,
+        "[1,]",
+        r#"{"a":"\q"}"#,
+        r#"{"a":"\u12"}"#,
+        "{\"a\":\"\u{1}\"}",
+        "{\"a\":tru}",
+        "[1 2]",
+    ] {
+        let mut out = Vec::new();
+        let notes = extract(
+            &Request {
+                method: "POST",
+                headers: &h,
+                body: bad.as_bytes(),
+                ..Request::get("/")
+            },
+            Limits {
+                max_args: 100,
+                max_value_len: 4096,
+            },
+            &mut out,
+        );
+        assert!(notes.malformed_body, "{bad:?} taken as JSON");
+    }
+}
