@@ -20,6 +20,9 @@ pub(crate) struct Fields<'c, F> {
     /// Whether the cache may answer: it is on, and the rules active for a value depend on the
     /// site alone (no exclusion on this path).
     pub(crate) pairs: bool,
+    /// Whether a value's verdict depends on its parameter's name (an exclusion names one):
+    /// JSON paths are then built for every field, not only for one that matched.
+    pub(crate) names: bool,
     /// The decision about one value, given the cache.
     pub(crate) field: F,
 }
@@ -32,6 +35,10 @@ impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<
             value,
         };
         (self.field)(f, self.cache)
+    }
+
+    fn names(&self) -> bool {
+        self.names
     }
 
     fn known_pair(&mut self, loc: Location, raw: &str) -> bool {

@@ -604,6 +604,9 @@ impl Policy {
         // Fields are scanned as the parser finds them: no list of owned values is built.
         let mut fields = Fields {
             pairs: cross && cache.enabled(),
+            // Names reach a verdict only through exclusions by parameter; a match is named
+            // either way (the field that stopped is handed again under its name).
+            names: !memo_ok,
             cache,
             site: site_key,
             field: |f: FieldRef<'_>, cache: &mut ValueCache| {

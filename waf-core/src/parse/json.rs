@@ -9,13 +9,28 @@ use crate::request::Location;
 /// Returns false when the text is not JSON; values met before the error have been emitted.
 /// Recursion-free: the container being walked is a local [`Frame`], its parents a stack.
 ///
+/// A visitor that does not read names ([`super::Visitor::names`]) gets every field with an
+/// empty name, and the path is not built: it is put together from the stack only for a field
+/// that stops extraction, which the visitor then sees again under its path. Building paths was
+/// about 7% of `cargo bench -p waf-bench --bench engine -- uncached/json_post_64k`.
+pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
+    if sink.f.names() {
+        walk::<true>(text, sink)
+    } else {
+        walk::<false>(text, sink)
+    }
+}
+
+/// [`json`], with the path kept as the walk goes when `NAMED`, and put together only for a
+/// field that stops extraction otherwise.
+///
 /// Written for the common body, one without escapes or whitespace: the cursor and the current
 /// container live in locals (registers) rather than behind a `&mut` cursor, a string's plain
 /// case is scanned inline and only an escaped one takes the out-of-line path, and whitespace is
-/// one comparison when there is none. On `cargo bench -p waf-bench --bench engine --
-/// uncached/json_post_64k` a whole inspection went from 2.75 to 2.62 million instructions
-/// (callgrind) against a walker with the same structure behind a `&mut` cursor.
-pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
+/// one comparison when there is none. On `uncached/json_post_64k` a whole inspection went from
+/// 2.75 to 2.62 million instructions (callgrind) against a walker with the same structure
+/// behind a `&mut` cursor.
+fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     let mut path = String::new();
@@ -28,22 +43,27 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
         let Some(&c) = b.get(i) else {
             return false;
         };
-        match c {
+        // A leaf's text and the index after it.
+        let (leaf, end) = match c {
             b'"' => {
                 let Some((v, end)) = string(text, i + 1, &mut unescaped) else {
                     return false;
                 };
-                i = end;
-                sink.counted(Location::BodyArg, &path, v);
+                (Some(v), end)
             }
             b'{' => {
                 i = ws(b, i + 1);
                 if b.get(i) == Some(&b'}') {
-                    i += 1;
+                    (None, i + 1)
                 } else {
                     parents.push(cur);
-                    cur = Frame::Object(path.len());
-                    let Some(end) = key(text, i, &mut path, &mut unescaped, sink) else {
+                    cur = Frame::Object {
+                        base: path.len(),
+                        key: i,
+                    };
+                    let Some(end) = key::<NAMED>(text, i, &mut path, &mut unescaped, sink, || {
+                        path_of(text, &parents, cur)
+                    }) else {
                         return false;
                     };
                     i = end;
@@ -56,11 +76,16 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
             b'[' => {
                 i = ws(b, i + 1);
                 if b.get(i) == Some(&b']') {
-                    i += 1;
+                    (None, i + 1)
                 } else {
                     parents.push(cur);
-                    cur = Frame::Array(path.len(), 1);
-                    push_index(&mut path, 0);
+                    cur = Frame::Array {
+                        base: path.len(),
+                        next: 1,
+                    };
+                    if NAMED {
+                        push_index(&mut path, 0);
+                    }
                     continue;
                 }
             }
@@ -73,28 +98,31 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
                 if !b[i..].starts_with(lit) {
                     return false;
                 }
-                i += lit.len();
+                (None, i + lit.len())
             }
             b'-' | b'0'..=b'9' => {
-                let start = i;
-                i += 1;
+                let mut end = i + 1;
                 while b
-                    .get(i)
+                    .get(end)
                     .is_some_and(|&c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E'))
                 {
-                    i += 1;
+                    end += 1;
                 }
                 // Digits and signs are ASCII: character boundaries.
-                sink.counted(
-                    Location::BodyArg,
-                    &path,
-                    text.get(start..i).unwrap_or_default(),
-                );
+                (text.get(i..end), end)
             }
             _ => return false,
-        }
-        if sink.done() {
-            return true;
+        };
+        i = end;
+        if let Some(v) = leaf {
+            if NAMED {
+                sink.counted(Location::BodyArg, &path, v);
+            } else {
+                sink.counted_unnamed(Location::BodyArg, v, || path_of(text, &parents, cur));
+            }
+            if sink.done() {
+                return true;
+            }
         }
         // After a value: close finished containers, move to the next member or element.
         loop {
@@ -102,10 +130,17 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
             let next = b.get(i).copied();
             match cur {
                 Frame::Root => return next.is_none(),
-                Frame::Object(base) => match next {
+                Frame::Object { base, .. } => match next {
                     Some(b',') => {
-                        path.truncate(base);
-                        let Some(end) = key(text, i + 1, &mut path, &mut unescaped, sink) else {
+                        if NAMED {
+                            path.truncate(base);
+                        }
+                        cur = Frame::Object { base, key: i + 1 };
+                        let Some(end) =
+                            key::<NAMED>(text, i + 1, &mut path, &mut unescaped, sink, || {
+                                path_of(text, &parents, cur)
+                            })
+                        else {
                             return false;
                         };
                         i = end;
@@ -116,22 +151,28 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
                     }
                     Some(b'}') => {
                         i += 1;
-                        path.truncate(base);
+                        if NAMED {
+                            path.truncate(base);
+                        }
                         cur = parents.pop().unwrap_or(Frame::Root);
                     }
                     _ => return false,
                 },
-                Frame::Array(base, n) => match next {
+                Frame::Array { base, next: n } => match next {
                     Some(b',') => {
                         i += 1;
-                        path.truncate(base);
-                        push_index(&mut path, n);
-                        cur = Frame::Array(base, n + 1);
+                        if NAMED {
+                            path.truncate(base);
+                            push_index(&mut path, n);
+                        }
+                        cur = Frame::Array { base, next: n + 1 };
                         continue 'value;
                     }
                     Some(b']') => {
                         i += 1;
-                        path.truncate(base);
+                        if NAMED {
+                            path.truncate(base);
+                        }
                         cur = parents.pop().unwrap_or(Frame::Root);
                     }
                     _ => return false,
@@ -146,10 +187,36 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
 enum Frame {
     /// At the top level: after its value, only whitespace may follow.
     Root,
-    /// In an object; the path length before this object's key.
-    Object(usize),
+    /// In an object: the path length before this object's key, and where the current key
+    /// starts (at or before its opening quote: only whitespace between).
+    Object { base: usize, key: usize },
     /// In an array: the path length before `[i]`, and the next index.
-    Array(usize, usize),
+    Array { base: usize, next: usize },
+}
+
+/// The dotted path of the current field, from the containers `parents` and `cur` (the
+/// current keys read again from the text): what the walker's path buffer would hold.
+#[cold]
+#[inline(never)]
+fn path_of(text: &str, parents: &[Frame], cur: Frame) -> String {
+    let mut path = String::new();
+    let mut buf = String::new();
+    for f in parents.iter().chain(std::iter::once(&cur)) {
+        match *f {
+            Frame::Root => {}
+            Frame::Object { key, .. } => {
+                let at = ws(text.as_bytes(), key);
+                if let Some((k, _)) = string(text, at + 1, &mut buf) {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                }
+            }
+            Frame::Array { next, .. } => push_index(&mut path, next - 1),
+        }
+    }
+    path
 }
 
 /// The first index at or after `i` that is not JSON whitespace.
@@ -183,16 +250,18 @@ fn push_index(path: &mut String, i: usize) {
     path.push(']');
 }
 
-/// Reads `"key":` from `i` (whitespace allowed around the key), appends `.key` (or `key` at the
-/// root) to `path` and emits the key as a `BodyArgName`. The index after the colon; None on
-/// malformed input.
+/// Reads `"key":` from `i` (whitespace allowed around the key) and emits the key as a
+/// `BodyArgName` under its path: when `NAMED`, `.key` (or `key` at the root) is appended to
+/// `path` first; otherwise `name` puts the path together if the key stops extraction. The
+/// index after the colon; None on malformed input.
 #[inline(always)]
-fn key(
+fn key<const NAMED: bool>(
     text: &str,
     i: usize,
     path: &mut String,
     unescaped: &mut String,
     sink: &mut Sink<'_>,
+    name: impl FnOnce() -> String,
 ) -> Option<usize> {
     let b = text.as_bytes();
     let i = ws(b, i);
@@ -204,11 +273,15 @@ fn key(
     if b.get(i) != Some(&b':') {
         return None;
     }
-    if !path.is_empty() {
-        path.push('.');
+    if NAMED {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        sink.push(Location::BodyArgName, path, key);
+    } else {
+        sink.push_unnamed(Location::BodyArgName, key, name);
     }
-    path.push_str(key);
-    sink.push(Location::BodyArgName, path, key);
     Some(i + 1)
 }
 

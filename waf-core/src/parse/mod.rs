@@ -124,6 +124,14 @@ pub trait Visitor {
     /// the 4,800 values of `cargo bench -p waf-bench --bench engine -- uncached/json_post_64k`.
     fn field(&mut self, location: Location, name: &str, value: &str) -> bool;
 
+    /// Whether the visitor reads the names of JSON body fields (their dotted paths). When it
+    /// does not, those fields come with an empty name and the path is not built; a field that
+    /// stops extraction (`field` returned `true`) is then handed again under its path, and
+    /// `field` must decide it the same way. The default reads names.
+    fn names(&self) -> bool {
+        true
+    }
+
     /// Before a query or form pair is decoded: `raw` is the undecoded `name=value` and `loc`
     /// where its value goes (`QueryArg` or `BodyArg`). `true` says that both its fields are
     /// known to pass: the pair is then counted against `max_args` but neither decoded nor
@@ -214,6 +222,21 @@ impl Sink<'_> {
     fn counted(&mut self, location: Location, name: &str, value: &str) {
         if self.count() {
             self.push(location, name, value);
+        }
+    }
+    /// [`Sink::counted`] for a visitor that does not read names: see [`Sink::push_unnamed`].
+    fn counted_unnamed(&mut self, location: Location, value: &str, name: impl FnOnce() -> String) {
+        if self.count() {
+            self.push_unnamed(location, value, name);
+        }
+    }
+    /// [`Sink::push`] with an empty name; when the field stops extraction, it is pushed again
+    /// under `name()`, so that the visitor (which sees it twice) can say where it matched.
+    fn push_unnamed(&mut self, location: Location, value: &str, name: impl FnOnce() -> String) {
+        self.push(location, "", value);
+        if self.stopped {
+            self.stopped = false;
+            self.push(location, &name(), value);
         }
     }
     fn push(&mut self, location: Location, name: &str, value: &str) {
