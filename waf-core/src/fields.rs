@@ -41,6 +41,12 @@ impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<
         self.names
     }
 
+    fn repeats_pass(&self) -> bool {
+        // Without names the verdict depends on the location and value alone (the memo's own
+        // premise): no exclusion names a parameter.
+        !self.names
+    }
+
     fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
         self.pairs && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
     }

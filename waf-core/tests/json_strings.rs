@@ -77,3 +77,38 @@ fn numbers_pass_but_a_decimal_metadata_address_does_not() {
     let v = policy.inspect(&Request::get("/fetch?host=2852039166"), &mut scratch);
     assert_eq!(v.action, Action::Block);
 }
+
+/// A JSON field that passed is not handed to the engine again when it repeats, but only at the
+/// same location: `$where` passes as a value and is still caught as a key (NoSQL operator,
+/// rule 8000) after it; and repeats still count against the argument limit.
+#[test]
+fn repeats_are_skipped_only_at_the_same_location_and_still_counted() {
+    use waf_core::{Action, Policy, Scratch};
+    let Ok(policy) = Policy::default_policy() else {
+        panic!("the shipped rules compile");
+    };
+    let headers = [("Content-Type", &b"application/json"[..])];
+    let post = |body: &str| {
+        let mut scratch = Scratch::new();
+        let req = Request {
+            method: "POST",
+            headers: &headers,
+            body: body.as_bytes(),
+            ..Request::get("/api")
+        };
+        let v = policy.inspect(&req, &mut scratch);
+        (v.action, v.matched.map(|m| (m.rule_id, m.target)))
+    };
+    assert_eq!(post(r#"{"a":"$where","b":"$where"}"#).0, Action::Allow);
+    assert_eq!(
+        post(r#"{"a":"$where","b":["$where",{"$where":1}]}"#),
+        (
+            Action::Block,
+            Some(("8000".to_string(), "body_arg_name".to_string()))
+        )
+    );
+    let many = |n: usize| format!("{{\"a\":[{}]}}", vec!["\"x\""; n].join(","));
+    assert_eq!(post(&many(100)).0, Action::Allow);
+    let (action, matched) = post(&many(5000));
+    assert_eq!(action, Action::Block, "{matched:?}");
+}

@@ -37,6 +37,7 @@ fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
     let mut unescaped = String::new();
     let mut cur = Frame::Root;
     let mut parents: Vec<Frame> = Vec::new();
+    let mut seen = Seen::new(!NAMED && sink.f.repeats_pass());
     'value: loop {
         // Expecting a value at the current path.
         i = ws(b, i);
@@ -61,9 +62,11 @@ fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
                         base: path.len(),
                         key: i,
                     };
-                    let Some(end) = key::<NAMED>(text, i, &mut path, &mut unescaped, sink, || {
-                        path_of(text, &parents, cur)
-                    }) else {
+                    let Some(end) =
+                        key::<NAMED>(text, i, &mut path, &mut unescaped, &mut seen, sink, || {
+                            path_of(text, &parents, cur)
+                        })
+                    else {
                         return false;
                     };
                     i = end;
@@ -117,8 +120,14 @@ fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
         if let Some(v) = leaf {
             if NAMED {
                 sink.counted(Location::BodyArg, &path, v);
+            } else if seen.holds(text, Location::BodyArg, v) {
+                // Passed before in this body: counted, not visited again.
+                sink.count();
             } else {
                 sink.counted_unnamed(Location::BodyArg, v, || path_of(text, &parents, cur));
+                if !sink.done() {
+                    seen.add(text, Location::BodyArg, v);
+                }
             }
             if sink.done() {
                 return true;
@@ -136,11 +145,15 @@ fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
                             path.truncate(base);
                         }
                         cur = Frame::Object { base, key: i + 1 };
-                        let Some(end) =
-                            key::<NAMED>(text, i + 1, &mut path, &mut unescaped, sink, || {
-                                path_of(text, &parents, cur)
-                            })
-                        else {
+                        let Some(end) = key::<NAMED>(
+                            text,
+                            i + 1,
+                            &mut path,
+                            &mut unescaped,
+                            &mut seen,
+                            sink,
+                            || path_of(text, &parents, cur),
+                        ) else {
                             return false;
                         };
                         i = end;
@@ -260,6 +273,7 @@ fn key<const NAMED: bool>(
     i: usize,
     path: &mut String,
     unescaped: &mut String,
+    seen: &mut Seen,
     sink: &mut Sink<'_>,
     name: impl FnOnce() -> String,
 ) -> Option<usize> {
@@ -279,10 +293,90 @@ fn key<const NAMED: bool>(
         }
         path.push_str(key);
         sink.push(Location::BodyArgName, path, key);
-    } else {
+    } else if !seen.holds(text, Location::BodyArgName, key) {
         sink.push_unnamed(Location::BodyArgName, key, name);
+        if !sink.done() {
+            seen.add(text, Location::BodyArgName, key);
+        }
     }
     Some(i + 1)
+}
+
+/// Keys and values of this body that passed the visitor, for one whose verdict on a field
+/// does not depend on where in the request it repeats ([`super::Visitor::repeats_pass`]): a
+/// field seen again is then not handed to it. Arrays of records repeat their keys in every
+/// element, and often values (a tag, an author); on `cargo bench -p waf-bench --bench engine --
+/// uncached/json_post_64k` three fields in four are repeats. Direct-mapped on the length and a
+/// few bytes, holding each field as its place in the text (escaped strings, which live in a
+/// buffer, are not kept): a lookup is a few loads and one comparison of the bytes, against
+/// about 140 instructions for a visit the visitor's own memo answers.
+struct Seen {
+    /// Whether repeats may be skipped at all.
+    on: bool,
+    /// Per slot: start in the text, length, and location (`u32::MAX` start: empty).
+    slots: [(u32, u32, Location); SEEN_SLOTS],
+}
+
+/// Slots of [`Seen`].
+const SEEN_SLOTS: usize = 128;
+
+/// Longest field [`Seen`] keeps: longer ones are rare as repeats, and comparing them costs
+/// more.
+const SEEN_MAX: usize = 256;
+
+impl Seen {
+    fn new(on: bool) -> Self {
+        Seen {
+            on,
+            slots: [(u32::MAX, 0, Location::Body); SEEN_SLOTS],
+        }
+    }
+
+    /// The slot of a field: its length, location, first, middle and last bytes, mixed.
+    fn slot(loc: Location, v: &[u8]) -> usize {
+        let n = v.len();
+        let (first, mid, last) = match (v.first(), v.get(n / 2), v.last()) {
+            (Some(&a), Some(&b), Some(&c)) => (a, b, c),
+            _ => (0, 0, 0),
+        };
+        let h = (n as u32)
+            ^ u32::from(loc as u8) << 8
+            ^ u32::from(first) << 12
+            ^ u32::from(mid) << 18
+            ^ u32::from(last) << 24;
+        (h.wrapping_mul(0x9e37_79b1) >> 25) as usize % SEEN_SLOTS
+    }
+
+    /// Whether `v` at `loc` passed earlier in `text`.
+    #[inline(always)]
+    fn holds(&self, text: &str, loc: Location, v: &str) -> bool {
+        if !self.on {
+            return false;
+        }
+        let (start, len, at) = self.slots[Self::slot(loc, v.as_bytes())];
+        at == loc
+            && len as usize == v.len()
+            && text
+                .as_bytes()
+                .get(start as usize..start as usize + v.len())
+                == Some(v.as_bytes())
+    }
+
+    /// Notes that `v` at `loc`, a slice of `text`, passed.
+    fn add(&mut self, text: &str, loc: Location, v: &str) {
+        if !self.on || v.len() > SEEN_MAX {
+            return;
+        }
+        // Only strings borrowed from the text: their offset in it.
+        let off = (v.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+        if off > text.len() || text.len() - off < v.len() {
+            return;
+        }
+        let Ok(start) = u32::try_from(off) else {
+            return;
+        };
+        self.slots[Self::slot(loc, v.as_bytes())] = (start, v.len() as u32, loc);
+    }
 }
 
 /// The string whose text starts at `start` (after its opening quote) and the index after its

@@ -132,6 +132,14 @@ pub trait Visitor {
         true
     }
 
+    /// Whether a field that passed (`field` returned `false`) passes again wherever the same
+    /// value comes again at the same location in this request, whatever its name: then a JSON
+    /// body's repeats are counted against `max_args` but not handed over again. Only asked
+    /// when [`Visitor::names`] is `false`. The default says no.
+    fn repeats_pass(&self) -> bool {
+        false
+    }
+
     /// Before a query or form pair is decoded: `raw` is the undecoded `name=value` and `loc`
     /// where its value goes (`QueryArg` or `BodyArg`). `true` says that both its fields are
     /// known to pass: the pair is then counted against `max_args` but neither decoded nor
