@@ -126,16 +126,15 @@ enum Word {
 
 /// Words that can carry an SQL injection without any quote, comment or operator character;
 /// *strong* ones also count in headers, where prose-like words (`like` in every browser
-/// User-Agent) are common. No allocation: the word is lower-cased into a stack buffer and
-/// matched among the few keywords of its first letter (this replaced a binary search over `&str`s that was a sixth of
-/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get`).
+/// User-Agent) are common. No allocation: the word is compared, ignoring ASCII case, with the
+/// few keywords of its first letter (this replaced a binary search over `&str`s that was a
+/// sixth of `cargo bench -p waf-bench --bench engine -- inspect/clean_get`).
 fn sql_word(w: &[u8]) -> Word {
-    let mut buf = [0u8; 18];
-    if w.len() < 2 || w.len() > buf.len() {
+    if w.len() < 2 || w.len() >= SQL_SHAPES.len() {
         return Word::No;
     }
     // Most words are not keywords: reject them on (length, first letter, last letter) before
-    // copying (`inspect/json_post_64k`).
+    // comparing (`inspect/json_post_64k`).
     let (first, last) = (w[0] | 0x20, w[w.len() - 1] | 0x20);
     if !(first.is_ascii_lowercase() && last.is_ascii_lowercase())
         || SQL_SHAPES[w.len()][0] & (1 << (first - b'a')) == 0
@@ -143,10 +142,7 @@ fn sql_word(w: &[u8]) -> Word {
     {
         return Word::No;
     }
-    let l = &mut buf[..w.len()];
-    l.copy_from_slice(w);
-    l.make_ascii_lowercase();
-    let list: &[(&[u8], Word)] = match l[0] {
+    let list: &[(&[u8], Word)] = match first {
         b'a' => &[(b"alter", Word::Weak), (b"and", Word::Weak)],
         b'b' => &[(b"benchmark", Word::Strong), (b"between", Word::Weak)],
         b'c' => &[
@@ -215,8 +211,10 @@ fn sql_word(w: &[u8]) -> Word {
         b'x' => &[(b"xor", Word::Weak)],
         _ => return Word::No,
     };
+    // Compared in place, length first: copying the word to lower-case it and comparing with
+    // `==` were a `memcpy` and a `memcmp` call per word that got this far.
     list.iter()
-        .find(|(w, _)| *w == &*l)
+        .find(|(k, _)| k.len() == w.len() && k.eq_ignore_ascii_case(w))
         .map_or(Word::No, |(_, k)| *k)
 }
 
