@@ -4,6 +4,7 @@
 //! into the types below, checking every pattern, range and cross-reference, and collects every
 //! problem as a [`RuleError`] naming file, line, rule id and field. Nothing here panics on input.
 
+mod locate;
 pub mod raw;
 mod validate;
 
@@ -345,7 +346,7 @@ impl RuleSet {
                 Err(e) => {
                     // Keep going rule by rule, so that one bad field does not hide the other
                     // errors of the file.
-                    let (salvaged, errs) = validate::salvage(src, e);
+                    let (salvaged, errs) = locate::salvage(src, e);
                     for e in errs {
                         errors.push(e);
                     }
@@ -377,7 +378,7 @@ pub fn parse_file(src: &SourceFile) -> Result<raw::RawFile, RuleError> {
             let line = e.location().map(|l| l.line());
             let mut err = RuleError::file(&src.name, line, e.to_string());
             if let Some(line) = line {
-                err.rule_id = validate::rule_id_above(&src.text, line);
+                err.rule_id = locate::rule_id_above(&src.text, line);
             }
             err
         })
