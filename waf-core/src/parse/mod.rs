@@ -232,12 +232,6 @@ impl Sink<'_> {
             self.push(location, name, value);
         }
     }
-    /// [`Sink::counted`] for a visitor that does not read names: see [`Sink::push_unnamed`].
-    fn counted_unnamed(&mut self, location: Location, value: &str, name: impl FnOnce() -> String) {
-        if self.count() {
-            self.push_unnamed(location, value, name);
-        }
-    }
     /// [`Sink::push`] with an empty name; when the field stops extraction, it is pushed again
     /// under `name()`, so that the visitor (which sees it twice) can say where it matched.
     fn push_unnamed(&mut self, location: Location, value: &str, name: impl FnOnce() -> String) {
