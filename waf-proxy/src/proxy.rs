@@ -14,12 +14,13 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
-use waf_core::model::Action;
+use waf_core::model::{Action, BodyEncoding};
 use waf_core::{AttackType, Match, Policy, Verdict};
 
 use crate::body::HeldBody;
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
 use crate::config::OnInspectionError;
+use crate::decode;
 use crate::error::Refusal;
 use crate::guard;
 use crate::inspect::{self, EventInput, Facts};
@@ -58,6 +59,8 @@ pub struct Ctx {
     body: Option<HeldBody>,
     /// The body was read and inspected in `request_filter` ([`WafProxy::preread_body`]).
     preread: bool,
+    /// The `Content-Encoding` of the body, decoded before inspection (empty: none).
+    codings: Vec<decode::Coding>,
     body_seen: u64,
     /// Rule ids already recorded as `log` (so the body pass does not record them twice).
     logged_rules: Vec<String>,
@@ -164,6 +167,14 @@ impl WafProxy {
             }
         }
         match (effective, &v.matched) {
+            // A body that parsers read differently is a bad request, not an attack found.
+            (Action::Block, Some(m))
+                if m.rule_id.parse() == Ok(waf_core::detect::protocol_ids::AMBIGUOUS_BODY) =>
+            {
+                Decision::Refuse(Refusal::Ambiguous {
+                    rule_id: m.rule_id.clone(),
+                })
+            }
             (Action::Block, Some(m)) => Decision::Refuse(Refusal::Blocked {
                 rule_id: m.rule_id.clone(),
             }),
@@ -246,11 +257,31 @@ impl WafProxy {
         }
     }
 
-    /// Inspects the buffered body (whole, or its first `body_limit` bytes) and decides.
     /// Inspects a held body: the whole of it, or its first `body_limit` bytes as a truncated
-    /// body (passed or blocked per `oversize_body`).
-    fn inspect_held(&self, session: &Session, ctx: &mut Ctx, buf: &[u8]) -> Result<()> {
+    /// body (passed or blocked per `oversize_body`). An encoded body is decoded first, into at
+    /// most `body_limit` bytes; `complete` says whether `buf` is all of it.
+    fn inspect_held(
+        &self,
+        session: &Session,
+        ctx: &mut Ctx,
+        buf: &[u8],
+        complete: bool,
+    ) -> Result<()> {
         let limit = ctx.body_limit();
+        if !ctx.codings.is_empty() {
+            return match decode::decode(buf, &ctx.codings, limit, complete) {
+                decode::Decoded::Body(plain, truncated) => {
+                    self.inspect_body(session, ctx, &plain, truncated)
+                }
+                decode::Decoded::Corrupt => {
+                    ctx.refusal = Some(Refusal::BadRequest);
+                    Err(Error::explain(
+                        ErrorType::HTTPStatus(400),
+                        "request body not in its Content-Encoding",
+                    ))
+                }
+            };
+        }
         match buf.get(..limit) {
             Some(prefix) if buf.len() > limit => self.inspect_body(session, ctx, prefix, true),
             _ => self.inspect_body(session, ctx, buf, false),
@@ -326,7 +357,7 @@ impl WafProxy {
         while let Some(chunk) = session.read_request_body().await? {
             held.push(chunk);
         }
-        if self.inspect_held(session, ctx, held.bytes()).is_err() {
+        if self.inspect_held(session, ctx, held.bytes(), true).is_err() {
             let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
             return self.refuse(session, ctx, r).await;
         }
@@ -374,6 +405,7 @@ impl ProxyHttp for WafProxy {
             cleared: None,
             body: None,
             preread: false,
+            codings: Vec::new(),
             body_seen: 0,
             logged_rules: Vec::new(),
             refusal: None,
@@ -382,6 +414,12 @@ impl ProxyHttp for WafProxy {
             upstream: None,
             upstream_start: None,
         }
+    }
+
+    /// The request head is complete: its deadline (conn.rs) no longer applies.
+    async fn early_request_filter(&self, session: &mut Session, _ctx: &mut Ctx) -> Result<()> {
+        crate::conn::head_done(session);
+        Ok(())
     }
 
     /// Request line and headers: pin the policy, resolve client IP and site, enforce header and
@@ -409,6 +447,12 @@ impl ProxyHttp for WafProxy {
         }
         if inspect::header_bytes(session.req_header()) > s.limits.max_header_bytes {
             return self.refuse(session, ctx, Refusal::HeadersTooLarge).await;
+        }
+        // One inspected-body decision for every framing: a length that is not one number
+        // (`22,22`, which Pingora accepts, or two headers) is refused as RFC 9110 §8.6 allows,
+        // so that no origin reads another length than the one inspected.
+        if !inspect::content_length_valid(session.req_header()) {
+            return self.refuse(session, ctx, Refusal::BadRequest).await;
         }
         if inspect::content_length(session.req_header())
             .is_some_and(|n| n > s.limits.max_body_bytes)
@@ -531,7 +575,23 @@ impl ProxyHttp for WafProxy {
         if let Decision::Refuse(r) = self.decide(session, ctx, &v) {
             return self.refuse(session, ctx, r).await;
         }
-        if !allowed && inspect::expects_body(session.req_header()) {
+        // Whether a body follows, by the framing Pingora reads it with: a length, chunks, or
+        // on HTTP/2 a stream not ended with the headers (a length there is optional).
+        if !allowed && !session.as_mut().is_body_empty() {
+            match decode::codings(&inspect::content_encoding(session.req_header())) {
+                Ok(c) if c.is_empty() => {}
+                Ok(_) if policy.body_encoding(&ctx.host) == BodyEncoding::Refuse => {
+                    return self
+                        .refuse(session, ctx, Refusal::UnsupportedEncoding)
+                        .await;
+                }
+                Ok(c) => ctx.codings = c,
+                Err(()) => {
+                    return self
+                        .refuse(session, ctx, Refusal::UnsupportedEncoding)
+                        .await;
+                }
+            }
             session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
             if inspect::content_length(session.req_header()).is_some_and(|n| n <= PREREAD_MAX) {
                 return self.preread_body(session, ctx).await;
@@ -562,6 +622,10 @@ impl ProxyHttp for WafProxy {
             ));
         }
         let Some(mut held) = ctx.body.take() else {
+            if end_of_stream && body.as_ref().is_some_and(|b| b.is_empty()) {
+                // An empty last chunk would be written upstream as a second terminator.
+                *body = None;
+            }
             return Ok(());
         };
         if let Some(chunk) = body.take() {
@@ -569,8 +633,11 @@ impl ProxyHttp for WafProxy {
         }
         if end_of_stream || held.bytes().len() > ctx.body_limit() {
             // Past the inspection limit only its prefix is inspected; the rest streams.
-            self.inspect_held(session, ctx, held.bytes())?;
-            *body = Some(held.into_bytes());
+            self.inspect_held(session, ctx, held.bytes(), end_of_stream)?;
+            let bytes = held.into_bytes();
+            // Pingora writes an empty chunk as the terminating chunk, and then its own: an
+            // empty body goes as `None`, which ends it once.
+            *body = (!bytes.is_empty()).then_some(bytes);
         } else {
             // Hold the chunk until the body is complete or the limit is reached. An empty chunk
             // (not `None`, which Pingora takes for the end of the body) sends nothing upstream.
@@ -714,8 +781,29 @@ impl ProxyHttp for WafProxy {
         }
     }
 
-    /// End of every request: counters (requests, blocks, logs by site).
-    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+    /// A client that went away mid-request (closed, reset, timed out) is counted and logged at
+    /// debug: any client can cause it, and at error level it was a log flood on demand.
+    fn suppress_error_log(&self, _session: &Session, _ctx: &Ctx, e: &Error) -> bool {
+        let gone = e.esource() == &ErrorSource::Downstream
+            && matches!(
+                e.etype(),
+                ErrorType::ConnectionClosed
+                    | ErrorType::ReadError
+                    | ErrorType::ReadTimedout
+                    | ErrorType::WriteError
+                    | ErrorType::WriteTimedout
+            );
+        if gone {
+            crate::logs::count_client_disconnect();
+            tracing::debug!("client went away: {e}");
+        }
+        gone
+    }
+
+    /// End of every request: counters (requests, blocks, logs by site); the next byte on the
+    /// connection starts the next head's deadline.
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        crate::conn::request_done(session);
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);
