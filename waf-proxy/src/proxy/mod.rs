@@ -1,6 +1,10 @@
 //! The Pingora [`ProxyHttp`] implementation: the WAF's request path.
 //!
-//! Phases in the order Pingora runs them; each says in one line what the WAF does there.
+//! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
+//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`.
+
+mod body;
+mod cc;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -8,14 +12,13 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pingora_core::protocols::http::v1::common::is_expect_continue_req;
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
-use waf_core::model::{Action, BodyEncoding};
-use waf_core::{AttackType, Match, Policy, Verdict};
+use waf_core::model::Action;
+use waf_core::{Match, Policy, Verdict};
 
 use crate::body::HeldBody;
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
@@ -256,113 +259,6 @@ impl WafProxy {
             }
         }
     }
-
-    /// Inspects a held body: the whole of it, or its first `body_limit` bytes as a truncated
-    /// body (passed or blocked per `oversize_body`). An encoded body is decoded first, into at
-    /// most `body_limit` bytes; `complete` says whether `buf` is all of it.
-    fn inspect_held(
-        &self,
-        session: &Session,
-        ctx: &mut Ctx,
-        buf: &[u8],
-        complete: bool,
-    ) -> Result<()> {
-        let limit = ctx.body_limit();
-        if !ctx.codings.is_empty() {
-            return match decode::decode(buf, &ctx.codings, limit, complete) {
-                decode::Decoded::Body(plain, truncated) => {
-                    self.inspect_body(session, ctx, &plain, truncated)
-                }
-                decode::Decoded::Corrupt => {
-                    ctx.refusal = Some(Refusal::BadRequest);
-                    Err(Error::explain(
-                        ErrorType::HTTPStatus(400),
-                        "request body not in its Content-Encoding",
-                    ))
-                }
-            };
-        }
-        match buf.get(..limit) {
-            Some(prefix) if buf.len() > limit => self.inspect_body(session, ctx, prefix, true),
-            _ => self.inspect_body(session, ctx, buf, false),
-        }
-    }
-
-    fn inspect_body(
-        &self,
-        session: &Session,
-        ctx: &mut Ctx,
-        buf: &[u8],
-        truncated: bool,
-    ) -> Result<()> {
-        if buf.is_empty() && !truncated {
-            // An empty body adds nothing to the header pass of `request_filter`.
-            return Ok(());
-        }
-        let policy = ctx.policy.clone();
-        let v = match guard::run(
-            policy.as_deref(),
-            session.req_header(),
-            &self.facts(ctx),
-            buf,
-            truncated,
-        ) {
-            Ok(v) => v,
-            Err(e) => match self.inspection_failed(ctx, e) {
-                None => return Ok(()),
-                Some(r) => {
-                    let status = r.status();
-                    ctx.refusal = Some(r);
-                    return Err(Error::explain(
-                        ErrorType::HTTPStatus(status),
-                        "request not inspected",
-                    ));
-                }
-            },
-        };
-        match self.decide(session, ctx, &v) {
-            Decision::Pass => Ok(()),
-            Decision::Refuse(r) => {
-                let status = r.status();
-                ctx.refusal = Some(r);
-                Err(Error::explain(
-                    ErrorType::HTTPStatus(status),
-                    "refused by the WAF",
-                ))
-            }
-        }
-    }
-}
-
-/// Largest body read and inspected in `request_filter`, before the origin is connected: the size
-/// of Pingora's retry buffer (`BODY_BUF_LIMIT` in pingora-core, 64 KiB), from which Pingora then
-/// sends the body upstream. Longer bodies, and bodies of unknown length, are held back chunk by
-/// chunk in `request_body_filter` instead, after the request head has gone upstream.
-const PREREAD_MAX: u64 = 64 * 1024;
-
-impl WafProxy {
-    /// Reads a body of at most [`PREREAD_MAX`] announced bytes and inspects it before any
-    /// connection to the origin: a refused request never reaches the origin, not even its head
-    /// (as nginx's `proxy_request_buffering` does). Pingora keeps what was read in its retry
-    /// buffer and sends it upstream from there, through `request_body_filter`, which passes it
-    /// unchanged. A client that asked for `100 Continue` gets it from here, and the `Expect`
-    /// header is not forwarded (the origin gets the whole body at once).
-    async fn preread_body(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        ctx.preread = true;
-        if is_expect_continue_req(session.req_header()) {
-            session.write_continue_response().await?;
-        }
-        session.as_mut().enable_retry_buffering();
-        let mut held = HeldBody::default();
-        while let Some(chunk) = session.read_request_body().await? {
-            held.push(chunk);
-        }
-        if self.inspect_held(session, ctx, held.bytes(), true).is_err() {
-            let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
-            return self.refuse(session, ctx, r).await;
-        }
-        Ok(false)
-    }
 }
 
 fn refusal_for_error(e: &Error) -> Refusal {
@@ -498,63 +394,8 @@ impl ProxyHttp for WafProxy {
         }
         ctx.country = s.country(ctx.client_ip);
         // CC: count this request under every rule for host + path; refuse while banned.
-        if let Some(ip) = ctx
-            .client_ip
-            .filter(|ip| policy.counts().cc > 0 && !s.cc_allowlist.contains(*ip))
-        {
-            let path = session.req_header().uri.path().to_string();
-            let now = Instant::now();
-            let mut refusal = None;
-            let host = ctx.host.clone();
-            for rule in policy.cc_rules_for(&host, &path) {
-                if let waf_core::cc::CcDecision::Banned { retry_after, new } =
-                    s.limiter.check(rule, ip, now)
-                {
-                    if refusal.is_some() {
-                        continue;
-                    }
-                    let challenge = rule.action == Action::Challenge;
-                    if challenge && self.cleared(session, ctx) {
-                        continue;
-                    }
-                    let rule_id = format!("cc_{}", rule.id);
-                    let action = if challenge {
-                        Action::Challenge
-                    } else {
-                        Action::Block
-                    };
-                    if new {
-                        s.stats.cc_ban();
-                        let m = Match {
-                            rule_id: rule_id.clone(),
-                            rule_name: format!(
-                                "CC: over {} requests in {} s",
-                                rule.threshold,
-                                rule.window.as_secs()
-                            ),
-                            attack_type: AttackType::Cc,
-                            action,
-                            target: "request".into(),
-                            parameter: None,
-                            snippet: String::new(),
-                        };
-                        self.record(session, ctx, &m, action);
-                    } else {
-                        s.stats.block("cc", &rule_id, action.as_str());
-                    }
-                    refusal = Some(if challenge {
-                        Refusal::Challenge
-                    } else {
-                        Refusal::RateLimited {
-                            retry_after: retry_after.max(Duration::from_secs(1)),
-                            rule_id,
-                        }
-                    });
-                }
-            }
-            if let Some(r) = refusal {
-                return self.refuse(session, ctx, r).await;
-            }
+        if let Some(r) = self.cc_refusal(session, ctx, &policy) {
+            return self.refuse(session, ctx, r).await;
         }
         let v = match guard::run(
             Some(&policy),
@@ -575,28 +416,8 @@ impl ProxyHttp for WafProxy {
         if let Decision::Refuse(r) = self.decide(session, ctx, &v) {
             return self.refuse(session, ctx, r).await;
         }
-        // Whether a body follows, by the framing Pingora reads it with: a length, chunks, or
-        // on HTTP/2 a stream not ended with the headers (a length there is optional).
-        if !allowed && !session.as_mut().is_body_empty() {
-            match decode::codings(&inspect::content_encoding(session.req_header())) {
-                Ok(c) if c.is_empty() => {}
-                Ok(_) if policy.body_encoding(&ctx.host) == BodyEncoding::Refuse => {
-                    return self
-                        .refuse(session, ctx, Refusal::UnsupportedEncoding)
-                        .await;
-                }
-                Ok(c) => ctx.codings = c,
-                Err(()) => {
-                    return self
-                        .refuse(session, ctx, Refusal::UnsupportedEncoding)
-                        .await;
-                }
-            }
-            session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
-            if inspect::content_length(session.req_header()).is_some_and(|n| n <= PREREAD_MAX) {
-                return self.preread_body(session, ctx).await;
-            }
-            ctx.body = Some(HeldBody::default());
+        if !allowed {
+            return self.start_body(session, ctx, &policy).await;
         }
         Ok(false)
     }
