@@ -10,8 +10,8 @@
 //!
 //! Every part's content is inspected: fields as body parameters, files (any part with a
 //! `filename`, even an empty one) as body content whatever type they declare, since a PHP
-//! shell declared `image/png` is still a PHP shell. The whole body is bounded by
-//! `settings.body_limit`.
+//! shell declared `image/png` is still a PHP shell (text whole, binary by its printable runs:
+//! [`file_content`]). The whole body is bounded by `settings.body_limit`.
 
 use super::Sink;
 use crate::request::Location;
@@ -207,22 +207,63 @@ pub(super) fn multipart(body: &[u8], boundary: &str, sink: &mut Sink<'_>) {
             sink.notes.ambiguous_body = true;
             return;
         }
-        let value = String::from_utf8_lossy(content);
         match &h.filename {
             Some(f) => {
                 if !f.is_empty() {
                     sink.push(Location::Filename, &h.name, f);
                 }
-                // A file's content, whatever type it declares (bounded by the body limit).
-                sink.push(Location::Body, &h.name, &value);
+                file_content(content, &h.name, sink);
             }
             None => {
+                let value = String::from_utf8_lossy(content);
                 sink.arg(Location::BodyArgName, Location::BodyArg, &h.name, &value);
             }
         }
         if sink.done() {
             break;
         }
+    }
+}
+
+/// Shortest run of printable bytes of a binary file that is inspected: shorter than any
+/// useful script (`<?=`$_GET[0]`;` is 14), longer than what random bytes make by chance.
+const MIN_RUN: usize = 8;
+
+/// A file part's content, whatever type it declares (a PHP shell sent as `image/png` is still
+/// one): text (valid UTF-8) is inspected whole; binary content by its runs of at least
+/// [`MIN_RUN`] printable bytes, what `strings` shows of it, where code hidden in an image (a
+/// script appended to it, or in its comment) is. Scanning the random-looking bytes of a photo
+/// as text found shell substitutions in them by chance (rule 5002 on a 1 MiB JPEG).
+fn file_content(content: &[u8], name: &str, sink: &mut Sink<'_>) {
+    if let Ok(text) = std::str::from_utf8(content) {
+        sink.push(Location::Body, name, text);
+        return;
+    }
+    let printable = |c: u8| matches!(c, b' '..=b'~' | b'\t' | b'\r' | b'\n');
+    // Runs are found by their last byte first: when the byte `MIN_RUN - 1` ahead is not
+    // printable, no run starts before it, and most bytes of a binary file are never read (a
+    // byte loop over a photo's random-looking bytes mispredicted every other branch: 5.8 ms
+    // per MiB).
+    let n = content.len();
+    let mut i = 0;
+    while i + MIN_RUN <= n {
+        let last = i + MIN_RUN - 1;
+        if let Some(j) = (i..=last).rev().find(|&j| !printable(content[j])) {
+            i = j + 1;
+            continue;
+        }
+        let end = content[last..]
+            .iter()
+            .position(|&c| !printable(c))
+            .map_or(n, |k| last + k);
+        // Printable ASCII: valid UTF-8.
+        if let Ok(run) = std::str::from_utf8(&content[i..end]) {
+            sink.push(Location::Body, name, run);
+            if sink.done() {
+                return;
+            }
+        }
+        i = end + 1;
     }
 }
 
@@ -266,6 +307,44 @@ mod tests {
             Some(String::new())
         );
         assert_eq!(delimiters(b"--b\r\nx\r\n--b--", b"--b"), Ok(vec![0, 8]));
+    }
+
+    /// Values a multipart body hands to the detectors.
+    fn values(body: &[u8]) -> Vec<String> {
+        let headers = [("content-type", &b"multipart/form-data; boundary=b"[..])];
+        let req = crate::Request {
+            method: "POST",
+            headers: &headers,
+            body,
+            ..crate::Request::get("/")
+        };
+        let mut out = Vec::new();
+        crate::parse::extract(&req, crate::parse::Limits { max_args: 100 }, &mut out);
+        out.into_iter().map(|f| f.value.into_owned()).collect()
+    }
+
+    #[test]
+    fn binary_files_are_inspected_by_their_printable_runs() {
+        let part = |content: &[u8]| {
+            let mut b = b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+            b.extend_from_slice(content);
+            b.extend_from_slice(b"\r\n--b--\r\n");
+            b
+        };
+        let v = values(&part(
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff<?php system($_GET['c']); ?>\xfe\0",
+        ));
+        assert!(
+            v.contains(&"<?php system($_GET['c']); ?>".to_string()),
+            "{v:?}"
+        );
+        assert!(
+            !v.iter().any(|x| x.contains("IHDR")),
+            "short runs are not values: {v:?}"
+        );
+        // Text declared as an image is inspected whole.
+        assert!(values(&part(b"just text, as an image"))
+            .contains(&"just text, as an image".to_string()));
         assert_eq!(delimiters(b"--b\r\nx--b\r\n--b--", b"--b"), Err(()));
     }
 }
