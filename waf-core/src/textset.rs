@@ -15,7 +15,6 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::Input;
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use crate::model::RegexPattern;
 
@@ -28,8 +27,8 @@ struct LazyRegex {
 
 impl LazyRegex {
     fn is_match(&self, hay: &str) -> bool {
-        // A regex that passed the syntax check but fails to build (size limits) never matches;
-        // the compiler reports such patterns at load time when it can (see `build`).
+        // A regex that passed the syntax check at validation but fails to build (a size limit)
+        // never matches; it is not reported.
         self.compiled
             .get_or_init(|| Regex::new(&self.pattern).ok())
             .as_ref()
@@ -58,35 +57,6 @@ pub(crate) struct TextSet {
 pub(crate) struct TextSetError {
     pub id: usize,
     pub reason: String,
-}
-
-/// Checks a regex's syntax and returns its literal prefixes, or `None` when it can match with no
-/// usable prefix. The error is on one line.
-pub(crate) fn prefixes(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
-    let hir = regex_automata::util::syntax::parse(pattern)
-        .map_err(|e| format!("invalid regex: {}", first_line(&e.to_string())))?;
-    let seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
-        // A class wider than 4 ends the prefix there instead of multiplying it (`tok-[0-9]+`
-        // gives `tok-`, not ten literals): a shorter prefilter literal, a 10x smaller automaton.
-        .limit_class(4)
-        .limit_total(64)
-        .extract(&hir);
-    match seq.literals() {
-        Some(lits) if !lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()) => {
-            Ok(Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect()))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn first_line(s: &str) -> String {
-    // regex-syntax errors are multi-line with a caret diagram; keep them but on one line.
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 impl TextSet {

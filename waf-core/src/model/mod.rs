@@ -5,6 +5,7 @@
 //! problem as a [`RuleError`] naming file, line, rule id and field. Nothing here panics on input.
 
 mod locate;
+mod pattern;
 pub mod raw;
 mod validate;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+pub use pattern::{RegexPattern, TextPattern};
 pub use raw::{AclRuleType, Action, BodyEncoding, Mode, OversizeBody, Position, Relation};
 
 use crate::error::{RuleError, RuleErrors};
@@ -34,48 +36,6 @@ impl SourceFile {
             text: text.into(),
         }
     }
-}
-
-/// A regular expression whose syntax was checked when the rule was validated, with the literal
-/// prefixes the compiler's prefilter uses (extracted from the same parse, so compiling 10,000
-/// rules parses each regex once).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegexPattern {
-    source: String,
-    prefixes: Option<Vec<Vec<u8>>>,
-}
-
-impl RegexPattern {
-    /// Parses `source` (regex-automata syntax); the error is one line.
-    pub fn new(source: &str) -> Result<RegexPattern, String> {
-        if source.is_empty() {
-            return Err("empty regex".into());
-        }
-        let prefixes = crate::textset::prefixes(source)?;
-        Ok(RegexPattern {
-            source: source.to_string(),
-            prefixes,
-        })
-    }
-
-    /// The regex as written.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// Literal prefixes one of which every match starts with (`None`: no usable prefix).
-    pub(crate) fn prefixes(&self) -> Option<&[Vec<u8>]> {
-        self.prefixes.as_deref()
-    }
-}
-
-/// A text pattern: case-insensitive literal or a regular expression (`re:` prefix in YAML).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextPattern {
-    /// Lower-cased literal, matched case-insensitively.
-    Literal(String),
-    /// A regex (regex-automata syntax), matched case-sensitively unless it says `(?i)`.
-    Regex(RegexPattern),
 }
 
 /// What a validated ACL rule matches.
