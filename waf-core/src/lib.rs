@@ -31,6 +31,7 @@ pub mod normalize;
 pub mod parse;
 mod policy;
 pub mod request;
+mod rules;
 mod textset;
 pub mod verdict;
 

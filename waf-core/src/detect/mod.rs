@@ -1,18 +1,19 @@
-//! Managed detection: built-in rules with stable ids, compiled once per policy.
+//! Managed detection: the engine that compiles the managed rules of [`crate::rules`] once per
+//! policy and runs them over one decoded value at a time.
 //!
-//! Two kinds of rules:
-//! - *signatures*: a regex with literal *triggers*. All triggers of all signatures form one
-//!   Aho-Corasick automaton; only when a value contains a trigger does the one multi-pattern
-//!   regex-automata regex run over it. Clean traffic rarely gets past the automaton.
-//! - *checks*: functions (libinjection's SQLi and XSS tokenisers, and structural checks) with
-//!   their own cheap gates.
+//! - *signatures* (regex rules): all their triggers form one Aho-Corasick automaton, walked once
+//!   per value; only the regexes of the signatures whose triggers occur run. Clean traffic
+//!   rarely gets past the automaton.
+//! - *checks* (function rules: libinjection's SQLi and XSS tokenisers in `checks`, the shell
+//!   grammar in `shell`), skipped by the byte classes they need (`class`) and by shared gates
+//!   (`sql_gate`).
 //!
 //! Every rule has a `level`: it is active when the policy's sensitivity is at least that level.
 
-mod checks;
-mod shell;
-mod sig_code;
-mod signatures;
+pub(crate) mod checks;
+pub(crate) mod class;
+pub(crate) mod shell;
+mod sql_gate;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind as AcMatchKind, StartKind};
@@ -21,113 +22,52 @@ use regex_automata::util::syntax;
 use regex_automata::Input;
 
 use crate::request::{Location, LocationSet};
+use crate::rules::{self, Detect, Gate, Rule};
 use crate::verdict::AttackType;
+use class::shape;
 
-/// A regex rule with the literals that must appear for it to possibly match.
+pub use rules::{catalog, protocol_ids, rule_name, ManagedRuleInfo};
+pub(crate) use sql_gate::sqli_gate;
+
+/// A compiled regex rule: what the engine reads of it per candidate.
 #[derive(Debug, Clone)]
-pub struct Signature {
-    /// Stable managed rule id.
-    pub id: u32,
-    /// Name shown in events.
-    pub name: &'static str,
-    /// Attack class.
-    pub attack: AttackType,
-    /// Lowest sensitivity (1-4) at which the rule is active.
-    pub level: u8,
-    /// Where it looks.
-    pub locations: LocationSet,
-    /// Only this header (lower case), when it looks at headers.
-    pub header: Option<&'static str>,
-    /// Case-insensitive literals; at least one must occur in the value. A literal may start or
-    /// end with `\b`, as the regex has it around that word: then only an occurrence at that word
-    /// boundary counts (`or` in `color` does not make `\bor\b` a candidate).
-    pub triggers: &'static [&'static str],
-    /// The regex, case-insensitive, bytes-oriented.
-    pub pattern: &'static str,
+struct Signature {
+    id: u32,
+    name: &'static str,
+    attack: AttackType,
+    level: u8,
+    locations: LocationSet,
+    header: Option<&'static str>,
 }
 
-/// A function rule.
+/// A compiled check.
 #[derive(Debug, Clone)]
-pub struct Check {
-    /// Stable managed rule id.
-    pub id: u32,
-    /// Name shown in events.
-    pub name: &'static str,
-    /// Attack class.
-    pub attack: AttackType,
-    /// Lowest sensitivity (1-4) at which the rule is active.
-    pub level: u8,
-    /// Where it looks.
-    pub locations: LocationSet,
-    /// The test; `true` is a detection.
-    pub test: fn(&str, Location) -> bool,
+struct Check {
+    id: u32,
+    name: &'static str,
+    attack: AttackType,
+    level: u8,
+    locations: LocationSet,
+    test: fn(&str, Location) -> bool,
+    /// The byte classes a value needs for the test to possibly fire (see [`class`]).
+    needs: u16,
+    /// Whether the value must pass [`sqli_gate`] first.
+    sqli_gated: bool,
 }
 
-/// Public description of a managed rule, for listings (`rules/status`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ManagedRuleInfo {
-    /// Stable id.
-    pub id: u32,
-    /// Name.
-    pub name: &'static str,
-    /// Attack class.
-    pub attack_type: AttackType,
-    /// Lowest sensitivity at which it is active.
-    pub level: u8,
+/// The regex rules of the table, with their triggers and patterns, in table order.
+fn regex_rules() -> impl Iterator<Item = (&'static Rule, &'static [&'static str], &'static str)> {
+    rules::all().filter_map(|r| match r.detect {
+        Detect::Regex { triggers, pattern } => Some((r, triggers, pattern)),
+        _ => None,
+    })
 }
-
-/// Every managed rule, in id order.
-pub fn catalog() -> Vec<ManagedRuleInfo> {
-    let mut v: Vec<ManagedRuleInfo> = signatures::all()
-        .iter()
-        .map(|s| ManagedRuleInfo {
-            id: s.id,
-            name: s.name,
-            attack_type: s.attack,
-            level: s.level,
-        })
-        .chain(checks::all().iter().map(|c| ManagedRuleInfo {
-            id: c.id,
-            name: c.name,
-            attack_type: c.attack,
-            level: c.level,
-        }))
-        .chain(checks::PROTOCOL.iter().map(|(id, name)| ManagedRuleInfo {
-            id: *id,
-            name,
-            attack_type: AttackType::Protocol,
-            level: 1,
-        }))
-        .collect();
-    v.sort_by_key(|r| r.id);
-    v
-}
-
-/// Names of managed rules by id, including the protocol rules raised by the engine itself.
-pub fn rule_name(id: u32) -> &'static str {
-    signatures::all()
-        .iter()
-        .find(|s| s.id == id)
-        .map(|s| s.name)
-        .or_else(|| checks::all().iter().find(|c| c.id == id).map(|c| c.name))
-        .or_else(|| {
-            checks::PROTOCOL
-                .iter()
-                .find(|(i, _)| *i == id)
-                .map(|(_, n)| *n)
-        })
-        .unwrap_or("managed rule")
-}
-
-pub use checks::protocol_ids;
 
 /// The compiled managed rules.
 #[derive(Debug)]
 pub struct Engine {
     sigs: Vec<Signature>,
     checks: Vec<Check>,
-    /// Per check: the byte classes (see [`shape`]) a value needs for the check to possibly fire.
-    check_needs: Vec<u16>,
     /// Every trigger literal, ASCII case-insensitive, walked by hand ([`Engine::mark`]).
     triggers: DFA,
     /// Per trigger literal: the signatures it belongs to, with the boundaries each requires.
@@ -177,12 +117,35 @@ pub struct EngineError(String);
 impl Engine {
     /// Compiles every managed rule. Cost: a few milliseconds; done once per policy.
     pub fn new() -> Result<Engine, EngineError> {
-        let sigs = signatures::all();
-        let checks = checks::all();
+        let sigs: Vec<Signature> = regex_rules()
+            .map(|(r, _, _)| Signature {
+                id: r.id,
+                name: r.name,
+                attack: r.class,
+                level: r.level,
+                locations: r.locations.set,
+                header: r.locations.header,
+            })
+            .collect();
+        let checks: Vec<Check> = rules::all()
+            .filter_map(|r| match r.detect {
+                Detect::Check { test, needs, gate } => Some(Check {
+                    id: r.id,
+                    name: r.name,
+                    attack: r.class,
+                    level: r.level,
+                    locations: r.locations.set,
+                    test,
+                    needs,
+                    sqli_gated: gate == Gate::Sqli,
+                }),
+                _ => None,
+            })
+            .collect();
         // Per literal (sorted, each once), the signatures that use it, in signature order.
         let mut uses: std::collections::BTreeMap<&str, Vec<TriggerUse>> = Default::default();
-        for (i, sig) in sigs.iter().enumerate() {
-            for t in sig.triggers {
+        for (i, (_, triggers, _)) in regex_rules().enumerate() {
+            for t in triggers {
                 let (lit, left, right) = parse_trigger(t);
                 uses.entry(lit).or_default().push(TriggerUse {
                     sig: i,
@@ -202,9 +165,8 @@ impl Engine {
             .prefilter(false)
             .build(&lits)
             .map_err(|e| EngineError(e.to_string()))?;
-        let regexes = sigs
-            .iter()
-            .map(|s| {
+        let regexes = regex_rules()
+            .map(|(r, _, pattern)| {
                 Regex::builder()
                     .syntax(
                         syntax::Config::new()
@@ -213,15 +175,13 @@ impl Engine {
                             .utf8(false),
                     )
                     .configure(meta::Config::new().utf8_empty(false))
-                    .build(s.pattern)
-                    .map_err(|e| EngineError(format!("{e} (signature {})", s.id)))
+                    .build(pattern)
+                    .map_err(|e| EngineError(format!("{e} (signature {})", r.id)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let check_needs = checks.iter().map(|c| checks::needs(c.id)).collect();
         Ok(Engine {
             sigs,
             checks,
-            check_needs,
             triggers,
             trigger_sigs,
             regexes,
@@ -255,12 +215,11 @@ impl Engine {
         let shape = shape(value.as_bytes());
         // The SQLi checks share one gate: asked once per value, not once per check (and a
         // value it rejects never reaches their memo).
-        let mut sqli_gate = None;
-        for (c, &needs) in self.checks.iter().zip(&self.check_needs) {
-            if (needs == 0 || shape & needs != 0)
+        let mut sqli_ok = None;
+        for c in &self.checks {
+            if (c.needs == 0 || shape & c.needs != 0)
                 && c.locations.contains(loc)
-                && (!checks::gated_by_sqli(c.id)
-                    || *sqli_gate.get_or_insert_with(|| checks::sqli_gate(value, loc)))
+                && (!c.sqli_gated || *sqli_ok.get_or_insert_with(|| sqli_gate(value, loc)))
                 && active(c.id, c.level)
                 && (c.test)(value, loc)
             {
@@ -388,54 +347,6 @@ impl Candidates {
             })
         })
     }
-}
-
-/// Byte classes of a value, one bit each, for the checks' gates ([`checks::needs`]).
-pub(crate) mod class {
-    /// `;`
-    pub const SEMI: u16 = 1;
-    /// `|`
-    pub const PIPE: u16 = 1 << 1;
-    /// `&`
-    pub const AMP: u16 = 1 << 2;
-    /// Newline.
-    pub const NL: u16 = 1 << 3;
-    /// Backtick.
-    pub const TICK: u16 = 1 << 4;
-    /// `$`
-    pub const DOLLAR: u16 = 1 << 5;
-    /// `<` `>`
-    pub const ANGLE: u16 = 1 << 6;
-    /// `=`
-    pub const EQ: u16 = 1 << 7;
-    /// `:`
-    pub const COLON: u16 = 1 << 8;
-    /// `'` `"`
-    pub const QUOTE: u16 = 1 << 9;
-}
-
-const fn class_table() -> [u16; 256] {
-    let mut t = [0u16; 256];
-    t[b';' as usize] = class::SEMI;
-    t[b'|' as usize] = class::PIPE;
-    t[b'&' as usize] = class::AMP;
-    t[b'\n' as usize] = class::NL;
-    t[b'`' as usize] = class::TICK;
-    t[b'$' as usize] = class::DOLLAR;
-    t[b'<' as usize] = class::ANGLE;
-    t[b'>' as usize] = class::ANGLE;
-    t[b'=' as usize] = class::EQ;
-    t[b':' as usize] = class::COLON;
-    t[b'\'' as usize] = class::QUOTE;
-    t[b'"' as usize] = class::QUOTE;
-    t
-}
-
-static CLASSES: [u16; 256] = class_table();
-
-/// The union of the byte classes of `b`: one table lookup per byte.
-fn shape(b: &[u8]) -> u16 {
-    b.iter().fold(0, |m, &c| m | CLASSES[c as usize])
 }
 
 /// Longest [`plain_number`]: shorter than every trigger made of number bytes alone, such as the

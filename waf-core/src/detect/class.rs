@@ -1,0 +1,47 @@
+//! Byte classes of a value, one bit each: what the checks' `needs` ([`crate::rules`]) are
+//! written in, and what the engine computes once per value to skip the checks that cannot fire.
+
+/// `;`
+pub const SEMI: u16 = 1;
+/// `|`
+pub const PIPE: u16 = 1 << 1;
+/// `&`
+pub const AMP: u16 = 1 << 2;
+/// Newline.
+pub const NL: u16 = 1 << 3;
+/// Backtick.
+pub const TICK: u16 = 1 << 4;
+/// `$`
+pub const DOLLAR: u16 = 1 << 5;
+/// `<` `>`
+pub const ANGLE: u16 = 1 << 6;
+/// `=`
+pub const EQ: u16 = 1 << 7;
+/// `:`
+pub const COLON: u16 = 1 << 8;
+/// `'` `"`
+pub const QUOTE: u16 = 1 << 9;
+
+const fn class_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    t[b';' as usize] = SEMI;
+    t[b'|' as usize] = PIPE;
+    t[b'&' as usize] = AMP;
+    t[b'\n' as usize] = NL;
+    t[b'`' as usize] = TICK;
+    t[b'$' as usize] = DOLLAR;
+    t[b'<' as usize] = ANGLE;
+    t[b'>' as usize] = ANGLE;
+    t[b'=' as usize] = EQ;
+    t[b':' as usize] = COLON;
+    t[b'\'' as usize] = QUOTE;
+    t[b'"' as usize] = QUOTE;
+    t
+}
+
+static CLASSES: [u16; 256] = class_table();
+
+/// The union of the byte classes of `b`: one table lookup per byte.
+pub(crate) fn shape(b: &[u8]) -> u16 {
+    b.iter().fold(0, |m, &c| m | CLASSES[c as usize])
+}

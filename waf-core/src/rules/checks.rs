@@ -1,0 +1,89 @@
+//! Function rules: libinjection's SQLi and XSS detectors and the shell-grammar checks
+//! (`detect/checks.rs`, `detect/shell.rs`), each behind a cheap gate.
+//!
+//! SQLi uses evidence, not a single signal: libinjection's fingerprint says which token shape it
+//! recognised, and a few shapes are also those of ordinary text. Rule 2001 takes strong
+//! fingerprints; for weak ones, rule 2003 wants corroboration from the value itself; rule 2002
+//! takes libinjection's word alone.
+
+use super::{Detect, Gate, Rule, ALL};
+use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
+use crate::detect::class::*;
+use crate::detect::shell;
+use crate::verdict::AttackType as A;
+
+/// The checks, in the order they are tried.
+pub(super) const RULES: &[Rule] = &[
+    Rule {
+        id: 2001,
+        name: "SQL injection (libinjection)",
+        class: A::Sqli,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: sqli,
+            needs: 0,
+            gate: Gate::Sqli,
+        },
+    },
+    Rule {
+        id: 2003,
+        name: "SQL injection (libinjection, corroborated weak fingerprint)",
+        class: A::Sqli,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: sqli_corroborated,
+            needs: 0,
+            gate: Gate::Sqli,
+        },
+    },
+    Rule {
+        id: 2002,
+        name: "SQL injection (libinjection, weak fingerprint)",
+        class: A::Sqli,
+        level: 4,
+        locations: ALL,
+        detect: Detect::Check {
+            test: sqli_any,
+            needs: 0,
+            gate: Gate::Sqli,
+        },
+    },
+    Rule {
+        id: 5000,
+        name: "Command chaining into a shell command",
+        class: A::Rce,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: shell::chained_command,
+            needs: SEMI | PIPE | AMP | NL | TICK | DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 5002,
+        name: "Backtick or $() command substitution",
+        class: A::Rce,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: shell::substitution,
+            needs: TICK | DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 3001,
+        name: "XSS (libinjection)",
+        class: A::Xss,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: xss,
+            needs: ANGLE | EQ | TICK | COLON | QUOTE,
+            gate: Gate::None,
+        },
+    },
+];
