@@ -33,8 +33,9 @@ impl std::fmt::Display for InspectionError {
 }
 
 /// [`inspect::run`], with a panic turned into [`InspectionError::Panicked`]. The policy is
-/// immutable and the per-request scratch state is dropped with the panic, so nothing shared is
-/// left half-updated (hence `AssertUnwindSafe`).
+/// immutable; the worker thread's scratch (a `thread_local` of caches) survives the unwinding,
+/// so after a panic it is replaced by a fresh one and no half-updated cache is read again
+/// (hence `AssertUnwindSafe`).
 pub fn run(
     policy: Option<&Policy>,
     req: &RequestHeader,
@@ -47,7 +48,10 @@ pub fn run(
         test_hook(req);
         inspect::run(policy, req, facts, body, body_truncated)
     }))
-    .map_err(|_| InspectionError::Panicked)
+    .map_err(|_| {
+        inspect::discard_scratch();
+        InspectionError::Panicked
+    })
 }
 
 /// Debug builds only, and only with `WAF_PROXY_TEST_HOOKS` set in the environment: a request

@@ -15,6 +15,15 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
 }
 
+/// Replaces this thread's scratch with a fresh one (after a panic inside inspection).
+pub fn discard_scratch() {
+    SCRATCH.with(|s| {
+        if let Ok(mut scratch) = s.try_borrow_mut() {
+            *scratch = Scratch::new();
+        }
+    });
+}
+
 /// The client address: the peer, or, when the peer is a trusted proxy, the right-most untrusted
 /// address of X-Forwarded-For (then X-Real-IP).
 pub fn client_ip(peer: Option<IpAddr>, req: &RequestHeader, trusted: &IpTable) -> Option<IpAddr> {
