@@ -1,4 +1,4 @@
-//! Which credential a path needs: the §4 scope-to-path table, §8.17 public helpers and §9 blocked
+//! Which credential a path needs: the scope-to-path table, the public helpers and the blocked
 //! prefixes, in one function. New modules add their prefix to [`module_of`].
 
 use actix_web::http::Method;
@@ -11,9 +11,9 @@ pub const BASE: &str = "/openapi/v1";
 /// What a request path needs before it reaches a handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
-    /// §9: never exposed.
+    /// Blocked prefixes: never exposed.
     Blocked,
-    /// §8.17 helpers and `/openapi.yaml`: no key, not audited.
+    /// Helpers and `/openapi.yaml`: no key, not audited.
     Public,
     /// An API key with this scope.
     Key {
@@ -22,11 +22,11 @@ pub enum Gate {
         /// Read or write.
         access: Access,
     },
-    /// The admin token (key management, §3); API keys are refused.
+    /// The admin token (key management); API keys are refused.
     Admin,
 }
 
-/// §9 prefixes, below [`BASE`].
+/// Blocked prefixes, below [`BASE`].
 const BLOCKED: &[&str] = &[
     "/update",
     "/panel",
@@ -36,7 +36,7 @@ const BLOCKED: &[&str] = &[
     "/openapi",
 ];
 
-/// §8.17 public paths, below [`BASE`]: exact or prefix (ending in `*`).
+/// Public paths, below [`BASE`]: exact or prefix (ending in `*`).
 const PUBLIC: &[&str] = &[
     "/ping",
     "/config",
@@ -56,7 +56,7 @@ fn under(path: &str, prefix: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The §4 module of a path below [`BASE`].
+/// The scope module of a path below [`BASE`].
 pub fn module_of(rest: &str) -> String {
     let table: &[(&str, &str)] = &[
         ("/acl", "acl"),

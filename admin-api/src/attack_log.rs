@@ -1,5 +1,5 @@
 //! The attack-log store: the `attack_logs` table filled by [`crate::ingest`] from the proxy's
-//! event log, its indexes, and the queries behind §8.5 (attack logs) and §8.2 (CC logs).
+//! event log, its indexes, and the queries behind the attack-log and CC-log endpoints.
 //!
 //! Every query here is short and bounded (pages of at most 100 rows, export batches of
 //! [`EXPORT_BATCH`]), so callers may hold the shared connection's mutex while running them.

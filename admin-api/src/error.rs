@@ -1,4 +1,4 @@
-//! The one error type of the HTTP layer and its mapping to status codes (§6).
+//! The one error type of the HTTP layer and its mapping to status codes.
 //!
 //! Every handler and middleware returns [`ApiError`]; [`ResponseError`] turns it into
 //! `{"error": "...", "code": "..."[, "details": {...}]}` with the status of the reference. Internal
@@ -29,7 +29,7 @@ pub enum ApiError {
     /// The key lacks the scope the path needs.
     #[error("API key scopes do not allow this call (needs {0})")]
     ScopeDenied(String),
-    /// A §9 blocked prefix, or an admin endpoint called with an API key.
+    /// A blocked prefix, or an admin endpoint called with an API key.
     #[error("Endpoint not exposed")]
     EndpointNotExposed,
     /// Plain HTTP from a non-loopback peer.

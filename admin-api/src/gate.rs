@@ -1,5 +1,5 @@
-//! The middleware in front of every route: §9 blocking, authentication (API key or admin token),
-//! HTTPS rule, rate limit (§7), scopes (§4), Idempotency-Key replay, audit.
+//! The middleware in front of every route: blocked prefixes, authentication (API key or admin token),
+//! HTTPS rule, rate limit, scopes, Idempotency-Key replay, audit.
 //!
 //! Order for a keyed path: blocked? -> token present? -> HTTPS or loopback? -> key valid, enabled,
 //! unexpired? -> counted against the rate limit (429 past it) -> scope -> idempotency -> handler ->
@@ -166,7 +166,7 @@ fn authenticate_admin(req: &ServiceRequest, state: &AppState) -> Result<Caller, 
         });
     }
     if PresentedKey::parse(&token).is_some() {
-        // §3: API keys cannot manage keys.
+        // API keys cannot manage keys.
         return Err(ApiError::EndpointNotExposed);
     }
     Err(ApiError::InvalidKey)

@@ -13,11 +13,11 @@ use crate::store::{AclSection, CcSection, RuleDoc, SiteSection};
 /// The kinds of objects with a counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdKind {
-    /// ACL rules (§8.1), including WisPanel whitelist entries.
+    /// ACL rules, including WisPanel whitelist entries.
     Acl,
-    /// CC rules (§8.2).
+    /// CC rules.
     Cc,
-    /// Sites (§8.4).
+    /// Sites.
     Site,
 }
 

@@ -1,4 +1,4 @@
-//! API keys (§3-4): `fwk_<10-char prefix>_<32-char secret>`.
+//! API keys: `fwk_<10-char prefix>_<32-char secret>`.
 //!
 //! Only `sha256(salt || secret)` and the salt are stored; the secret is compared in constant time.
 //! The secret is 32 random alphanumerics (~190 bits), so a fast salted hash is enough: there is no
@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Modules a scope can name (§4).
+/// Modules a scope can name.
 pub const MODULES: &[&str] = &[
     "acl",
     "cc",

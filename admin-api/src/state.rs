@@ -22,7 +22,7 @@ pub enum Transport {
     PlainHttp,
 }
 
-/// Fixed-window limiter: `limit` requests per key per `window` seconds (§7).
+/// Fixed-window limiter: `limit` requests per key per `window` seconds.
 #[derive(Debug)]
 pub struct RateLimiter {
     /// Requests allowed per window.

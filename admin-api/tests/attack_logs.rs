@@ -1,5 +1,5 @@
-//! Attack-log ingest (restart and rotation: every event exactly once), retention, and the §8.5 /
-//! §8.2 endpoints over it: pagination, filters, validation, streamed export, deletes.
+//! Attack-log ingest (restart and rotation: every event exactly once), retention, and the attack-log
+//! and CC-log endpoints over it: pagination, filters, validation, streamed export, deletes.
 
 mod common;
 

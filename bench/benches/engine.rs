@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the engine. Run: `cargo bench -p waf-bench`.
-//! Targets (issue 2): clean GET <= 5 us, attack GET <= 10 us, 64 KiB JSON <= 150 us,
+//! Targets: clean GET <= 5 us, attack GET <= 10 us, 64 KiB JSON <= 150 us,
 //! compile 10k rules <= 300 ms, cost at 10k custom rules <= 2x cost at 10.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

@@ -1,4 +1,4 @@
-//! Compiled ACL rules (§8.1): IP prefix tables, literal and regex sets per target.
+//! Compiled ACL rules: IP prefix tables, literal and regex sets per target.
 //!
 //! Match semantics, per `rule_type`:
 //! - `ip`: the client address is inside the address or CIDR.

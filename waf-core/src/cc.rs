@@ -1,4 +1,4 @@
-//! CC (rate-limit) protection (§8.2): key derivation, the counter store and the ban table.
+//! CC (rate-limit) protection: key derivation, the counter store and the ban table.
 //!
 //! Counters are exact for the clients active in the last two windows: [`LocalCounters`] keeps a
 //! count per client and rule (current and previous interval) in a table bounded to

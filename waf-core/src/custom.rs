@@ -1,4 +1,4 @@
-//! Compiled custom rules (§8.3).
+//! Compiled custom rules.
 //!
 //! Every judge's literals and regexes go into one [`TextSet`] per position (a judge with position
 //! `any` goes into all of them; a `request_header` judge limited to one header into that header's

@@ -471,9 +471,7 @@ fn may_decode(value: &str, base64: bool) -> bool {
 /// The byte part of [`may_decode`]: a byte a decoder acts on, or a blank after a blank.
 /// Eight bytes at a time: a word without control, non-ASCII, `%`, `&` or `\\` bytes (exact
 /// SWAR tests) can only hold spaces as blanks, and two adjacent ones show in its space mask;
-/// a word with such a byte goes to [`class_may_decode`] from its start. On the 550 new values
-/// of `cargo bench -p waf-bench --bench engine -- uncached/json_post_64k` this saved about 40
-/// instructions a value (2.00M -> 1.98M per inspection, callgrind).
+/// a word with such a byte goes to [`class_may_decode`] from its start.
 fn bytes_may_decode(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -576,9 +574,8 @@ fn push_char(out: &mut Vec<u8>, cp: u32) {
 }
 
 /// Borrowed text when `b` is valid UTF-8 (checked by `from_utf8`'s word-at-a-time validation),
-/// else `String::from_utf8_lossy`'s result: the same text as `from_utf8_lossy` alone, whose
-/// chunked validation cost about 100 instructions per header on
-/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get`.
+/// else `String::from_utf8_lossy`'s result: the same text as `from_utf8_lossy` alone, without
+/// its chunked validation on the common, valid case.
 pub fn utf8_lossy(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),

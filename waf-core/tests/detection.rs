@@ -314,9 +314,7 @@ fn corpora_meet_detection_goals() {
     let (bn, bb) = total(&ben);
     let pass = 100.0 - bb as f64 * 100.0 / bn as f64;
     eprintln!("default sensitivity: detection {tpr:.2}% of {n}, benign pass {pass:.2}% of {bn}");
-    // Issue 2.
-    assert!(tpr >= 95.0 && pass >= 98.0);
-    // Issue 6: overall, per category, benign.
+    // The targets: overall, per category, benign.
     assert!(tpr >= 98.0, "detection {tpr:.2}%");
     assert!(pass >= 99.5, "benign pass {pass:.2}%");
     let weak: Vec<String> = mal

@@ -53,7 +53,7 @@ pub struct ProxyConfig {
     /// Pingora's own default is 300). A `--conf` file's `grace_period_seconds` wins.
     pub shutdown_grace_secs: Option<u64>,
     /// Lowest TLS version accepted: "1.2" (default) or "1.3". The rule set's
-    /// `settings.tls_versions` (waf-admin §8.12), when present, overrides it per handshake.
+    /// `settings.tls_versions`, when present, overrides it per handshake.
     pub tls_min_version: Option<String>,
     /// What a request gets when it cannot be inspected (the engine panicked, no policy pinned):
     /// `closed` (default: a 503 page, nothing reaches the origin) or `open` (forwarded

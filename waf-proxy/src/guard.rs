@@ -1,4 +1,4 @@
-//! Inspection errors (issue 3, item 10). The engine itself has no error path, but a request can
+//! Inspection errors. The engine itself has no error path, but a request can
 //! still fail to be inspected: a panic inside the engine (caught here, per request, instead of
 //! dropping the connection) or no policy pinned to the request. What happens then is the
 //! config's `on_inspection_error`: `closed` (default) refuses with a 503 page, `open` forwards the

@@ -1,4 +1,4 @@
-//! Request shapes that once reached the origin uninspected (issue 18), each sent through the
+//! Request shapes that can reach an origin uninspected (framing, encodings), each sent through the
 //! running proxy the way an attacker would (raw sockets for HTTP/1 framing, an h2 client for
 //! HTTP/2) to an origin that records every byte it receives. Each test asserts what the origin
 //! actually got.

@@ -1,4 +1,4 @@
-//! Slow and many clients (issue 18): the request-head deadline, the per-IP connection cap,
+//! Slow and many clients: the request-head deadline, the per-IP connection cap,
 //! h2c detection that does not stall a short HTTP/1 request, client disconnects kept out of the
 //! error log, and a CC limiter that refuses no client below its threshold among thousands.
 

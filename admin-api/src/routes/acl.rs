@@ -1,4 +1,4 @@
-//! §8.1 ACL rules.
+//! ACL rules.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-/// Create / update body (§8.1).
+/// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AclRuleInput {
     /// `global` or `host`.

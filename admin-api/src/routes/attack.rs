@@ -1,4 +1,4 @@
-//! §8.5 attack logs and the log half of §8.2 CC protection (`/cc/stats`, `/cc/logs`): queries
+//! Attack logs and the log half of CC protection (`/cc/stats`, `/cc/logs`): queries
 //! over the `attack_logs` table that [`crate::ingest`] fills from waf-proxy's event log. CC events
 //! are the attack events with `attack_type` `cc`.
 

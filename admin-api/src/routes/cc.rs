@@ -1,4 +1,4 @@
-//! §8.2 CC protection: rule CRUD and clear-counters. (Stats and logs belong to the attack-log
+//! CC protection: rule CRUD and clear-counters. (Stats and logs belong to the attack-log
 //! module.)
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(clear_counters);
 }
 
-/// Create / update body (§8.2).
+/// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CcRuleInput {
     /// Host; `*` matches all.

@@ -1,4 +1,4 @@
-//! §8.11 certificate store: upload (multipart) and hot reload.
+//! Certificate store: upload (multipart) and hot reload.
 
 use actix_multipart::Multipart;
 use actix_web::{post, web, HttpResponse};

@@ -1,4 +1,4 @@
-//! §8.3 custom rules: CRUD, toggle, ZIP export / import, reload.
+//! Custom rules: CRUD, toggle, ZIP export / import, reload.
 
 use std::io::{Cursor, Read, Write};
 
@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-/// Create / update body (§8.3).
+/// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CustomRuleInput {
     /// Rule name.

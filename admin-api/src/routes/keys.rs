@@ -1,4 +1,4 @@
-//! §3 key management, under `/api/openapi/keys`: admin token only (API keys get
+//! Key management, under `/api/openapi/keys`: admin token only (API keys get
 //! endpoint_not_exposed, so a leaked key cannot mint more).
 
 use actix_web::{delete, get, post, web, HttpResponse};

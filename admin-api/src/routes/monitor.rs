@@ -1,4 +1,4 @@
-//! §8.8 system monitoring and §8.16 stats: waf-proxy's counters (control socket `stats` and
+//! System monitoring and stats: waf-proxy's counters (control socket `stats` and
 //! `status`), the host's CPU, memory, load and TCP connections (from `/proc`), and per-minute
 //! history. (`/health` and `/health/:id` are in [`super::sites`].)
 

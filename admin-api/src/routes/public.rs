@@ -1,4 +1,4 @@
-//! §8.17 public helpers: no key, not audited.
+//! Public helpers: no key, not audited.
 
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! §8.7 rule management: the managed-rule catalog, disabled rule ids, hot reload.
+//! Rule management: the managed-rule catalog, disabled rule ids, hot reload.
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,4 @@
-//! §8.13 global settings.
+//! Global settings.
 
 use actix_web::{get, post, web, HttpResponse};
 use serde_json::{json, Map, Value};

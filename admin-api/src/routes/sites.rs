@@ -1,4 +1,4 @@
-//! §8.4 site management and upstream health (from the proxy's control socket).
+//! Site management and upstream health (from the proxy's control socket).
 
 use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health_one);
 }
 
-/// Add / update body (§8.4). Pro-only fields of the reference are accepted and ignored.
+/// Add / update body. Pro-only fields of the reference are accepted and ignored.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SiteInput {
     /// Site id (update only).

@@ -1,5 +1,5 @@
-//! Modules of the reference this WAF does not have: cache (§8.6), observation room (§8.9),
-//! plugins (§8.10), feedbacks (§8.14), Let's Encrypt (§8.15) and the realtime WebSocket (§8.16).
+//! Modules of the reference this WAF does not have: cache, observation room,
+//! plugins, feedbacks, Let's Encrypt and the realtime WebSocket.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.

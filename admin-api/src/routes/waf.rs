@@ -1,4 +1,4 @@
-//! §8.12 protocol settings: TLS versions (written to the rule set's `settings.tls_versions`, which
+//! Protocol settings: TLS versions (written to the rule set's `settings.tls_versions`, which
 //! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so).
 
 use actix_web::{get, post, web, HttpResponse};

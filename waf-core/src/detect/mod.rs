@@ -195,9 +195,7 @@ impl Engine {
     ///
     /// Cost: one Aho-Corasick pass for the triggers, then only the regexes of the signatures
     /// whose triggers occur (not one multi-pattern search over every signature), then the
-    /// checks whose byte classes occur in the value. On the clean GET of
-    /// `cargo bench -p waf-bench --bench engine -- inspect/clean_get` this took the cost per value
-    /// from about 1 us to the figures in bench/README.md.
+    /// checks whose byte classes occur in the value (figures: `inspect/*` in bench/README.md).
     pub fn scan(
         &self,
         value: &str,
@@ -239,9 +237,8 @@ impl Engine {
     ///
     /// The walk is written out, over aho-corasick's [`Automaton`] interface, so that it is one
     /// pass: every match state names all the literals ending there (Standard semantics keep the
-    /// matches of suffixes), which is what an overlapping search reports. Before, an `is_match`
-    /// pass decided whether a value held a trigger and a second, overlapping pass named them;
-    /// a value with a trigger near its end (the `or` of every `.org` address) was walked twice.
+    /// matches of suffixes), which is what an overlapping search reports, so a value with a
+    /// trigger near its end (the `or` of every `.org` address) is not walked twice.
     fn mark(&self, b: &[u8], set: &mut Candidates) -> bool {
         let dfa = &self.triggers;
         let Ok(mut sid) = dfa.start_state(Anchored::No) else {
@@ -312,9 +309,8 @@ impl Engine {
 }
 
 /// The signatures whose triggers occur in a value: one bit per signature, visited in signature
-/// order. Replaces regex-automata's `PatternSet`, whose iterator visits every slot of the set:
-/// a few hundred instructions per value with a trigger on `cargo bench -p waf-bench --bench
-/// engine -- inspect/clean_get`, where a bitmap visits only the set bits.
+/// order. Not regex-automata's `PatternSet`, whose iterator visits every slot of the set,
+/// where a bitmap visits only the set bits.
 #[derive(Debug, Default, Clone)]
 pub struct Candidates {
     words: Vec<u64>,

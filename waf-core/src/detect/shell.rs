@@ -115,8 +115,8 @@ const AMBIGUOUS: &[&str] = &[
 ];
 
 /// Whether `v` [is prose](is_prose), computed on first use: most values never ask (no command
-/// word after a separator, no backtick), and the word count was a twentieth of
-/// `cargo bench -p waf-bench --bench engine -- inspect/clean_get` (a browser User-Agent has `;`).
+/// word after a separator, no backtick), and counting words is costly on the values that do
+/// (a browser User-Agent has `;`).
 struct LazyProse<'v> {
     v: &'v str,
     known: Option<bool>,

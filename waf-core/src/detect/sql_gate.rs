@@ -224,8 +224,7 @@ enum Gate {
     Other,
 }
 
-/// [`Gate`] by byte: one load per byte instead of a chain of range tests (`sqli_gate` was a
-/// fifteenth of `cargo bench -p waf-bench --bench engine -- inspect/clean_get`).
+/// [`Gate`] by byte: one load per byte instead of a chain of range tests.
 static GATE: [Gate; 256] = {
     let mut t = [Gate::Other; 256];
     let mut c = 0;

@@ -154,7 +154,7 @@ fn narrowed_triggers_still_cover_their_regexes() {
         };
         assert!(cands(v, loc, "").contains(&id), "{id}: {v}");
     }
-    // The browser User-Agent that used to run both regexes runs neither.
+    // A browser User-Agent runs neither regex.
     let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
     let c = cands(ua, Location::Header, "user-agent");
     assert!(!c.contains(&2014) && !c.contains(&4001), "{c:?}");

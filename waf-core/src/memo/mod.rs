@@ -128,7 +128,7 @@ fn fold(a: u64, b: u64) -> u64 {
 
 /// A keyed hash of `loc` and `value`, eight bytes per step. Not cryptographic: the seed keeps
 /// collisions from being chosen, and a collision only costs a rescan (entries are confirmed by
-/// their bytes). SipHash here was a sixth of `inspect/json_post_64k`.
+/// their bytes). Not SipHash: it is on the path of every value.
 ///
 /// The last partial word is read as the value's last eight bytes (overlapping the previous
 /// word), and values shorter than eight bytes as two overlapping halves, as wyhash does: copying
@@ -378,8 +378,8 @@ impl ValueCache {
             let key = slot.key.as_bytes();
             let stop = at + key.len();
             // A pair entry has no name part, and its key is a whole non-empty piece (no `&`).
-            // `Slot::holds` written out over bytes: through it (a `str` slice of `rest`, the
-            // name compare) the cached form took 21.4k -> 23.7k instructions (callgrind).
+            // `Slot::holds` written out over bytes: through it, a `str` slice of `rest` and the
+            // name compare would be paid on every pair of a cached form.
             let held = slot.generation == self.generation
                 && slot.site == site
                 && slot.loc == tag

@@ -135,7 +135,7 @@ pub struct CustomRule {
     pub judges: Vec<Judge>,
 }
 
-/// Validated global settings (§8.13); see [`raw::RawSettings`] for the meaning of each field.
+/// Validated global settings; see [`raw::RawSettings`] for the meaning of each field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Nested base64 decodings (0-4).

@@ -9,22 +9,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
-    /// Global settings (§8.13). At most one file of a set may hold them.
+    /// Global settings. At most one file of a set may hold them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<RawSettings>,
-    /// Managed-detection switches: disabled rule ids and exclusions (§8.7).
+    /// Managed-detection switches: disabled rule ids and exclusions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed: Option<RawManaged>,
-    /// ACL rules (§8.1).
+    /// ACL rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acl: Vec<RawAclRule>,
-    /// CC (rate-limit) rules (§8.2).
+    /// CC (rate-limit) rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cc: Vec<RawCcRule>,
-    /// Custom rules (§8.3).
+    /// Custom rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_rules: Vec<RawCustomRule>,
-    /// Protected sites (§8.4).
+    /// Protected sites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sites: Vec<RawSite>,
 }
@@ -93,7 +93,7 @@ impl Action {
     }
 }
 
-/// An ACL rule as written (§8.1).
+/// An ACL rule as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAclRule {
@@ -119,7 +119,7 @@ pub struct RawAclRule {
     pub description: String,
 }
 
-/// A CC (rate-limit) rule as written (§8.2).
+/// A CC (rate-limit) rule as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCcRule {
@@ -168,7 +168,7 @@ pub enum Relation {
     Or,
 }
 
-/// Where a custom-rule judge looks (§8.3).
+/// Where a custom-rule judge looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Position {
@@ -229,7 +229,7 @@ pub struct RawJudge {
     pub negate: bool,
 }
 
-/// A custom rule as written (§8.3).
+/// A custom rule as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCustomRule {
@@ -290,7 +290,7 @@ pub enum BodyEncoding {
     Refuse,
 }
 
-/// Global settings (§8.13). Every field has a default.
+/// Global settings. Every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSettings {
@@ -321,7 +321,7 @@ pub struct RawSettings {
     /// Request bodies with a `Content-Encoding`: `decode` (default) or `refuse` (415).
     #[serde(skip_serializing_if = "is_default")]
     pub request_body_encoding: BodyEncoding,
-    /// TLS versions the proxy's TLS listeners accept (§8.12): `"1.2"` and/or `"1.3"`. Absent:
+    /// TLS versions the proxy's TLS listeners accept: `"1.2"` and/or `"1.3"`. Absent:
     /// the proxy's own `tls_min_version` (default 1.2 and 1.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_versions: Option<Vec<String>>,
@@ -372,7 +372,7 @@ pub struct RawManaged {
     pub exclusions: Vec<RawExclusion>,
 }
 
-/// A protected site (§8.4).
+/// A protected site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSite {

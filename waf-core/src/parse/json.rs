@@ -11,9 +11,8 @@ use crate::request::Location;
 ///
 /// A visitor that does not read names ([`super::Visitor::names`]) gets every field with an
 /// empty name, and the path is not built: it is put together from the stack only for a field
-/// that stops extraction, which the visitor then sees again under its path. Building paths was
-/// a ninth of `cargo bench -p waf-bench --bench engine -- uncached/json_post_64k` (2.62M ->
-/// 2.32M instructions). Such a visitor may also let repeats pass unseen
+/// that stops extraction, which the visitor then sees again under its path (building paths is
+/// costly on large bodies). Such a visitor may also let repeats pass unseen
 /// ([`super::Visitor::repeats_pass`], see [`Seen`]).
 pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
     if sink.f.names() {
@@ -29,9 +28,7 @@ pub(super) fn json(text: &str, sink: &mut Sink<'_>) -> bool {
 /// Written for the common body, one without escapes or whitespace: the cursor and the current
 /// container live in locals (registers) rather than behind a `&mut` cursor, a string's plain
 /// case is scanned inline and only an escaped one takes the out-of-line path, and whitespace is
-/// one comparison when there is none. On `uncached/json_post_64k` a whole inspection went from
-/// 2.75 to 2.62 million instructions (callgrind) against a walker with the same structure
-/// behind a `&mut` cursor.
+/// one comparison when there is none.
 fn walk<const NAMED: bool>(text: &str, sink: &mut Sink<'_>) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
@@ -292,8 +289,8 @@ fn key<const NAMED: bool>(
 /// element, and often values (a tag, an author); on `cargo bench -p waf-bench --bench engine --
 /// uncached/json_post_64k` three fields in four are repeats. Direct-mapped on the length and a
 /// few bytes, holding each field as its place in the text (escaped strings, which live in a
-/// buffer, are not kept): a lookup is a few loads and one comparison of the bytes, against
-/// about 140 instructions for a visit the visitor's own memo answers.
+/// buffer, are not kept): a lookup is a few loads and one comparison of the bytes, much less
+/// than a visit the visitor's own memo answers.
 struct Seen {
     /// Whether repeats may be skipped at all.
     on: bool,
@@ -385,8 +382,7 @@ impl Seen {
 
 /// Whether `a` and `b` are equal: up to 16 bytes as two overlapping words each (most keys and
 /// many values), inline, without a `memcmp` call. The memo's `short_words` reads short values
-/// the same way, but comparing through it cost 3.5% more instructions on
-/// `uncached/json_post_64k` (callgrind): this is written out for the walker.
+/// the same way; this copy is written out for the walker, on whose path it is.
 #[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -494,11 +490,9 @@ fn escaped<'t>(
 /// The offset of the first quote, backslash or control character (which JSON forbids in
 /// strings) in `s`: where a plain run of string text ends. Eight bytes per step with the
 /// classic zero-byte tests (the lowest flagged byte of each test is exact; only bytes above a
-/// true hit can be false positives), then byte by byte for the last few. A byte loop costs
-/// about six instructions a byte, and memchr for the quote plus a second pass for control
-/// characters as much on the short strings most JSON holds: on the body of `cargo bench -p
-/// waf-bench --bench engine -- uncached/json_post_64k` this took a whole inspection from 3.97 to
-/// 3.63 million instructions (callgrind).
+/// true hit can be false positives), then byte by byte for the last few: cheaper than a byte
+/// loop, or memchr for the quote plus a second pass for control characters, on the short
+/// strings most JSON holds.
 fn string_stop(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

@@ -67,8 +67,7 @@ pub struct FieldRef<'v> {
 pub trait Visitor {
     /// Each value (the parts of a [`FieldRef`]); returns `true` to stop extraction (a
     /// detection). The parts come as separate arguments, in registers: a `FieldRef` is passed
-    /// through memory, and reading it back right after it was written stalled on every one of
-    /// the 4,800 values of `cargo bench -p waf-bench --bench engine -- uncached/json_post_64k`.
+    /// through memory, and reading it back right after it was written stalls on every value.
     fn field(&mut self, location: Location, name: &str, value: &str) -> bool;
 
     /// Whether the visitor reads the names of JSON body fields (their dotted paths). When it
@@ -208,8 +207,8 @@ pub fn form_pairs(s: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)>
     raw_pairs(s).map(|(k, v)| (url_decode(k, true), url_decode(v, true)))
 }
 
-/// The pieces of `s` between `sep` bytes, found with `memchr` (`str::split` on a char was a
-/// fifth of `inspect/form_post_4k`). `sep` is ASCII: every cut is on a character boundary.
+/// The pieces of `s` between `sep` bytes, found with `memchr` (faster than `str::split` on a
+/// char). `sep` is ASCII: every cut is on a character boundary.
 fn split_ascii(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     let b = s.as_bytes();
     let mut start = 0;
@@ -243,9 +242,7 @@ fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
 ///
 /// Before each piece the visitor may also take a whole run of known pairs at once
 /// ([`Visitor::known_run`]): a form sent again is then one comparison per pair against what the
-/// visitor holds, without a split, a hash or a call per pair (on the 150 cached fields of
-/// `bench/load/post4k.lua`, about 250 instructions per pair before and 90 after, by callgrind on
-/// waf-proxy).
+/// visitor holds, without a split, a hash or a call per pair.
 fn form_fields(s: &str, sink: &mut Sink<'_>, name_loc: Location, value_loc: Location) {
     let (mut kb, mut vb) = (String::new(), String::new());
     let b = s.as_bytes();
