@@ -244,10 +244,7 @@ impl Policy {
         if self.rules.sites.is_empty() {
             return None;
         }
-        let host = host
-            .rsplit_once(':')
-            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-            .map_or(host, |(h, _)| h);
+        let host = crate::request::host_without_port(host);
         let lower;
         let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
             lower = host.to_ascii_lowercase();
@@ -361,7 +358,7 @@ impl Policy {
             scratch.acl_hits.sort_unstable();
             scratch.acl_hits.dedup();
             let host = req.host.to_ascii_lowercase();
-            let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            let host = crate::request::host_without_port(&host);
             let applicable =
                 |i: &usize| self.acl.rules[*i].host.as_deref().is_none_or(|h| h == host);
             let mut block = None;

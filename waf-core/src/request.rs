@@ -116,6 +116,15 @@ impl Location {
     }
 }
 
+/// A Host header's host without its port: the part before the last `:` when what follows is
+/// digits only (`shop.example:8443` -> `shop.example`, `[::1]:8080` -> `[::1]`; `[::1]` and
+/// `shop.example:x` stay as they are). Site matching and host-scoped ACL rules both see this.
+pub(crate) fn host_without_port(host: &str) -> &str {
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+}
+
 /// A set of [`Location`]s, as a bit mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocationSet(pub u16);

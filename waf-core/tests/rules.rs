@@ -535,3 +535,29 @@ fn json_matches_are_named_by_path_and_excluded_by_path() {
         Action::Block
     );
 }
+
+/// A host-scoped ACL rule sees the host as site matching does: without a numeric port only, so
+/// a bracketed IPv6 host keeps its colons.
+#[test]
+fn acl_host_scope_strips_only_a_numeric_port() {
+    let acl = r#"
+acl:
+  - { id: 1, type: host, host: "[::1]", rule_type: url, pattern: /admin, action: block }
+  - { id: 2, type: host, host: shop.example, rule_type: url, pattern: /admin, action: block }
+"#;
+    let p = compiled(&[("acl.yaml", acl)]);
+    let at = |host: &'static str| {
+        inspect(
+            &p,
+            &Request {
+                host,
+                ..Request::get("/admin")
+            },
+        )
+    };
+    assert_eq!(at("[::1]"), (Action::Block, Some("acl_1".into())));
+    assert_eq!(at("[::1]:8080"), (Action::Block, Some("acl_1".into())));
+    assert_eq!(at("SHOP.example:8443"), (Action::Block, Some("acl_2".into())));
+    assert_eq!(at("shop.example"), (Action::Block, Some("acl_2".into())));
+    assert_eq!(at("blog.example"), (Action::Allow, None));
+}
