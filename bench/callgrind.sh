@@ -44,11 +44,12 @@ path, fn, name = sys.argv[1:]
 ids, best, want = {}, (0, 0), False
 lines = open(path).read().splitlines()
 for i, l in enumerate(lines):
-    m = re.match(r"cfn=\((\d+)\)(?: (.*))?", l)
+    # Names are compressed: the first `fn=(id) name` or `cfn=(id) name` names an id.
+    m = re.match(r"(c?)fn=\((\d+)\)(?: (.*))?", l)
     if m:
-        if m.group(2):
-            ids[m.group(1)] = m.group(2)
-        want = ids.get(m.group(1)) == fn
+        if m.group(3):
+            ids[m.group(2)] = m.group(3)
+        want = m.group(1) == "c" and ids.get(m.group(2)) == fn
         continue
     if want and l.startswith("calls="):
         calls = int(l.split("=")[1].split()[0])

@@ -94,7 +94,7 @@ const SQL_LEN: usize = {
 
 /// Per word length: the first letters (bit 0 = `a`) and the last letters of the keywords of
 /// that length, to reject most words before comparing.
-const SQL_SHAPES: [[u32; 2]; SQL_LEN] = {
+static SQL_SHAPES: [[u32; 2]; SQL_LEN] = {
     let mut t = [[0u32; 2]; SQL_LEN];
     let mut i = 0;
     while i < SQL_WORDS.len() {
@@ -107,7 +107,7 @@ const SQL_SHAPES: [[u32; 2]; SQL_LEN] = {
 };
 
 /// Per first letter: the range of [`SQL_WORDS`] that starts with it (the list is sorted).
-const SQL_BY_LETTER: [(u8, u8); 26] = {
+static SQL_BY_LETTER: [(u8, u8); 26] = {
     let mut t = [(0u8, 0u8); 26];
     let mut i = 0;
     while i < SQL_WORDS.len() {
