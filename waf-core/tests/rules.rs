@@ -557,7 +557,10 @@ acl:
     };
     assert_eq!(at("[::1]"), (Action::Block, Some("acl_1".into())));
     assert_eq!(at("[::1]:8080"), (Action::Block, Some("acl_1".into())));
-    assert_eq!(at("SHOP.example:8443"), (Action::Block, Some("acl_2".into())));
+    assert_eq!(
+        at("SHOP.example:8443"),
+        (Action::Block, Some("acl_2".into()))
+    );
     assert_eq!(at("shop.example"), (Action::Block, Some("acl_2".into())));
     assert_eq!(at("blog.example"), (Action::Allow, None));
 }
