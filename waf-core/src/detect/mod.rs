@@ -13,7 +13,9 @@
 pub(crate) mod checks;
 pub(crate) mod class;
 pub(crate) mod shell;
+pub(crate) mod shell_line;
 mod sql_gate;
+pub(crate) mod traversal;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind as AcMatchKind, StartKind};

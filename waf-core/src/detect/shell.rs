@@ -62,6 +62,20 @@ const UNAMBIGUOUS: &[&str] = &[
     "socat",
     "busybox",
     "openssl",
+    "iwr",
+    "iex",
+    "invoke-webrequest",
+    "invoke-expression",
+    "start-process",
+    "mshta",
+    "regedit",
+    "rundll32",
+    "regsvr32",
+    "cscript",
+    "wscript",
+    "schtasks",
+    "icacls",
+    "msiexec",
 ];
 
 /// Commands that are also words of prose: they need shell-like arguments or a bare clause.
@@ -208,7 +222,7 @@ fn arithmetic(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || b"*+-/ ".contains(&c))
 }
 
-fn first_word(s: &str) -> &str {
+pub(crate) fn first_word(s: &str) -> &str {
     let end = s
         .find(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)))
         .unwrap_or(s.len());
@@ -217,7 +231,7 @@ fn first_word(s: &str) -> &str {
 
 /// The basename of `w`, when it is a known command (`/bin/cat` -> `cat`). Compared without
 /// lower-casing into a new string (an allocation per separator).
-fn is_command(w: &str, any: bool) -> bool {
+pub(crate) fn is_command(w: &str, any: bool) -> bool {
     let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
     let base = base.strip_suffix(".exe").unwrap_or(base);
     let Some(&first) = base.as_bytes().first() else {
@@ -237,7 +251,7 @@ fn is_command(w: &str, any: bool) -> bool {
 /// Whether `rest` (the text after a separator) starts with a command clause. `strict()` (a
 /// clause after a newline, or in prose) is asked only when a command word starts the clause.
 fn command_clause(rest: &str, strict: impl FnOnce() -> bool) -> bool {
-    let t = rest.trim_start_matches([' ', '\t', '{', '(', '\r']);
+    let t = rest.trim_start_matches([' ', '+', '\t', '{', '(', '\r']);
     let word = first_word(t);
     if word.is_empty() || !is_command(word, true) {
         return false;
@@ -273,7 +287,7 @@ fn command_clause(rest: &str, strict: impl FnOnce() -> bool) -> bool {
 }
 
 /// Options, paths, variables, quotes, numbers, host names, redirections, globs.
-fn shell_arg(t: &str) -> bool {
+pub(crate) fn shell_arg(t: &str) -> bool {
     let first = t.as_bytes()[0];
     b"-/.~$'\"\\<>*0123456789%@".contains(&first)
         || t.contains(['/', '=', '\\', '$', '*'])

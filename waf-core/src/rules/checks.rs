@@ -9,7 +9,7 @@
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::shell;
+use crate::detect::{shell, shell_line, traversal};
 use crate::verdict::AttackType as A;
 
 /// The checks, in the order they are tried.
@@ -71,6 +71,30 @@ pub(super) const RULES: &[Rule] = &[
         detect: Detect::Check {
             test: shell::substitution,
             needs: TICK | DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 5005,
+        name: "Parameter value that is a shell command line",
+        class: A::Rce,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: shell_line::command_line,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 4003,
+        name: "Path climbing above its root or naming a system file",
+        class: A::Traversal,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: traversal::path_escape,
+            needs: 0,
             gate: Gate::None,
         },
     },

@@ -1,0 +1,168 @@
+//! A parameter value that is itself a shell command line (rule 5005).
+//!
+//! Rule 5000 needs a separator before the command; an application that hands a parameter to a
+//! shell (`ping $host`, `sh -c "$cmd"`) needs none. So the whole value is read as a command
+//! line: precommand modifiers (`nohup`, `time`, `sudo`, `timeout 5`) skipped, then a known
+//! command or an absolute path into a binary directory in command position, and its arguments
+//! judged as in [`shell`](super::shell): options, paths, variables, redirections and drive
+//! letters are shell, at most one plain word. A known command followed by a sentence is prose
+//! (`curl wrapper for node`); a bare known word is a value (`id`, `type`), unless a separator
+//! right after it chains it (`id;`, `whoami|`).
+
+use super::shell::{first_word, is_command};
+use crate::request::Location;
+
+/// Longest value read as a command line: longer values are documents, not one command.
+const MAX_LINE: usize = 1024;
+
+/// Precommand modifiers: the next word is the command.
+const WRAPPERS: &[&str] = &[
+    "nohup", "time", "strace", "ltrace", "sudo", "doas", "env", "nice", "timeout", "exec",
+    "command", "builtin", "setsid", "stdbuf",
+];
+
+/// Directories whose files are programs.
+const BIN_DIRS: &[&str] = &[
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+];
+
+/// Rule 5005: the value, as a whole, is a command line.
+pub(crate) fn command_line(v: &str, loc: Location) -> bool {
+    if loc == Location::Path || v.len() > MAX_LINE {
+        return false;
+    }
+    let v = v.trim_matches([' ', '+', '\t', '\r', '\n']);
+    // The clause ends at the first separator; what follows is rule 5000's.
+    let (clause, chained) = match v.find([';', '|', '&', '\n', '`']) {
+        // Only a separator that ends the value chains a bare word (`id;`): `Python | Django`
+        // and `` Python `logging` `` are titles and markdown.
+        Some(n) => (
+            &v[..n],
+            v.as_bytes()[n] != b'`' && v[n..].trim_matches([';', '|', '&', ' ']).is_empty(),
+        ),
+        None => (v, false),
+    };
+    let words = clause
+        .replace("${IFS}", " ")
+        .replace("$IFS$9", " ")
+        .replace("$IFS", " ")
+        .replace(['+', '\t'], " ");
+    let mut toks = words.split(' ').filter(|t| !t.is_empty()).peekable();
+    let mut wrapped = false;
+    while let Some(t) = toks.peek() {
+        if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(t))
+            || (wrapped && t.bytes().all(|c| c.is_ascii_digit()))
+        {
+            wrapped = true;
+            toks.next();
+        } else {
+            break;
+        }
+    }
+    let Some(cmd) = toks.next() else {
+        return false;
+    };
+    let binary = BIN_DIRS.iter().any(|d| {
+        cmd.len() > d.len() && cmd.as_bytes()[..d.len()].eq_ignore_ascii_case(d.as_bytes())
+    }) && first_word(cmd) == cmd;
+    let known = first_word(cmd) == cmd && is_command(cmd, true);
+    if !(binary || known) {
+        return false;
+    }
+    // After a command that is also an English word (`set`, `type`, `more`), only options, paths
+    // and drive letters are shell: quotes, globs and `$` are also SQL and prose (`SET x = $1`).
+    let sure = binary || wrapped || is_command(cmd, false);
+    let (mut plain, mut shell) = (0usize, 0usize);
+    for t in toks {
+        if t.bytes()
+            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-')
+        {
+            continue; // numbers say nothing either way
+        }
+        if shell_word(t, sure) {
+            shell += 1;
+        } else {
+            plain += 1;
+        }
+    }
+    if plain == 0 && shell == 0 {
+        // A bare word: a command only when chained, wrapped or a path to a program.
+        return binary || wrapped || (chained && is_command(cmd, false));
+    }
+    plain <= 1 && (shell > 0 || binary)
+}
+
+/// An argument only a shell would take: an option, a path, a drive letter; after a `sure`
+/// command also a variable, a redirection, a glob or a quoted word.
+fn shell_word(t: &str, sure: bool) -> bool {
+    let b = t.as_bytes();
+    // `-l`, `-A`, `--all`, `-rf`; a capitalised word after a dash (`-MINI`) is a name.
+    let option = b[0] == b'-'
+        && b.get(1)
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'-')
+        && (b.len() == 2 || !b[1..].iter().any(u8::is_ascii_uppercase));
+    let drive = (2..=3).contains(&b.len()) && b[0].is_ascii_alphabetic() && b[1] == b':';
+    let path = (b[0] == b'/' || t.starts_with("~/") || t.starts_with("./") || b[0] == b'\\')
+        && !t.contains('*');
+    option
+        || drive
+        || path
+        || (sure && (t.contains(['/', '\\', '$', '<', '>', '*']) || b[0] == b'"' || b[0] == b'\''))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_values_that_are_command_lines() {
+        let l = Location::QueryArg;
+        for a in [
+            "/bin/ls -al",
+            "/bin/ab",
+            "/bin/gunzip -c /var/log/something.gz",
+            "nohup sh -c whoami",
+            "time sh -c whoami",
+            "timeout 5 cat /etc/hosts",
+            "nohup ifconfig",
+            "id;",
+            "whoami|",
+            "dir c:/",
+            "+dir+c:/",
+            "cat$IFS/etc/passwd",
+            "Invoke-WebRequest http://example.com/a.ps1",
+            "python3 -m http.server",
+        ] {
+            assert!(command_line(a, l), "missed {a:?}");
+        }
+        for b in [
+            "id",
+            "type",
+            "cat",
+            "curl wrapper for node and deno",
+            "ping pong championship -- the final",
+            "python 3 bindings for the library",
+            "echo",
+            "exec 'foo'",
+            "set -1 points",
+            "SET @x = $1",
+            "type *",
+            "SET 8 -MINI AS",
+            "Python `logging.Formatter` class for syslog",
+            "Python | Django",
+            "Make your script lighter",
+            "/usr/share/doc",
+            "more than -5 degrees outside today",
+            "Mozilla/5.0 (X11; Linux x86_64)",
+            "curl/8.5.0",
+        ] {
+            assert!(!command_line(b, l), "false positive {b:?}");
+        }
+        assert!(!command_line("/bin/ls -al", Location::Path));
+    }
+}

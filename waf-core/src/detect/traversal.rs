@@ -1,0 +1,228 @@
+//! Path traversal judged on the path a server would resolve (rule 4003).
+//!
+//! Signatures see `../` and a few encodings of it; servers and frameworks decode more. The value
+//! is first canonicalised the way lenient servers do (percent, `%u` and overlong UTF-8 escapes are
+//! already undone by the engine's decoding variants): Unicode look-alikes of `.` `/` `\` folded,
+//! `0x2e`/`0x2f`/`0x5c` notation read as the byte it names, backslashes read as separators, a NUL
+//! ending the path as it ends a C string. Each whitespace-separated token is then resolved as a
+//! path, segment by segment: a segment of dots only (`..`, and `...`, `....` which Windows trims
+//! to `..`) goes up one level, `.` and empty segments stay. The value is an attack when a path
+//! climbs above where it started, or when the whole value is an absolute path or drive path into
+//! a system directory (`/etc/...`, `/proc/...`, `c:/windows/...`): a file parameter naming a
+//! system file needs no `../`.
+
+use crate::request::Location;
+
+/// Longest prefix of a value that is examined: paths are short, and the check stays bounded.
+const MAX_SCAN: usize = 4096;
+
+/// Top-level directories of an absolute path that hold system files, not site content.
+const SYSTEM_ROOTS: &[&str] = &["etc", "proc", "sys", "root", "boot", "dev"];
+
+/// Directories and files at the root of a Windows drive that hold system files.
+const DRIVE_ROOTS: &[&str] = &[
+    "windows",
+    "winnt",
+    "boot.ini",
+    "inetpub",
+    "users",
+    "documents and settings",
+    "system volume information",
+];
+
+/// Rule 4003: a path that climbs above its start, or a whole value naming a system file.
+pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
+    let v = prefix(v, MAX_SCAN);
+    if !v
+        .bytes()
+        .any(|c| matches!(c, b'.' | b'/' | b'\\' | b'x' | b'X') || c >= 0x80)
+    {
+        return false;
+    }
+    let canon = canonical(v);
+    let mut toks = canon.split_ascii_whitespace();
+    let whole = toks.clone().nth(1).is_none();
+    // A link in documentation climbs one level (`see ../path`); a file parameter that climbs
+    // at all, a path that climbs from the root or by several levels, is out of its directory.
+    if toks.any(|t| climbs(t).is_some_and(|(levels, absolute)| whole || absolute || levels >= 2)) {
+        return true;
+    }
+    // A path in the URL is the site's own; a system path is judged in values only.
+    loc != Location::Path && system_path(canon.trim())
+}
+
+/// `v` cut to at most `max` bytes, at a character boundary.
+fn prefix(v: &str, max: usize) -> &str {
+    if v.len() <= max {
+        return v;
+    }
+    let mut end = max;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
+/// The value with look-alikes folded, `0x..` notation read and `\` as `/`; cut at a NUL.
+fn canonical(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let b = v.as_bytes();
+    let mut chars = v.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let folded = match c {
+            '\0' => break,
+            '\\' | '\u{ff0f}' | '\u{ff3c}' | '\u{2215}' | '\u{2216}' | '\u{2044}' | '\u{29f5}'
+            | '\u{fe68}' => '/',
+            '\u{ff0e}' | '\u{2024}' | '\u{fe52}' | '\u{3002}' | '\u{ff61}' => '.',
+            '0' if matches!(b.get(i + 1), Some(b'x' | b'X')) => match hex_byte(b, i + 2) {
+                Some(named @ (b'.' | b'/' | b'\\')) => {
+                    // Skip `x` and the two hex digits.
+                    for _ in 0..3 {
+                        chars.next();
+                    }
+                    if named == b'.' {
+                        '.'
+                    } else {
+                        '/'
+                    }
+                }
+                _ => c,
+            },
+            _ => c,
+        };
+        out.push(folded);
+    }
+    out
+}
+
+/// The byte named by the two hex digits at `b[i..i + 2]`.
+fn hex_byte(b: &[u8], i: usize) -> Option<u8> {
+    let d = |k: usize| b.get(k).and_then(|c| (*c as char).to_digit(16));
+    Some((d(i)? * 16 + d(i + 1)?) as u8)
+}
+
+/// How many levels resolving `tok` as a path goes above its starting directory, and whether it
+/// started at the root; `None` when it stays inside. A token with no `/` is one segment, a file
+/// name, and never climbs (`...` in prose).
+fn climbs(tok: &str) -> Option<(u32, bool)> {
+    if !tok.contains('/') {
+        return None;
+    }
+    let absolute = tok.starts_with('/');
+    let (mut depth, mut lowest): (i32, i32) = (0, 0);
+    for seg in tok.split('/') {
+        // `..;x` (a Tomcat path parameter) is `..` to the servlet container.
+        let seg = seg.split(';').next().unwrap_or(seg);
+        if seg.is_empty() || seg == "." {
+            continue;
+        }
+        if seg.len() >= 2 && seg.bytes().all(|c| c == b'.') {
+            depth -= 1;
+            lowest = lowest.min(depth);
+        } else {
+            depth += 1;
+        }
+    }
+    (lowest < 0).then_some((lowest.unsigned_abs(), absolute))
+}
+
+/// Whether `v`, the whole value, is an absolute path into a system directory (`/etc/passwd`,
+/// `file:///proc/self/environ`) or a path on a Windows drive into its system folders
+/// (`c:/windows/win.ini`).
+fn system_path(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    let p = lower.strip_prefix("file:").unwrap_or(&lower);
+    let b = p.as_bytes();
+    if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
+        let first = p[3..].split('/').find(|s| !s.is_empty());
+        return first.is_some_and(|s| DRIVE_ROOTS.contains(&s));
+    }
+    if p.contains(char::is_whitespace) || !p.starts_with('/') {
+        return false;
+    }
+    let mut segs = p.split('/').filter(|s| !s.is_empty() && *s != ".");
+    match (segs.next(), segs.next()) {
+        (Some(root), Some(_)) => SYSTEM_ROOTS.contains(&root),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn climbing_paths_in_every_spelling() {
+        let l = Location::QueryArg;
+        let attacks = [
+            "../../etc/passwd",
+            "/..",
+            "..\\..\\boot.ini",
+            "..0x2f..0x2fetc0x2fpasswd",
+            "0x2e0x2e0x2fsecret",
+            "0x5c0x2e.\0/",
+            "\u{ff0e}\u{ff0e}\u{ff0f}\u{ff0e}\u{ff0e}\u{ff0f}etc",
+            "..\u{2215}..\u{2215}x",
+            "/.../.../.../",
+            "....//....//etc/passwd",
+            "/..;/admin",
+            "x/../../y",
+            "cat ../../../x",
+            "then /../etc",
+        ];
+        for a in attacks {
+            assert!(path_escape(a, l), "missed {a:?}");
+        }
+        let benign = [
+            "images/../logo.png",
+            "a/b/../c",
+            "Wait... what?",
+            "see ./docs/index.md",
+            "1.2.3",
+            "0x2a0x2b",
+            "https://example.com/a/b/",
+            "/usr/share/doc",
+            "config lives in /etc/myapp",
+            "C++ and C# notes",
+            "rewrites [ref]: ../path definitions",
+            "",
+        ];
+        for b in benign {
+            assert!(!path_escape(b, l), "false positive {b:?}");
+        }
+    }
+
+    #[test]
+    fn system_paths_need_no_climbing() {
+        let l = Location::BodyArg;
+        for a in [
+            "/etc/passwd",
+            "//etc//shadow",
+            "/./proc/self/environ",
+            "file:///etc/hosts",
+            "c:/windows/win.ini",
+            "C:\\WINNT\\system32",
+            "d:\\inetpub\\wwwroot\\global.asa",
+            "/root/.ssh/id_rsa",
+        ] {
+            assert!(path_escape(a, l), "missed {a:?}");
+        }
+        for b in [
+            "/etc",
+            "/var/www/html/index.php",
+            "c:/projects/app",
+            "/images/etc/a.png",
+        ] {
+            assert!(!path_escape(b, l), "false positive {b:?}");
+        }
+        // The site's own URL path is not a file parameter.
+        assert!(!path_escape("/etc/passwd", Location::Path));
+        assert!(path_escape("/a/../../etc", Location::Path));
+    }
+
+    #[test]
+    fn long_values_are_cut_at_a_character_boundary() {
+        let v = format!("{}../../x", "é".repeat(3000));
+        assert!(!path_escape(&v, Location::QueryArg));
+    }
+}
