@@ -161,7 +161,8 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
-        if sep_len > 0 && command_clause(&v[i + sep_len..], || c == b'\n' || prose.get()) {
+        if sep_len > 0 && command_clause(&v[i + sep_len..], c != b'`', || c == b'\n' || prose.get())
+        {
             return true;
         }
         i += sep_len.max(1);
@@ -248,15 +249,19 @@ pub(crate) fn is_command(w: &str, any: bool) -> bool {
     known(UNAMBIGUOUS) || (any && known(AMBIGUOUS))
 }
 
-/// Whether `rest` (the text after a separator) starts with a command clause. `strict()` (a
+/// Whether `rest` (the text after a separator) starts with a command clause; a word not in
+/// the lists counts only when `unknown_ok` (not after a backtick: markdown quotes any command). `strict()` (a
 /// clause after a newline, or in prose) is asked only when a command word starts the clause.
-fn command_clause(rest: &str, strict: impl FnOnce() -> bool) -> bool {
+fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -> bool {
     let t = rest.trim_start_matches([' ', '+', '\t', '{', '(', '\r']);
     let word = first_word(t);
-    if word.is_empty() || !is_command(word, true) {
+    if word.is_empty() {
         return false;
     }
     let after = &t[word.len()..];
+    if !is_command(word, true) {
+        return unknown_ok && unknown_command(word, after);
+    }
     // The clause ends at the next separator.
     let end = after
         .find([';', '|', '&', '\n', '`', ')', '}'])
@@ -284,6 +289,43 @@ fn command_clause(rest: &str, strict: impl FnOnce() -> bool) -> bool {
         return unamb || !strict();
     }
     plain <= 1 && (shell > 0 || (unamb && !strict()))
+}
+
+/// A word not in the command lists in command position, followed by what only a command line
+/// holds: lower-case options (`rmt --version`, `lastlog -u root`), at most one plain word. Prose
+/// after a separator has no `-x` option; a product name is capitalised.
+fn unknown_command(word: &str, after: &str) -> bool {
+    let b = word.as_bytes();
+    if b.len() < 2
+        || !b[0].is_ascii_lowercase()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(c))
+        || !after.starts_with([' ', '+', '\t'])
+    {
+        return false;
+    }
+    let end = after
+        .find([';', '|', '&', '\n', '`', ')', '}'])
+        .unwrap_or(after.len());
+    let (mut options, mut plain) = (0usize, 0usize);
+    for tok in after[..end]
+        .split([' ', '+', '\t'])
+        .filter(|t| !t.is_empty())
+    {
+        let o = tok.strip_prefix("--").or_else(|| tok.strip_prefix('-'));
+        match o {
+            Some(name)
+                if name.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+                    && !name.bytes().any(|c| c.is_ascii_uppercase()) =>
+            {
+                options += 1
+            }
+            _ if shell_arg(tok) => {}
+            _ => plain += 1,
+        }
+    }
+    options > 0 && plain <= 1
 }
 
 /// Options, paths, variables, quotes, numbers, host names, redirections, globs.
@@ -345,6 +387,8 @@ mod tests {
             "x|whoami",
             "a;/bin/cat /etc/passwd",
             "1 && sleep 5 &&",
+            ";rmt --version",
+            ";lastlog -u root",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -358,6 +402,10 @@ mod tests {
             "Use `git log --oneline` to see the history, then `git rebase -i HEAD~3` please ok.",
             "Some words here to make prose.\n\n```bash\n$ ls -la ~/projects\n```\nthanks a lot",
             "fish & chips; cats and dogs",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:109.0) Gecko/20100101",
+            "a; well-known -- and more words here",
+            "Pros; Cons -Foo",
+            "Goal-driven multi-attempt iteration loop driven by `claude -p`",
         ];
         for b in benign {
             assert!(

@@ -64,9 +64,17 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
             break;
         }
     }
-    let Some(cmd) = toks.next() else {
+    let Some(raw) = toks.next() else {
         return false;
     };
+    // A command word spliced with quotes, backslashes or empty expansions (`'i'fconfig`,
+    // `cu$@rl`, `c\\at`) is one only a shell reads: the splicing is the evidence.
+    let inner = raw.trim_matches(['\'', '"']);
+    let spliced = splice(inner);
+    if spliced != inner && first_word(&spliced) == spliced && is_command(&spliced, true) {
+        return true;
+    }
+    let cmd = raw;
     let binary = BIN_DIRS.iter().any(|d| {
         cmd.len() > d.len() && cmd.as_bytes()[..d.len()].eq_ignore_ascii_case(d.as_bytes())
     }) && first_word(cmd) == cmd;
@@ -95,6 +103,43 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         return binary || wrapped || (chained && is_command(cmd, false));
     }
     plain <= 1 && (shell > 0 || binary)
+}
+
+/// `t` as the shell reads one word: quotes and backslashes removed, `$@`, `$*`, `${name}` and
+/// lower-case `$name` (unset, so empty) dropped.
+fn splice(t: &str) -> std::borrow::Cow<'_, str> {
+    if !t.contains(['\'', '"', '\\', '$']) {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let b = t.as_bytes();
+    let mut out = String::with_capacity(t.len());
+    let (mut i, mut run) = (0, 0);
+    while i < b.len() {
+        let skip = match b[i] {
+            b'\'' | b'"' | b'\\' => 1,
+            b'$' => match b.get(i + 1) {
+                Some(b'@' | b'*') => 2,
+                Some(b'{') => t[i..].find('}').map_or(0, |n| n + 1),
+                Some(c) if c.is_ascii_lowercase() || *c == b'_' => {
+                    1 + b[i + 1..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                        .count()
+                }
+                _ => 0,
+            },
+            _ => 0,
+        };
+        if skip == 0 {
+            i += 1;
+            continue;
+        }
+        out.push_str(&t[run..i]);
+        i += skip;
+        run = i;
+    }
+    out.push_str(&t[run..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// An argument only a shell would take: an option, a path, a drive letter; after a `sure`
@@ -137,6 +182,10 @@ mod tests {
             "cat$IFS/etc/passwd",
             "Invoke-WebRequest http://example.com/a.ps1",
             "python3 -m http.server",
+            "'i'fconfig",
+            "\"w\"get localhost",
+            "cu$@rl google.com",
+            "uname$u -a",
         ] {
             assert!(command_line(a, l), "missed {a:?}");
         }
@@ -155,6 +204,10 @@ mod tests {
             "SET 8 -MINI AS",
             "Python `logging.Formatter` class for syslog",
             "Python | Django",
+            "O'keefe's",
+            "\"Python script to update DNS records\"",
+            "That's two \"O\"s in goose",
+            "''that's the joke''.jpeg",
             "Make your script lighter",
             "/usr/share/doc",
             "more than -5 degrees outside today",
