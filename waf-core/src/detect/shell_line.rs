@@ -47,11 +47,22 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         ),
         None => (v, false),
     };
-    let words = clause
-        .replace("${IFS}", " ")
-        .replace("$IFS$9", " ")
-        .replace("$IFS", " ")
-        .replace(['+', '\t'], " ");
+    // Most values are one word or not a command: nothing to split, nothing allocated.
+    if !(clause.contains([' ', '+', '\t', '$', '\'', '"', '\\'])
+        || clause.starts_with('/')
+        || chained)
+    {
+        return false;
+    }
+    let words = if clause.contains('$') {
+        clause
+            .replace("${IFS}", " ")
+            .replace("$IFS$9", " ")
+            .replace("$IFS", " ")
+            .replace(['+', '\t'], " ")
+    } else {
+        clause.replace(['+', '\t'], " ")
+    };
     let mut toks = words.split(' ').filter(|t| !t.is_empty()).peekable();
     let mut wrapped = false;
     while let Some(t) = toks.peek() {

@@ -8,8 +8,8 @@
 //! path, segment by segment: a segment of dots only (`..`, and `...`, `....` which Windows trims
 //! to `..`) goes up one level, `.` and empty segments stay. The value is an attack when a path
 //! climbs above where it started, or when the whole value is an absolute path or drive path into
-//! a system directory (`/etc/...`, `/proc/...`, `c:/windows/...`): a file parameter naming a
-//! system file needs no `../`.
+//! a system directory (`/etc/...`, `/proc/...`, `c:/windows/...`) or into a Java application's
+//! `WEB-INF`/`META-INF`: a file parameter naming a system file needs no `../`.
 
 use crate::request::Location;
 
@@ -64,9 +64,19 @@ fn prefix(v: &str, max: usize) -> &str {
 }
 
 /// The value with look-alikes folded, `0x..` notation read and `\` as `/`; cut at a NUL.
-fn canonical(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
+/// Borrowed when there is nothing to fold, as in most values.
+fn canonical(v: &str) -> std::borrow::Cow<'_, str> {
     let b = v.as_bytes();
+    let folds = |i: usize, c: u8| {
+        c >= 0x80
+            || c == b'\\'
+            || c == 0
+            || (c == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X')))
+    };
+    if !b.iter().enumerate().any(|(i, &c)| folds(i, c)) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut out = String::with_capacity(v.len());
     let mut chars = v.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let folded = match c {
@@ -92,7 +102,7 @@ fn canonical(v: &str) -> String {
         };
         out.push(folded);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The byte named by the two hex digits at `b[i..i + 2]`.
@@ -137,7 +147,15 @@ fn system_path(v: &str) -> bool {
         let first = p[3..].split('/').find(|s| !s.is_empty());
         return first.is_some_and(|s| DRIVE_ROOTS.contains(&s));
     }
-    if p.contains(char::is_whitespace) || !p.starts_with('/') {
+    if p.contains(char::is_whitespace) {
+        return false;
+    }
+    // A Java web application's deployment descriptors, which its container never serves.
+    let mut all = p.split('/').filter(|s| !s.is_empty() && *s != ".");
+    if all.any(|s| s == "web-inf" || s == "meta-inf") && all.next().is_some() {
+        return true;
+    }
+    if !p.starts_with('/') {
         return false;
     }
     let mut segs = p.split('/').filter(|s| !s.is_empty() && *s != ".");
@@ -204,6 +222,8 @@ mod tests {
             "C:\\WINNT\\system32",
             "d:\\inetpub\\wwwroot\\global.asa",
             "/root/.ssh/id_rsa",
+            "WEB-INF/web.xml",
+            "/app/META-INF/context.xml",
         ] {
             assert!(path_escape(a, l), "missed {a:?}");
         }
