@@ -3,13 +3,13 @@
 //! are the attack events with `attack_type` `cc`.
 
 use actix_web::http::header;
-use actix_web::web::Bytes;
 use actix_web::{delete, get, put, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::export::Format;
 use super::IdsOrAll;
 use crate::attack_log::{self, AttackLog, Deletion, Filter, Page, Retention, CC};
 use crate::error::ApiError;
@@ -157,15 +157,6 @@ impl TryFrom<LogQuery> for (Filter, Page) {
         )?;
         Ok((f, p))
     }
-}
-
-/// Export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// One JSON array.
-    Json,
-    /// RFC 4180 CSV with a header row.
-    Csv,
 }
 
 impl TryFrom<ExportQuery> for (Filter, Format) {
@@ -325,7 +316,7 @@ async fn put_retention(
         .validate()
         .map_err(|(f, why)| ApiError::field(f, why))?;
     let text = serde_json::to_string(&r).map_err(ApiError::internal)?;
-    state.with_db(|c| crate::db::kv_set(c, attack_log::RETENTION_KEY, &text))?;
+    state.with_db(|c| crate::kv::set(c, attack_log::RETENTION_KEY, &text))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Retention updated", "retention": r })))
 }
 
@@ -377,72 +368,4 @@ async fn cc_delete(
     let what = Deletion::try_from(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
-}
-
-/// The CSV header of the export.
-pub const CSV_HEADER: &str = "id,created_at,timestamp,host,method,url,client_ip,country,rule_id,\
-rule_name,attack_type,action,target,parameter,snippet,user_agent,request_id,site_id\n";
-
-/// One CSV line (RFC 4180 quoting; cells starting with `= + - @` get a leading `'` so
-/// spreadsheets do not evaluate attack payloads as formulas).
-pub fn csv_line(l: &AttackLog) -> String {
-    fn cell(out: &mut String, v: &str) {
-        let guarded = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
-        let needs_quotes = guarded || v.contains([',', '"', '\n', '\r']);
-        if needs_quotes {
-            out.push('"');
-            if guarded {
-                out.push('\'');
-            }
-            out.push_str(&v.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(v);
-        }
-        out.push(',');
-    }
-    let mut out = String::with_capacity(256);
-    for v in [
-        &l.id.to_string(),
-        &l.created_at,
-        &l.timestamp.to_string(),
-        &l.host,
-        &l.method,
-        &l.url,
-        &l.client_ip,
-        l.country.as_deref().unwrap_or(""),
-        &l.rule_id,
-        &l.rule_name,
-        &l.attack_type,
-        &l.action,
-        &l.target,
-        l.parameter.as_deref().unwrap_or(""),
-        &l.snippet,
-        &l.user_agent,
-        &l.request_id,
-        &l.site_id.to_string(),
-    ] {
-        cell(&mut out, v);
-    }
-    out.pop();
-    out.push('\n');
-    out
-}
-
-/// Bytes of one export batch.
-pub fn encode_batch(rows: &[AttackLog], format: Format, first: bool) -> Bytes {
-    let mut out = String::new();
-    for (i, r) in rows.iter().enumerate() {
-        match format {
-            Format::Csv => out.push_str(&csv_line(r)),
-            Format::Json => {
-                if !(first && i == 0) {
-                    out.push(',');
-                }
-                out.push('\n');
-                out.push_str(&serde_json::to_string(r).unwrap_or_else(|_| "null".into()));
-            }
-        }
-    }
-    Bytes::from(out)
 }
