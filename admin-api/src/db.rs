@@ -190,18 +190,3 @@ pub fn idempotent_put(
 pub fn idempotent_expire(conn: &Connection, before: i64) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [before])
 }
-
-/// A small persisted setting (e.g. TLS versions), JSON text.
-pub fn kv_get(conn: &Connection, k: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT v FROM kv WHERE k = ?1", [k], |r| r.get(0))
-        .optional()
-}
-
-/// Sets a persisted setting.
-pub fn kv_set(conn: &Connection, k: &str, v: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO kv (k, v) VALUES (?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-        params![k, v],
-    )?;
-    Ok(())
-}

@@ -12,6 +12,7 @@ pub mod gate;
 pub mod ids;
 pub mod ingest;
 pub mod keys;
+pub mod kv;
 pub mod proxy;
 pub mod routes;
 pub mod state;

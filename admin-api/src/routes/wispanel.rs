@@ -192,7 +192,7 @@ async fn modsec_status(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
 #[post("/security/module/modsecurity/enable")]
 async fn enable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let prev: Vec<u32> = state
-        .with_db(|c| crate::db::kv_get(c, PREV_DISABLED))?
+        .with_db(|c| crate::kv::get(c, PREV_DISABLED))?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     let (changed, reload) = state
@@ -215,7 +215,7 @@ async fn disable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let current = state.rules_doc()?.managed().disabled_rules;
     if managed_enabled(&current) {
         let text = serde_json::to_string(&current).map_err(ApiError::internal)?;
-        state.with_db(|c| crate::db::kv_set(c, PREV_DISABLED, &text))?;
+        state.with_db(|c| crate::kv::set(c, PREV_DISABLED, &text))?;
     }
     let (changed, reload) = state
         .change(|doc| {
