@@ -4,20 +4,34 @@
 # playwright-core (bench/apps/scenario.mjs). Every request the browser sends is recorded, as
 # sent, by bench/apps/recorder.py in front of the WAF into target/apps/corpus.jsonl (replayable:
 # method, path, headers, body). The WAF runs in log-only mode so that a false positive does not
-# break the scenario; the report says which requests the default policy would block, by rule.
+# break the scenario. Then the recorded requests are sent again, byte for byte, to a second
+# waf-proxy with the default policy in block mode and to Apache + ModSecurity + CRS 3.3.4 PL1
+# (../shared/tools/peers.sh, whose nginx origin on 18000 is behind both): the report says which
+# requests each would block, by rule, with the requests' shapes (bench/apps/report.py).
 #
 #   browser -> 18290 recorder -> 18291 waf-proxy (rules/, log_only) -> 18280 Apache -> 18306 MariaDB
+#   replay  -> 18292 waf-proxy (rules/, block) | 18080 Apache + ModSecurity + CRS  -> 18000 nginx
 #
-# usage: bash bench/apps/run.sh [--no-build] [--readme]
-# Each run starts from fresh databases (the applications are installed again), so it is repeatable.
+# The sites are http://www.bench.test:18290/{wordpress,mediawiki,phpmyadmin}/: chromium maps the
+# name to 127.0.0.1 (--host-resolver-rules), so that the URLs the applications put in parameters,
+# redirects and the Referer carry a host name as on a real site, not a loopback address.
+#
+# usage: bash bench/apps/run.sh [--no-build] [--no-modsec] [--readme]
+#   --no-build   use target/release/waf-proxy as it is
+#   --no-modsec  replay through waf-proxy only
+#   --readme     also write the tables into bench/README.md (between <!-- apps:start/end -->)
+# Installs what it needs first (bench/apps/setup.sh). Each run starts from fresh databases (the
+# applications are installed again), so it is repeatable. Output: target/apps/run/ (report.md,
+# corpus.jsonl, steps.json, screenshots of failed steps), the corpus also as target/apps/corpus.jsonl.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/bench/apps
 t=$root/target/apps
-build=1; readme=0
+build=1; readme=0; modsec=1
 while [ $# -gt 0 ]; do
   case $1 in
     --no-build) build=0 ;;
+    --no-modsec) modsec=0 ;;
     --readme) readme=1 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -28,11 +42,15 @@ bash "$here/setup.sh"
 [ $build = 1 ] && cargo build --release --locked -p waf-proxy
 bin=$root/target/release/waf-proxy
 PASS=Bench-Admin-Pass-1
+shared=${SHARED:-$root/../shared}
+base=http://www.bench.test:18290  # also in wp-config.php and wp-install.php
 rm -rf "$t/run"; mkdir -p "$t/run/php-sessions" "$t/run/screens"
 chown www-data:www-data "$t/run/php-sessions"
 pids=()
+started_peers=0
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ $started_peers = 1 ]; then bash "$shared/tools/peers.sh" stop >/dev/null 2>&1 || true; fi
   [ -f "$t/run/apache.pid" ] && kill "$(cat "$t/run/apache.pid")" 2>/dev/null || true
   [ -f "$t/run/mysql.pid" ] && kill "$(cat "$t/run/mysql.pid")" 2>/dev/null || true
 }
@@ -59,7 +77,7 @@ rm -f "$t/www/wordpress/.htaccess"; cp "$here/wp-htaccess" "$t/www/wordpress/.ht
 php "$here/wp-install.php" "$t/www/wordpress" "$PASS" > "$t/run/wp-install.log" 2>&1 || { cat "$t/run/wp-install.log"; exit 1; }
 rm -f "$t/www/mediawiki/LocalSettings.php"
 php "$t/www/mediawiki/maintenance/install.php" --dbtype=mysql --dbserver=127.0.0.1:18306 --dbname=mediawiki \
-  --dbuser=mw --dbpass=mw-bench-pass --server=http://127.0.0.1:18290 --scriptpath=/mediawiki --lang=en \
+  --dbuser=mw --dbpass=mw-bench-pass --server=$base --scriptpath=/mediawiki --lang=en \
   --pass="$PASS" --confpath="$t/www/mediawiki" "WAF bench wiki" Admin > "$t/run/mw-install.log" 2>&1 ||
   { tail -20 "$t/run/mw-install.log"; exit 1; }
 cat "$here/mediawiki-extra.php" >> "$t/www/mediawiki/LocalSettings.php"
@@ -81,12 +99,23 @@ wait_port 18290
 
 # The browser's scenarios (fresh profile each run).
 rc=0
-cp "$here/scenario.mjs" "$t/node/scenario.mjs"  # ES modules resolve packages from their own folder
-timeout --kill-after=10 900 node "$t/node/scenario.mjs" \
-  --base http://127.0.0.1:18290 --password "$PASS" --out "$t/run" || rc=$?
+cp "$here/scenario.mjs" "$root/target/browser/scenario.mjs"  # ES modules resolve packages from their own folder
+timeout --kill-after=10 900 node "$root/target/browser/scenario.mjs" \
+  --base "$base" --password "$PASS" --out "$t/run" || rc=$?
 echo "scenario: exit $rc"
 sleep 1
-args=()
-[ $readme = 1 ] && args=(--readme bench/README.md)
-python3 "$here/report.py" "$t/run" "$bin" "${args[@]}"
+
+# The replay: the recorded requests again, through waf-proxy in block mode and ModSecurity + CRS.
+# Peers already running (another benchmark left them) are used as they are and left running.
+if ! curl -s -o /dev/null -m 2 http://127.0.0.1:18000/; then
+  bash "$shared/tools/peers.sh" start >/dev/null; started_peers=1
+fi
+"$bin" --listen 127.0.0.1:18292 --upstream http://127.0.0.1:18000 --rules-dir rules \
+  --events "$t/run/replay-events.jsonl" > "$t/run/replay-proxy.log" 2>&1 &
+pids+=($!)
+wait_port 18292
+args=(--waf http://127.0.0.1:18292 --waf-events "$t/run/replay-events.jsonl")
+[ $modsec = 1 ] && args+=(--modsec http://127.0.0.1:18080 --modsec-log /tmp/waf-peers/apache-18080.err)
+[ $readme = 1 ] && args+=(--readme bench/README.md)
+python3 "$here/report.py" "$t/run" "${args[@]}"
 cp "$t/run/corpus.jsonl" "$t/corpus.jsonl"

@@ -1,7 +1,8 @@
 // Drives Debian's chromium (playwright-core) through WordPress, MediaWiki and phpMyAdmin as their
 // users do: log in, write posts and comments with code blocks (SQL, shell, HTML, JS), upload an
 // image, edit wiki pages with templates and HTML, browse and query in phpMyAdmin.
-// usage: node scenario.mjs --base http://127.0.0.1:18290 --password PASS --out DIR
+// usage: node scenario.mjs --base http://www.bench.test:18290 --password PASS --out DIR
+// The base's host name is mapped to 127.0.0.1 in the browser; nothing leaves loopback.
 // Writes DIR/steps.json (each step: ok or its error; a screenshot in DIR/screens on failure).
 // A failed step is reported and the scenario goes on with the next one.
 import { chromium } from 'playwright-core';
@@ -10,7 +11,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 
 const arg = (k, d) => { const i = process.argv.indexOf('--' + k); return i > 0 ? process.argv[i + 1] : d; };
-const base = arg('base', 'http://127.0.0.1:18290');
+const base = arg('base', 'http://www.bench.test:18290');
+const origin = new URL(base);
 const pass = arg('password');
 const out = arg('out', '.');
 const steps = [];
@@ -299,7 +301,11 @@ const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
+    '--disable-component-update', '--disable-sync',
+    // Every host name resolves to loopback (anything else is refused: the network is closed), and
+    // the site counts as a secure context, as the HTTPS sites it stands for do.
+    `--host-resolver-rules=MAP ${origin.hostname} 127.0.0.1, MAP * ~NOTFOUND`,
+    `--unsafely-treat-insecure-origin-as-secure=${origin.origin}`],
   viewport: { width: 1280, height: 900 },
 });
 const page = ctx.pages()[0] || await ctx.newPage();

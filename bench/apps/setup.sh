@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares the real-application benchmark, idempotently: Debian packages (Apache + PHP, MariaDB,
-# WordPress, MediaWiki, phpMyAdmin, Chromium), playwright-core from npm into target/apps/node,
+# WordPress, MediaWiki, phpMyAdmin), the browser (bench/browser/setup.sh: chromium, playwright-core),
 # and private copies of the three applications under target/apps/www with their own
 # configuration (nothing is written to /etc: the packages' trees are copied, not configured).
 # The database is a private MariaDB datadir in target/apps/mysql. bench/apps/run.sh starts it all.
@@ -10,7 +10,7 @@ here=$root/bench/apps
 t=$root/target/apps
 mkdir -p "$t"
 pkgs=(apache2 libapache2-mod-php php-mysql php-xml php-mbstring php-intl php-gd php-curl mariadb-server mariadb-client
-      wordpress mediawiki phpmyadmin chromium python3-pygments)
+      wordpress mediawiki phpmyadmin python3-pygments)
 need=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
@@ -23,14 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# playwright-core, pinned by bench/apps/package-lock.json; it drives Debian's chromium.
-mkdir -p "$t/node"
-cp "$here/package.json" "$here/package-lock.json" "$t/node/"
-if [ ! -f "$t/node/node_modules/playwright-core/package.json" ] ||
-   ! cmp -s "$here/package-lock.json" "$t/node/.installed-lock"; then
-  (cd "$t/node" && npm ci --silent --no-audit --no-fund)
-  cp "$here/package-lock.json" "$t/node/.installed-lock"
-fi
+bash "$root/bench/browser/setup.sh"
 
 # Private copies of the applications, made again when a package is upgraded.
 ver=$(dpkg-query -W wordpress mediawiki phpmyadmin | sha256sum | cut -c1-16)

@@ -1,6 +1,7 @@
 <?php
 // WordPress configuration of the real-application benchmark (bench/apps): a private copy of
-// Debian's WordPress behind waf-proxy, reached by the browser at http://127.0.0.1:18290/wordpress.
+// Debian's WordPress behind waf-proxy, reached by the browser at http://www.bench.test:18290/wordpress
+// (the browser maps www.bench.test to 127.0.0.1).
 // Loopback only; the keys below protect nothing but this throwaway site.
 define('DB_NAME', 'wordpress');
 define('DB_USER', 'wp');
@@ -17,8 +18,8 @@ define('SECURE_AUTH_SALT', 'bench-secure-auth-salt');
 define('LOGGED_IN_SALT', 'bench-logged-in-salt');
 define('NONCE_SALT', 'bench-nonce-salt');
 $table_prefix = 'wp_';
-define('WP_HOME', 'http://127.0.0.1:18290/wordpress');
-define('WP_SITEURL', 'http://127.0.0.1:18290/wordpress');
+define('WP_HOME', 'http://www.bench.test:18290/wordpress');
+define('WP_SITEURL', 'http://www.bench.test:18290/wordpress');
 define('WP_CONTENT_DIR', __DIR__ . '/wp-content');
 define('WP_CONTENT_URL', WP_SITEURL . '/wp-content');
 // No requests of the server's own (cron, update checks): the recording is the browser's.

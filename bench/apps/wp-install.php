@@ -2,9 +2,9 @@
 // Installs the benchmark's WordPress from the command line (bench/apps/run.sh):
 // php wp-install.php WORDPRESS_DIR ADMIN_PASSWORD
 define('WP_INSTALLING', true);
-$_SERVER['HTTP_HOST'] = '127.0.0.1:18290';
+$_SERVER['HTTP_HOST'] = 'www.bench.test:18290';
 $_SERVER['REQUEST_URI'] = '/wordpress/';
-$_SERVER['SERVER_NAME'] = '127.0.0.1';
+$_SERVER['SERVER_NAME'] = 'www.bench.test';
 $_SERVER['SERVER_PORT'] = '18290';
 require $argv[1] . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
