@@ -10,9 +10,10 @@
 #   --no-modsec  waf-proxy only
 #   --no-build   use target/release/waf-proxy as it is
 #   --readme     also write the tables into bench/README.md (between <!-- eval:start/end -->)
-# Output: target/eval/report.md (the tables), target/eval/<split>.<waf>.misses (every wrong
-# verdict, detect_eval.py format), target/eval/<split>.verdicts (waf-proxy replay: the rule of
-# each verdict). Ports: 18191 waf-proxy; the peers' 18000 (origin) and 18080 (ModSecurity).
+# Output: target/eval/report.md (the tables), target/eval/failures.md (validation misses by
+# attack class and payload shape, false positives by rule: bench/eval/failures.py),
+# target/eval/<split>.<waf>.misses (every wrong verdict, detect_eval.py format),
+# target/eval/<split>.verdicts (waf-proxy replay: the rule of each verdict). Ports: 18191 waf-proxy; the peers' 18000 (origin) and 18080 (ModSecurity).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED:-$root/../shared}
@@ -88,3 +89,6 @@ done
 args=()
 [ $readme = 1 ] && args=(--readme bench/README.md)
 $py bench/eval/report.py "$out" "${args[@]}" $( [ "$sample" != 0 ] && echo --sample)
+# The failure report: validation misses by class and shape, false positives by rule.
+$py bench/eval/failures.py "$out" $( [ "$sample" != 0 ] && echo --sample) --write "$out/failures.md" > /dev/null
+echo "failure report: $out/failures.md"
