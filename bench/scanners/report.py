@@ -52,6 +52,20 @@ def wapiti(t):
     return found, status(f"wapiti-{t}")
 
 
+def checked():
+    """xss_check.mjs's verdicts: (target, form) -> [(payload, status, what would execute)]."""
+    out = collections.defaultdict(list)
+    p = os.path.join(a.out, "xss-checked.jsonl")
+    if os.path.exists(p):
+        for l in open(p, encoding="utf-8"):
+            r = json.loads(l)
+            out[(r["target"], r["form"])].append((r["payload"], r["status"], r["executes"]))
+    return out
+
+
+CHECKED = checked()
+
+
 def xsstrike(t, which):
     s = text(f"xsstrike-{t}-{which}")
     if s is None:
@@ -61,7 +75,17 @@ def xsstrike(t, which):
     extra = f"; XSStrike says WAF detected: {waf.group(1).strip()}" if waf else ""
     if not pays:
         return f"no working payload ({status(f'xsstrike-{t}-{which}')}{extra})"
-    return f"**{len(pays)} working payloads**, e.g. `{pays[0][:60]}` ({status(f'xsstrike-{t}-{which}')}{extra})"
+    res = CHECKED.get((t, which))
+    if res is None:
+        run = "not checked in Chromium"
+    else:
+        ex = [p for p, st, e in res if e]
+        run = (f"**{len(ex)} of them execute** in Chromium's parser, e.g. `{ex[0][:60]}`" if ex
+               else "none of them executes in Chromium's parser")
+        if any(st != 200 for _, st, _ in res):
+            run += f" ({sum(st != 200 for _, st, _ in res)} refused when sent again)"
+    return (f"{len(pays)} reported working (reflected intact), e.g. `{pays[0][:60]}`; {run} "
+            f"({status(f'xsstrike-{t}-{which}')}{extra})")
 
 
 def wfuzz(t, lst):
@@ -103,8 +127,10 @@ if os.path.exists(ev):
         rules[f"{rid} {e.get('rule_name', '')}".strip()] += 1
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 lines = [f"Run {time.strftime('%Y-%m-%d %H:%MZ', time.gmtime())} on {rev}, `bash bench/scanners/run.sh`: each scanner "
-         "first against the vulnerable origin (bench/scanners/vulnapp.py on 127.0.0.1:18380), then through waf-proxy "
-         "(release, default policy, 18381). Bold: the scanner confirmed the hole.", "",
+         "first against the vulnerable origin (bench/scanners/vulnapp.py), then through waf-proxy "
+         "(release, default policy), each on a free loopback port. Bold: the scanner confirmed the hole. XSStrike calls a payload working when "
+         "the answer reflects it intact; bench/scanners/xss_check.mjs asks Chromium's HTML parser whether it would run "
+         "(an event handler of its element, a javascript: URL, a script).", "",
          "| scanner | hole / finding | direct to the origin | through waf-proxy |", "| --- | --- | --- | --- |"]
 lines += [f"| {s} | {h} | {d} | {x} |" for s, h, d, x in rows]
 if rules:
