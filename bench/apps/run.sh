@@ -56,6 +56,11 @@ cleanup() {
 }
 trap cleanup EXIT
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 did not open" >&2; return 1; }
+# The sites' addresses are written into the applications' configuration, so the ports are fixed:
+# each must be free, or what answers there (another run) would be measured instead.
+for p in 18290 18291 18292 18280 18306; do
+  if (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use (another run?)" >&2; exit 1; fi
+done
 
 # MariaDB (private datadir), then fresh databases and users for the three applications.
 /usr/sbin/mariadbd --datadir="$t/mysql" --socket="$t/run/mysql.sock" --port=18306 --bind-address=127.0.0.1 \

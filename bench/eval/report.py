@@ -175,7 +175,7 @@ rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=Tru
 when = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime())
 head = [f"Run {when} on {rev} ({platform.node() and 'this host'}: {os.cpu_count()} cores, {platform.system()}), "
         f"`bash bench/eval/run.sh{' --sample' if a.sample else ''}`. Blocked = HTTP 403 from the running proxy: "
-        "waf-proxy (release, `rules/`, default policy) on 127.0.0.1:18191 and Apache + ModSecurity 2.9 + OWASP CRS 3.3.4 "
+        "waf-proxy (release, `rules/`, default policy, on a free loopback port) and Apache + ModSecurity 2.9 + OWASP CRS 3.3.4 "
         "PL1 (../shared/tools/peers.sh, 18080), both in front of the same nginx origin; every request sent by "
         "../shared/tools/detect_eval.py. **The validation split is the figure that counts**; bold: below the "
         f"{GOAL:.0f}% goal.", ""]

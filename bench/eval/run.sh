@@ -13,7 +13,8 @@
 # Output: target/eval/report.md (the tables), target/eval/failures.md (validation misses by
 # attack class and payload shape, false positives by rule: bench/eval/failures.py),
 # target/eval/<split>.<waf>.misses (every wrong verdict, detect_eval.py format),
-# target/eval/<split>.verdicts (waf-proxy replay: the rule of each verdict). Ports: 18191 waf-proxy; the peers' 18000 (origin) and 18080 (ModSecurity).
+# target/eval/<split>.verdicts (waf-proxy replay: the rule of each verdict). Ports: waf-proxy on
+# a free loopback port; the peers' 18000 (origin) and 18080 (ModSecurity).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=${SHARED:-$root/../shared}
@@ -66,22 +67,36 @@ started_peers=0
 if ! curl -s -o /dev/null -m 2 http://127.0.0.1:18000/; then
   bash "$shared/tools/peers.sh" start >/dev/null; started_peers=1
 fi
-"$bin" --listen 127.0.0.1:18191 --upstream http://127.0.0.1:18000 --rules-dir rules --threads 2 > "$out/proxy.log" 2>&1 &
+# A free port of our own: a fixed one may be another engineer's proxy, which would be measured instead.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" --listen 127.0.0.1:$port --upstream http://127.0.0.1:18000 --rules-dir rules --threads 2 > "$out/proxy.log" 2>&1 &
 proxy=$!
 cleanup() {
   kill $proxy 2>/dev/null || true
   if [ $started_peers = 1 ]; then bash "$shared/tools/peers.sh" stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-for _ in $(seq 50); do curl -s -o /dev/null -m 1 http://127.0.0.1:18191/ && break; sleep 0.2; done
+up=0
+for _ in $(seq 50); do
+  kill -0 $proxy 2>/dev/null || break
+  if curl -s -o /dev/null -m 1 http://127.0.0.1:$port/; then up=1; break; fi
+  sleep 0.2
+done
+[ $up = 1 ] || { echo "waf-proxy did not come up on 127.0.0.1:$port (see $out/proxy.log)" >&2; exit 1; }
+answered() {  # answered FILE WHO: a request without an answer (a peer stopped) voids the run
+  local n; n=$(grep -o '^errors=[0-9]*' "$1" | cut -d= -f2)
+  if [ "${n:-0}" != 0 ]; then echo "$2: $n requests got no answer; the measurement is void" >&2; exit 1; fi
+}
 for s in "${splits[@]}"; do
   start=$(date +%s)
-  python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18191 "$(src $s)" --misses "$out/$s.proxy.misses" > "$out/$s.proxy.txt"
+  python3 "$shared/tools/detect_eval.py" http://127.0.0.1:$port "$(src $s)" --misses "$out/$s.proxy.misses" > "$out/$s.proxy.txt"
   echo "$s through waf-proxy: $(tail -1 "$out/$s.proxy.txt") in $(( $(date +%s) - start )) s"
+  answered "$out/$s.proxy.txt" waf-proxy
   if [ $modsec = 1 ]; then
     start=$(date +%s)
     python3 "$shared/tools/detect_eval.py" http://127.0.0.1:18080 "$(src $s)" --misses "$out/$s.modsec.misses" > "$out/$s.modsec.txt"
     echo "$s through ModSecurity + CRS: $(tail -1 "$out/$s.modsec.txt") in $(( $(date +%s) - start )) s"
+    answered "$out/$s.modsec.txt" "ModSecurity + CRS"
   else
     rm -f "$out/$s.modsec.misses"
   fi
