@@ -81,7 +81,25 @@ def payload(r):
     """The parts as sent and URL-decoded once as a server would, joined by NUL (which no shape
     test matches, so that a newline is one inside a value)."""
     ps = parts(r)
-    return "\0".join(ps), "\0".join(unquote_plus(p, errors="replace") for p in ps)
+    dec = []
+    for p in ps:
+        try:  # a JSON body: its strings as the application reads them (\t, \u003c decoded)
+            dec += list(strings(json.loads(p)))
+        except ValueError:
+            dec.append(unquote_plus(p, errors="replace"))
+    return "\0".join(ps), "\0".join(dec)
+
+
+def strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
 
 
 # Shapes per class, in order: the first that matches names the payload. Each is (name, test(raw,
@@ -124,16 +142,23 @@ SQLI = [
     ("quote breakout + tautology ('OR '1'='1, ' AND 1=1--)",
      rx(r"['\"`]\s*\)*\s*(\b(and|or|xor|having)\b|\|\||&&)")),
     ("quote breakout + comment ('--, '#, '/*)", rx(r"['\"`]\s*\)*\s*(--|#|/\*|;)")),
+    ("quote breakout + operator (' = ', \" != \", '-')", rx(r"['\"`]\s*\)*\s*(=|!=|<>|<|>|\+|-|\|\||\^|\*|/|%|&)")),
+    ("SQL function, cast or clause fragment (version(), database(, ::int, LIMIT 1,1)",
+     rx(r"\b(version|database|user|current_user|session_user|schema|concat\w*|char|chr|substr\w*|mid|ascii|ord|hex|"
+        r"load_file|extractvalue|updatexml|group_concat|json\w*|lo_get|encode|decode|find_in_set|if|ifnull|iif|"
+        r"case|cast|convert|count|sleep|pg_\w+|utl_\w+|dbms_\w+|sys_\w+)\s*\(|\blimit\s+\d|::\w+|\b(like|rlike|"
+        r"regexp|between|in|is\s+not|order\s+by)\b")),
     ("bare statement or expression without quotes",
      lambda raw, dec: "'" not in dec and '"' not in dec and bool(re.search(
          r"\b(select|insert|update|delete|drop|exec|declare|order\s+by|group\s+by|procedure|into\s+outfile)\b", dec, re.I))),
     ("other with quotes", rx(r"['\"`]")),
+    ("other function-call fragment (db_name(, COALESCE(, div(23,-2))", rx(r"\b\w+\s*\(")),
     ("other", lambda raw, dec: True),
 ]
 XSS = [
     ("in the Referer or another header", lambda raw, dec: False),  # decided by placement below
     ("double-encoded (%253c...)", rx(r"%25(25)*(3c|3e|22|27)", "r")),
-    ("tag with event handler attribute", rx(r"<[a-z!][\s\S]*?\bon[a-z]+\s*=")),
+    ("tag with event handler attribute", rx(r"<[a-z!][\s\S]*?\bon[a-z]+[\s+/]*=")),
     ("script tag", rx(r"<\s*script")),
     ("tag with javascript:/data: URL", rx(r"<[a-z][\s\S]*?(javascript|vbscript|data)\s*:")),
     ("other tag (svg, iframe, style, base...)", rx(r"<[a-z!/?]")),
@@ -141,7 +166,7 @@ XSS = [
     ("escape sequences (\\x.., octal, \\u{..}, &#x..;)", rx(r"\\x[0-9a-f]{2}|\\[0-7]{3}|\\u\{?[0-9a-f]{2,}|&#x?[0-9a-f]+;?")),
     ("bracket notation or concatenated names (top['al'+'ert'], window[...])",
      rx(r"\w\s*\[\s*['\"`(]|['\"`]\s*\+\s*['\"`]|\b(top|self|parent|window|frames|globalThis|this)\s*\[")),
-    ("attribute breakout without a tag (\" onmouseover=...)", rx(r"['\"`]\s*[\s/]*\bon[a-z]+\s*=|\bon[a-z]+\s*=")),
+    ("attribute breakout without a tag (\" onmouseover=...)", rx(r"\bon[a-z]+[\s+/]*=")),
     ("javascript: URL without a tag", rx(r"(javascript|vbscript|data)\s*:")),
     ("template or expression (${..}, {{..}}, expression())", rx(r"\$\{|\{\{|expression\s*\(")),
     ("JS call without a tag (alert(1), confirm``, eval(...))", rx(r"\b\w+\s*(\(|`)")),
@@ -246,7 +271,9 @@ for cls in sorted(by_class, key=lambda c: -len(by_class[c])):
         g = groups[sh]
         both = f"; ModSecurity also missed {sum(ms[i] for i in g)}" if ms else ""
         places = collections.Counter(reqs[i]["placement"] for i in g)
-        lines += ["", f"- **{sh}**: {len(g)}{both} (" + ", ".join(f"{k} {n}" for k, n in places.most_common(4)) + ")"]
+        gsrc = collections.Counter(family(reqs[i]["source"]) for i in g)
+        lines += ["", f"- **{sh}**: {len(g)}{both} (" + ", ".join(f"{k} {n}" for k, n in places.most_common(4)) +
+                  "; from " + ", ".join(f"{k} {n}" for k, n in gsrc.most_common(4)) + ")"]
         for i in spread(g, a.examples, src=lambda i: reqs[i]["source"]):
             r = reqs[i]
             lines.append(f"  - `{r['source']}` {r['placement']}: `{short(r)}`")
