@@ -592,3 +592,47 @@ async fn openapi_document_lists_every_route() {
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!(ids.len(), unique.len(), "operationIds must be unique");
 }
+
+#[actix_web::test]
+async fn a_route_without_a_declaration_fails_closed() {
+    use actix_web::{web, HttpResponse};
+    use admin_api::access::Need;
+    use admin_api::gate::Authorized;
+    use admin_api::state::AppState;
+
+    async fn plain_data(s: web::Data<AppState>) -> HttpResponse {
+        HttpResponse::Ok().body(s.data_dir.display().to_string())
+    }
+    async fn authorized(s: Authorized) -> HttpResponse {
+        HttpResponse::Ok().body(s.data_dir.display().to_string())
+    }
+    async fn stateless() -> HttpResponse {
+        HttpResponse::Ok().body("undeclared answer")
+    }
+    let e = env("undeclared", Transport::Tls);
+    // Routes added to the real app the way a careless change would: without `wrap = "Need::.."`.
+    let app = test::init_service(
+        build_app(e.state.clone())
+            .route("/sneaky/data", web::get().to(plain_data))
+            .route("/sneaky/authorized", web::get().to(authorized))
+            .route("/sneaky/stateless", web::get().to(stateless))
+            .service(
+                web::resource("/declared")
+                    .wrap(Need::public())
+                    .route(web::get().to(authorized)),
+            ),
+    )
+    .await;
+    for p in ["/sneaky/data", "/sneaky/authorized", "/sneaky/stateless"] {
+        let res = test::call_service(&app, TestRequest::get().uri(p).to_request()).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{p}");
+        let body = test::read_body(res).await;
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("undeclared answer") && !text.contains("waf-admin-undeclared"),
+            "{p}: {text}"
+        );
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/declared").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -203,7 +203,7 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
         [("wrong scope", Some(wrong)), ("no credential", None)];
     let started = Instant::now();
     let mut failures: Vec<(usize, String)> = Vec::new();
-    let mut sent = 0usize;
+    let (mut sent, mut same, mut not_found) = (0usize, 0usize, 0usize);
     for (cred_name, cred) in &creds {
         let request = |method: &str, target: &str| {
             let r = Req::new(method, target);
@@ -264,6 +264,11 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
                     Ok(r) => {
                         let d = decision(&r);
                         let ok_status = (200..300).contains(&d.status);
+                        if d == canon[*n] {
+                            same += 1;
+                        } else if d.status == 404 {
+                            not_found += 1;
+                        }
                         if ok_status && o.kind != Kind::Public {
                             Some(format!("{} without the credential", d.status))
                         } else if d != canon[*n] && d.status != 404 {
@@ -293,7 +298,8 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
         .map(|(_, f)| f)
         .collect();
     eprintln!(
-        "{} operations, {sent} variant requests in {:.1} s, {} failures in {} operations",
+        "{} operations, {sent} variant requests in {:.1} s: {same} got the canonical decision, \
+         {not_found} a 404; {} failures in {} operations",
         ops.len(),
         started.elapsed().as_secs_f64(),
         failures.len(),

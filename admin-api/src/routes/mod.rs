@@ -29,6 +29,8 @@ pub mod wispanel_ratelimit;
 /// Routes under `/openapi/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     let modules: &[fn(&mut ServiceConfig)] = &[
+        // First: nothing registered after them can shadow a §9 prefix.
+        crate::access::configure_blocked,
         public::configure,
         acl::configure,
         cc::configure,

@@ -9,7 +9,9 @@ use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::RawSite;
 
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::ids::IdKind;
 use crate::state::{format_time, now, AppState};
 use crate::store::{RuleDoc, SiteSection};
@@ -209,8 +211,8 @@ async fn add_site(
 
 /// List sites.
 #[utoipa::path(tag = "site", responses((status = 200, description = "`{\"sites\": [..]}`")))]
-#[get("/sites")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/sites", wrap = "Need::read(Module::Site)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let sites: Vec<Value> = state
         .rules_doc()?
         .all::<SiteSection>()
@@ -223,11 +225,8 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Add a site.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site added\", \"site\": {..}}`")))]
-#[post("/site/add")]
-async fn add(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add", wrap = "Need::write(Module::Site)")]
+async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     add_site(&state, SiteSpec::try_from(body.into_inner())?, None).await
 }
 
@@ -235,11 +234,8 @@ async fn add(
 #[utoipa::path(tag = "site",
     request_body(content_type = "multipart/form-data", description = "name, domain, target_url, cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site added\"}`")))]
-#[post("/site/add-with-cert")]
-async fn add_with_cert(
-    state: web::Data<AppState>,
-    mp: Multipart,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add-with-cert", wrap = "Need::write(Module::Site)")]
+async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
     let input = SiteInput {
         id: None,
@@ -268,11 +264,8 @@ pub struct IdBody {
 /// Delete a site.
 #[utoipa::path(tag = "site", request_body = IdBody,
     responses((status = 200, description = "`{\"message\": \"Site deleted\"}`")))]
-#[post("/site/delete")]
-async fn delete_site(
-    state: web::Data<AppState>,
-    body: web::Json<IdBody>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/delete", wrap = "Need::write(Module::Site)")]
+async fn delete_site(state: Authorized, body: web::Json<IdBody>) -> Result<HttpResponse, ApiError> {
     let id = body.id;
     let ((), reload) = state
         .change(|doc| match doc.remove::<SiteSection>(|s| s.id == id) {
@@ -286,11 +279,8 @@ async fn delete_site(
 /// The site's certificate (PEM chain, public).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"id\", \"cert_type\", \"certificate\"}`")))]
-#[get("/site/{id}/certificate")]
-async fn certificate(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/site/{id}/certificate", wrap = "Need::read(Module::Site)")]
+async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let site = state
         .rules_doc()?
@@ -320,9 +310,9 @@ pub struct StatusBody {
 /// Enable or disable a site.
 #[utoipa::path(tag = "site", request_body = StatusBody,
     responses((status = 200, description = "`{\"message\": \"Site enabled\", \"status\": 1}`")))]
-#[post("/site/status")]
+#[post("/site/status", wrap = "Need::write(Module::Site)")]
 async fn set_status(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<StatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let StatusBody { id, status } = body.into_inner();
@@ -355,9 +345,9 @@ pub struct HttpsBody {
 /// Toggle HTTPS (a self-signed certificate is issued when the site has none).
 #[utoipa::path(tag = "site", request_body = HttpsBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\", \"cert_type\"}`")))]
-#[post("/site/https")]
+#[post("/site/https", wrap = "Need::write(Module::Site)")]
 async fn set_https(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<HttpsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let HttpsBody { id, enable_https } = body.into_inner();
@@ -381,11 +371,8 @@ async fn set_https(
 /// Update a site (full fields, with `id`); its certificate is kept.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site updated\"}`")))]
-#[put("/site/update")]
-async fn update(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[put("/site/update", wrap = "Need::write(Module::Site)")]
+async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = input.id.ok_or_else(|| ApiError::field("id", "required"))?;
     let spec = SiteSpec::try_from(input)?;
@@ -430,9 +417,9 @@ pub struct UpdateCertBody {
 /// Point a site at another certificate.
 #[utoipa::path(tag = "site", request_body = UpdateCertBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/update-cert")]
+#[post("/site/update-cert", wrap = "Need::write(Module::Site)")]
 async fn update_cert(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<UpdateCertBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -467,8 +454,8 @@ async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpRe
 /// Re-issue the site's self-signed certificate.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
-#[post("/site/{id}/renew-certificate")]
-async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/renew-certificate", wrap = "Need::write(Module::Site)")]
+async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
@@ -489,9 +476,9 @@ async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpRes
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/{id}/replace-certificate")]
+#[post("/site/{id}/replace-certificate", wrap = "Need::write(Module::Site)")]
 async fn replace(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     mp: Multipart,
 ) -> Result<HttpResponse, ApiError> {
@@ -502,11 +489,8 @@ async fn replace(
 /// Disable HTTPS, keeping the certificate files.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate removed\"}`")))]
-#[post("/site/{id}/remove-certificate")]
-async fn remove_cert(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/remove-certificate", wrap = "Need::write(Module::Site)")]
+async fn remove_cert(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
@@ -526,7 +510,7 @@ fn sm2() -> ApiError {
 /// SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[get("/site/{id}/sm2-certs")]
+#[get("/site/{id}/sm2-certs", wrap = "Need::read(Module::Site)")]
 async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -534,7 +518,7 @@ async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Bind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[post("/site/{id}/sm2-certs")]
+#[post("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -542,7 +526,7 @@ async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Unbind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[delete("/site/{id}/sm2-certs")]
+#[delete("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_unbind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -577,8 +561,8 @@ async fn health_map(state: &AppState) -> Result<Map<String, Value>, ApiError> {
 #[utoipa::path(tag = "site", responses(
     (status = 200, description = "`{\"health_status\": {\"<id>\": {..}}, \"timestamp\"}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[get("/health")]
-async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/health", wrap = "Need::read(Module::Site)")]
+async fn health_all(state: Authorized) -> Result<HttpResponse, ApiError> {
     let map = health_map(&state).await?;
     Ok(HttpResponse::Ok().json(json!({ "health_status": map, "timestamp": format_time(now()) })))
 }
@@ -586,11 +570,8 @@ async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// Health of one site.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"site_id\", \"is_alive\", ..}`")))]
-#[get("/health/{id}")]
-async fn health_one(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/health/{id}", wrap = "Need::read(Module::Site)")]
+async fn health_one(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut map = health_map(&state).await?;
     let v = map
