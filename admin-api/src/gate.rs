@@ -249,18 +249,19 @@ pub(crate) async fn refuse(mut req: ServiceRequest, e: ApiError) -> ServiceRespo
     req.error_response(e)
 }
 
+/// The credential of `Authorization: Bearer <token>`. The scheme is case-insensitive and may be
+/// followed by several spaces (RFC 9110 §11.1, §11.4).
 fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(ApiError::MissingToken)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::MissingToken)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::MissingToken)?;
+    let token = token.trim_start_matches(' ');
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(ApiError::MissingToken);
+    }
     Ok(token.to_string())
 }
 

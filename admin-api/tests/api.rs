@@ -636,3 +636,44 @@ async fn a_route_without_a_declaration_fails_closed() {
     let res = test::call_service(&app, TestRequest::get().uri("/declared").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn bearer_scheme_is_case_insensitive() {
+    let e = env("bearer-case", Transport::Tls);
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let key = e.key(&["acl:read"]);
+    // RFC 9110 §11.1: the scheme is case-insensitive; 1*SP before the credential.
+    for scheme in ["Bearer ", "bearer ", "BEARER ", "BeArEr ", "Bearer   "] {
+        let (s, _, body) = call!(
+            app,
+            TestRequest::get()
+                .uri(ACL)
+                .insert_header(("Authorization", format!("{scheme}{key}")))
+        );
+        assert_eq!(s, StatusCode::OK, "{scheme:?}: {body}");
+    }
+    let (s, _, body) = call!(
+        app,
+        TestRequest::get()
+            .uri("/api/openapi/keys")
+            .insert_header(("Authorization", format!("BEARER {ADMIN_TOKEN}")))
+    );
+    assert_eq!(s, StatusCode::OK, "admin token: {body}");
+    for bad in [
+        format!("Bearer{key}"),
+        format!("Basic {key}"),
+        "BEARER ".into(),
+    ] {
+        let (s, _, body) = call!(
+            app,
+            TestRequest::get()
+                .uri(ACL)
+                .insert_header(("Authorization", bad.clone()))
+        );
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("missing_token")),
+            "{bad:?}"
+        );
+    }
+}
