@@ -221,7 +221,10 @@ where
         let r = res.request();
         let entry = AuditEntry {
             key_prefix: caller.prefix,
-            method: r.method().to_string(),
+            method: match r.extensions().get::<crate::http::Head>() {
+                Some(_) => "HEAD".to_string(),
+                None => r.method().to_string(),
+            },
             // The path the router matched (percent-decoded but for `/`, `%` and `+`).
             path: r.match_info().as_str().to_string(),
             status: res.status().as_u16(),

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod ingest;
@@ -110,6 +111,7 @@ pub fn build_app(
         // No route matched: 404, whatever the credential (it touches nothing).
         .default_service(web::to(not_found).wrap(Need::public()))
         .wrap(middleware::from_fn(gate::undeclared))
+        .wrap(middleware::from_fn(http::head_as_get))
         .wrap(middleware::from_fn(routes::wispanel::envelope))
 }
 

@@ -1,6 +1,8 @@
 //! Auth, scopes, errors, rate limit, idempotency, audit, key management, /openapi.yaml.
 
 mod common;
+#[path = "common/wire.rs"]
+mod wire;
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
@@ -674,6 +676,71 @@ async fn bearer_scheme_is_case_insensitive() {
             (s, body["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("missing_token")),
             "{bad:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn head_is_answered_on_every_get_route() {
+    let e = common::env_with("head", Transport::Tls, |s| {
+        s.limiter = RateLimiter::new(100_000, 60);
+    });
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/openapi.yaml").to_request()).await;
+    let doc: Value = serde_yaml_ng::from_slice(&test::read_body(res).await).expect("yaml");
+    let key = e.key(&["*:write"]);
+    let mut n = 0;
+    for (p, item) in doc["paths"].as_object().expect("paths") {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let uri = p.replace("{id}", "1").replace("{name}", "example");
+        let tok = if p.starts_with("/api/openapi") {
+            ADMIN_TOKEN
+        } else {
+            &key
+        };
+        let get = call!(app, TestRequest::get().uri(&uri).insert_header(bearer(tok))).0;
+        let head = call!(
+            app,
+            TestRequest::default()
+                .method(Method::HEAD)
+                .uri(&uri)
+                .insert_header(bearer(tok))
+        )
+        .0;
+        assert_eq!(head, get, "HEAD {uri}");
+        n += 1;
+    }
+    assert!(n > 40, "{n} GET routes");
+    // Without a key HEAD is refused like GET; a route without GET still has no HEAD.
+    let (s, _, _) = call!(app, TestRequest::default().method(Method::HEAD).uri(ACL));
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = call!(
+        app,
+        TestRequest::default()
+            .method(Method::HEAD)
+            .uri("/openapi/v1/cc/clear-counters")
+            .insert_header(bearer(&key))
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // On the real listener the answer has the GET's headers and no body, on HTTP/1.1 and HTTP/2.
+    let addr = common::serve_tls(&e);
+    let client = wire::Client::new(addr, &e.listener_cert());
+    for proto in [wire::Proto::H1, wire::Proto::H2] {
+        let get = client
+            .send(proto, &wire::Req::new("GET", "/openapi/v1/ping"))
+            .await
+            .expect("GET");
+        let head = client
+            .send(proto, &wire::Req::new("HEAD", "/openapi/v1/ping"))
+            .await
+            .expect("HEAD");
+        assert_eq!((head.status, get.status), (200, 200), "{proto:?}");
+        assert!(head.body.is_empty(), "{proto:?}: {:?}", head.body);
+        assert_eq!(
+            head.headers.get("content-type"),
+            get.headers.get("content-type")
         );
     }
 }
