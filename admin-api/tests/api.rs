@@ -744,3 +744,50 @@ async fn head_is_answered_on_every_get_route() {
         );
     }
 }
+
+#[actix_web::test]
+async fn idempotency_key_is_reserved_before_the_handler_runs() {
+    let e = env("idem-race", Transport::Tls);
+    // Each reload takes 300 ms, so the five requests overlap inside the handler.
+    let _proxy = common::fake_proxy_slow(&e.socket, false, std::time::Duration::from_millis(300));
+    let addr = common::serve_tls(&e);
+    let client = wire::Client::new(addr, &e.listener_cert());
+    let key = e.key(&["acl:write"]);
+    let body = serde_json::to_vec(&acl_body()).expect("json");
+    let post = wire::Req::new("POST", ACL)
+        .header("authorization", &format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "race-1")
+        .body(body);
+    let five = vec![post.clone(); 5];
+    let replies = client.send_all(wire::Proto::H1, &five, 5).await;
+    let rules = e.state.rules_doc().expect("doc");
+    let created = rules.all::<admin_api::store::AclSection>().len();
+    let mut first = Vec::new();
+    let (mut replayed, mut in_flight) = (0, 0);
+    for r in &replies {
+        let r = r.as_ref().expect("reply");
+        let code = r.json()["code"].as_str().unwrap_or_default().to_string();
+        match (r.status, r.headers.contains_key("idempotent-replayed")) {
+            (200, false) => first.push(r.body.clone()),
+            (200, true) => replayed += 1,
+            (409, _) if code == "idempotency_key_in_use" => {
+                assert!(r.headers.contains_key("retry-after"));
+                in_flight += 1;
+            }
+            other => panic!("unexpected {other:?}: {:?}", r.body),
+        }
+    }
+    assert_eq!(
+        (created, first.len()),
+        (1, 1),
+        "five concurrent POSTs with one Idempotency-Key: {created} rules, {} handlers ran \
+         ({replayed} replayed, {in_flight} in flight)",
+        first.len()
+    );
+    // Once the first is done, a retry replays its answer.
+    let again = client.send(wire::Proto::H1, &post).await.expect("retry");
+    assert_eq!(again.status, 200);
+    assert!(again.headers.contains_key("idempotent-replayed"));
+    assert_eq!(again.body, first[0]);
+}

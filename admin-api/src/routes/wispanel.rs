@@ -57,7 +57,7 @@ pub fn wis_code(code: &str, status: StatusCode) -> &'static str {
         | "https_required" => "FORBIDDEN",
         "not_found" => "NOT_FOUND",
         "conflict" => "CONFLICT",
-        "idempotency_key_conflict" => "IDEMPOTENCY_KEY_CONFLICT",
+        "idempotency_key_conflict" | "idempotency_key_in_use" => "IDEMPOTENCY_KEY_CONFLICT",
         "rate_limited" => "RATE_LIMITED",
         _ => match status.as_u16() {
             400 | 413 | 415 | 422 => "VALIDATION_ERROR",

@@ -95,6 +95,15 @@ pub type Seen = Arc<Mutex<Vec<ControlRequest>>>;
 
 /// Serves the control protocol on `socket`: `reload` succeeds unless `fail_reload`.
 pub fn fake_proxy(socket: &std::path::Path, fail_reload: bool) -> Seen {
+    fake_proxy_slow(socket, fail_reload, std::time::Duration::ZERO)
+}
+
+/// [`fake_proxy`], answering each command after `delay` (a reload that takes time).
+pub fn fake_proxy_slow(
+    socket: &std::path::Path,
+    fail_reload: bool,
+    delay: std::time::Duration,
+) -> Seen {
     let seen: Seen = Arc::default();
     let listener = tokio::net::UnixListener::bind(socket).expect("bind");
     let s = seen.clone();
@@ -110,6 +119,7 @@ pub fn fake_proxy(socket: &std::path::Path, fail_reload: bool) -> Seen {
                 Err(_) => continue,
             };
             s.lock().expect("lock").push(req.clone());
+            actix_web::rt::time::sleep(delay).await;
             let resp = match req {
                 ControlRequest::Reload if fail_reload => {
                     ControlResponse::err("compile failed", Vec::new())
