@@ -19,7 +19,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
@@ -164,22 +164,22 @@ where
 {
     req.extensions_mut().insert(Declared);
     let Some(Sealed(state)) = req.app_data::<Sealed>().cloned() else {
-        return Ok(refuse(req, ApiError::internal("AppState missing")).await);
+        return Ok(refuse(req, ApiError::internal("AppState missing")));
     };
     let (caller, rate) = match need {
         Need::Public => {
             req.extensions_mut().insert(Authorized(state));
             return Ok(service.call(req).await?.map_into_boxed_body());
         }
-        Need::Blocked => return Ok(refuse(req, ApiError::EndpointNotExposed).await),
+        Need::Blocked => return Ok(refuse(req, ApiError::EndpointNotExposed)),
         Need::Admin => match authenticate_admin(&req, &state) {
             Ok(c) => (c, None),
-            Err(e) => return Ok(refuse(req, e).await),
+            Err(e) => return Ok(refuse(req, e)),
         },
         Need::Key { module, access } => {
             let key = match authenticate_key(&req, &state) {
                 Ok(k) => k,
-                Err(e) => return Ok(refuse(req, e).await),
+                Err(e) => return Ok(refuse(req, e)),
             };
             let rate = state.limiter.hit(key.info.id, now() as u64);
             let refused = if rate.limited {
@@ -196,7 +196,7 @@ where
                 None
             };
             if let Some(e) = refused {
-                let mut res = refuse(req, e).await;
+                let mut res = refuse(req, e);
                 add_rate_headers(&mut res, &rate);
                 return Ok(res);
             }
@@ -244,11 +244,9 @@ where
     Ok(res)
 }
 
-/// Answers `e` without running the handler. The request body is read (up to the payload limit)
-/// and dropped first: over HTTP/2 an answer sent before the body is consumed makes actix reset the
-/// stream, and clients then see a protocol error instead of the JSON error.
-pub(crate) async fn refuse(mut req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
-    let _ = req.extract::<Bytes>().await;
+/// Answers `e` without running the handler (the rest of the request body is drained by
+/// [`crate::http::whole_bodies`], so HTTP/2 clients get the answer, not a reset).
+pub(crate) fn refuse(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
     req.error_response(e)
 }
 

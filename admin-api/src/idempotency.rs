@@ -77,8 +77,7 @@ where
         return Ok(refuse(
             req,
             ApiError::field("Idempotency-Key", "1 to 255 characters"),
-        )
-        .await);
+        ));
     }
     let body = match req.extract::<Bytes>().await {
         Ok(b) => b,

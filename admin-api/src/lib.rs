@@ -112,6 +112,7 @@ pub fn build_app(
         .default_service(web::to(not_found).wrap(Need::public()))
         .wrap(middleware::from_fn(gate::undeclared))
         .wrap(middleware::from_fn(http::head_as_get))
+        .wrap(middleware::from_fn(http::whole_bodies))
         .wrap(middleware::from_fn(routes::wispanel::envelope))
 }
 

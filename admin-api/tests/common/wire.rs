@@ -106,7 +106,10 @@ impl Client {
         }
     }
 
-    async fn connect(&self, proto: Proto) -> Result<Conn, String> {
+    async fn tls(
+        &self,
+        proto: Proto,
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
         let tcp = tokio::net::TcpStream::connect(self.addr)
             .await
             .map_err(|e| format!("connect: {e}"))?;
@@ -115,10 +118,14 @@ impl Client {
             Proto::H1 => &self.tls,
             Proto::H2 => &self.tls_h2,
         };
-        let tls = connector
+        connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("tls: {e}"))?;
+            .map_err(|e| format!("tls: {e}"))
+    }
+
+    async fn connect(&self, proto: Proto) -> Result<Conn, String> {
+        let tls = self.tls(proto).await?;
         let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
         let io = TokioIo::new(tls);
         match proto {
@@ -181,6 +188,67 @@ impl Client {
             status,
             headers,
             body,
+        })
+    }
+
+    /// Sends one request over HTTP/2 with the `h2` crate, uploading the body as flow control
+    /// allows, as curl does; an error if the server resets the stream before the whole body was
+    /// sent (RST_STREAM, even NO_ERROR after an early answer: curl 7.88 then fails with (92)
+    /// and shows no answer).
+    pub async fn send_h2_whole(&self, r: &Req) -> Result<Reply, String> {
+        let tls = self.tls(Proto::H2).await?;
+        let (client, conn) = h2::client::handshake(tls)
+            .await
+            .map_err(|e| format!("h2 handshake: {e}"))?;
+        actix_web::rt::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut client = client.ready().await.map_err(|e| e.to_string())?;
+        let mut b = hyper::Request::builder()
+            .method(r.method.as_str())
+            .uri(format!(
+                "https://localhost:{}{}",
+                self.addr.port(),
+                r.target
+            ));
+        for (k, v) in &r.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        let req = b
+            .header("content-length", r.body.len().to_string())
+            .body(())
+            .expect("request");
+        let (response, mut send) = client
+            .send_request(req, r.body.is_empty())
+            .map_err(|e| e.to_string())?;
+        let mut rest = r.body.clone();
+        while !rest.is_empty() {
+            send.reserve_capacity(rest.len().min(1 << 16));
+            match std::future::poll_fn(|cx| send.poll_capacity(cx)).await {
+                Some(Ok(0)) => continue,
+                Some(Ok(n)) => {
+                    let chunk = rest.split_to(n.min(rest.len()));
+                    send.send_data(chunk, rest.is_empty())
+                        .map_err(|e| format!("reset while sending the body: {e}"))?;
+                }
+                Some(Err(e)) => return Err(format!("reset while sending the body: {e}")),
+                None => return Err("stream closed while sending the body".into()),
+            }
+        }
+        let res = response.await.map_err(|e| format!("response: {e}"))?;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let mut body = res.into_body();
+        let mut out = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| format!("response body: {e}"))?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body: out.into(),
         })
     }
 
