@@ -138,7 +138,16 @@ fn json_error(e: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::PayloadTooLarge
         }
-        JsonPayloadError::Deserialize(d) => ApiError::field("body", d.to_string()),
+        JsonPayloadError::Deserialize(d) => {
+            let reason = d.to_string();
+            // serde: "unknown field `enable`, expected one of ...": the details name the field.
+            let field = reason
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split_once('`'))
+                .map_or("body", |(name, _)| name)
+                .to_string();
+            ApiError::field(&field, reason)
+        }
         other => ApiError::field("body", other.to_string()),
     }
     .into()

@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body (§8.1).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AclRuleInput {
     /// `global` or `host`.
     #[serde(rename = "type")]

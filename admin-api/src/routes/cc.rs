@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body (§8.2).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CcRuleInput {
     /// Host; `*` matches all.
     pub host: String,

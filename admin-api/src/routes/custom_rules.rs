@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body (§8.3).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomRuleInput {
     /// Rule name.
     pub name: String,

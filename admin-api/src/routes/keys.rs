@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeyInput {
     /// Display name.
     pub name: String,

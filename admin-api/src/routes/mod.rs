@@ -67,6 +67,7 @@ pub fn written(mut body: Value, reload: ReloadOutcome) -> HttpResponse {
 
 /// `{"enabled": bool}` (toggle endpoints).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EnabledBody {
     /// New state.
     pub enabled: bool,
@@ -74,6 +75,7 @@ pub struct EnabledBody {
 
 /// `{"ids": [..]}` or `{"all": true}` (batch deletes).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdsOrAll {
     /// Ids to delete.
     #[serde(default)]

@@ -98,6 +98,7 @@ pub enum StatusInput {
 
 /// One rule's state.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleState {
     /// Managed rule id.
     pub id: u32,

@@ -38,8 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health_one);
 }
 
-/// Add / update body (§8.4). Pro-only fields of the reference are accepted and ignored.
+/// Add / update body (§8.4). Unknown fields are refused by name.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SiteInput {
     /// Site id (update only).
     #[serde(default)]
@@ -66,6 +67,10 @@ pub struct SiteInput {
     /// 1 enabled, 0 disabled (default 1).
     #[serde(default = "one")]
     pub status: u8,
+    /// Pro: anti-DevTools (the one Pro-only site field the reference names). Not built here:
+    /// `false` is accepted, `true` refused.
+    #[serde(default)]
+    pub enable_anti_devtools: bool,
 }
 
 fn yes() -> bool {
@@ -91,6 +96,12 @@ impl TryFrom<SiteInput> for SiteSpec {
         }
         if i.status > 1 {
             return Err(ApiError::field("status", "1 (enabled) or 0 (disabled)"));
+        }
+        if i.enable_anti_devtools {
+            return Err(ApiError::field(
+                "enable_anti_devtools",
+                "anti-DevTools (a Pro feature of the reference) is not built in this WAF",
+            ));
         }
         Ok(SiteSpec(RawSite {
             id: 0,
@@ -237,6 +248,20 @@ async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRespon
 #[post("/site/add-with-cert", wrap = "Need::write(Module::Site)")]
 async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
+    const KNOWN: &[&str] = &[
+        "name",
+        "domain",
+        "target_url",
+        "force_https_redirect",
+        "cert_file",
+        "key_file",
+    ];
+    if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            unknown,
+            format!("unknown field, expected one of {}", KNOWN.join(", ")),
+        ));
+    }
     let input = SiteInput {
         id: None,
         name: text_field(&fields, "name")?.unwrap_or_default(),
@@ -248,6 +273,7 @@ async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse,
             .is_some_and(|v| v == "true" || v == "1"),
         enable_http2_upstream: true,
         status: 1,
+        enable_anti_devtools: false,
     };
     let spec = SiteSpec::try_from(input)?;
     let pair = pem_from_fields(&fields)?;
@@ -256,6 +282,7 @@ async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse,
 
 /// `{"id": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdBody {
     /// Site id.
     pub id: u64,
@@ -300,6 +327,7 @@ async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpRespon
 
 /// `{"id": 1, "status": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// Site id.
     pub id: u64,
@@ -335,6 +363,7 @@ async fn set_status(
 
 /// `{"id": 1, "enable_https": true}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HttpsBody {
     /// Site id.
     pub id: u64,
@@ -400,6 +429,7 @@ async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRes
 
 /// `{"id", "cert_name"}` (a certificate of the store) or `{"id", "cert", "key"}` (PEM text).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCertBody {
     /// Site id.
     pub id: u64,

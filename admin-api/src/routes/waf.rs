@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// `{"versions": ["1.2", "1.3"]}`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TlsVersions {
     /// Enabled TLS versions.
     pub versions: Vec<String>,

@@ -315,6 +315,7 @@ async fn custom_get(state: Authorized) -> Result<HttpResponse, ApiError> {
 
 /// `PUT .../rules/custom` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomInput {
     /// YAML: a list of custom rules (the same format `GET` returns; a rule without an `id` gets a
     /// fresh one). Empty text removes all.

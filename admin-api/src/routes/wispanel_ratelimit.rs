@@ -184,6 +184,7 @@ async fn whitelist(state: Authorized) -> Result<HttpResponse, ApiError> {
 
 /// `{"ip": "203.0.113.5"}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IpInput {
     /// IPv4 or IPv6 address.
     pub ip: String,
