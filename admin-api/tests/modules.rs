@@ -845,3 +845,44 @@ async fn unknown_fields_in_bodies_are_refused_by_name() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert!(b["details"]["domian"].is_string(), "{b}");
 }
+
+#[actix_web::test]
+async fn regexes_that_do_not_build_are_refused_with_their_field() {
+    let e = env("regex-build", Transport::Tls);
+    let _seen = fake_proxy(&e.socket, false);
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let k = e.key(&["*:write"]);
+    let cases = [
+        (
+            "/openapi/v1/custom-rules",
+            json!({"name":"big","method":"any","action":"block","relation":"or",
+                   "judges":[{"position":"uri","rix":"zz\\w{3000}"}]}),
+            "judges[0].rix",
+        ),
+        (
+            "/openapi/v1/acl/rules",
+            json!({"type":"global","rule_type":"ua","pattern":"re:a{99999999}","action":"block","enabled":true}),
+            "pattern",
+        ),
+    ];
+    for (uri, body, field) in cases {
+        let (s, b) = call!(
+            app,
+            TestRequest::post()
+                .uri(uri)
+                .insert_header(auth(&k))
+                .set_json(body)
+        );
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("validation_error")),
+            "{uri}: {b}"
+        );
+        let details = b["details"].as_object().expect("details");
+        assert!(
+            details.iter().any(|(k, v)| k.ends_with(field)
+                && v.as_str().is_some_and(|r| r.contains("does not build"))),
+            "{uri}: {b}"
+        );
+    }
+}

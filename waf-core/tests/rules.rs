@@ -535,3 +535,38 @@ fn json_matches_are_named_by_path_and_excluded_by_path() {
         Action::Block
     );
 }
+
+#[test]
+fn regexes_that_do_not_build_are_rejected_with_their_field() {
+    // Both pass the syntax check; neither builds (the compiled program is over the size limit).
+    // Accepted, they would never match: a rule that silently fails open.
+    let text = r#"
+acl:
+  - { id: 1, type: global, rule_type: ua, pattern: 're:a{99999999}', action: block, enabled: true }
+  - { id: 2, type: global, rule_type: header, pattern: 'X-A: re:zz\w{3000}', action: block, enabled: true }
+custom_rules:
+  - { id: big, name: big, action: block, relation: or, judges: [{ position: uri, content: /x }, { position: uri, rix: 'zz\w{3000}' }] }
+"#;
+    let e = match policy(&[("bad.yaml", text)]) {
+        Ok(_) => panic!("regexes that do not build were accepted"),
+        Err(e) => e,
+    };
+    let mut got: Vec<(Option<String>, Option<String>)> =
+        e.0.iter()
+            .map(|e| (e.rule_id.clone(), e.field.clone()))
+            .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (Some("1".into()), Some("pattern".into())),
+            (Some("2".into()), Some("pattern".into())),
+            (Some("big".into()), Some("judges[1].rix".into())),
+        ],
+        "{e}"
+    );
+    for err in &e.0 {
+        assert!(err.reason.contains("does not build"), "{err}");
+        assert!(err.line.is_some(), "{err}");
+    }
+}
