@@ -570,3 +570,48 @@ custom_rules:
         assert!(err.line.is_some(), "{err}");
     }
 }
+
+#[test]
+fn a_multipart_body_without_a_usable_boundary_is_reported_as_malformed() {
+    let form: &'static [u8] =
+        b"--nothere\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--nothere--\r\n";
+    let post = |ct: &'static str, body: &'static [u8]| {
+        let headers: &'static [(&'static str, &'static [u8])] =
+            Box::leak(vec![("content-type", ct.as_bytes())].into_boxed_slice());
+        Request {
+            method: "POST",
+            headers,
+            body,
+            ..Request::get("/upload")
+        }
+    };
+    let strict = compiled(&[("settings.yaml", "settings:\n  sensitivity: 3\n")]);
+    let default = compiled(&[]);
+    for ct in [
+        "multipart/form-data",                     // no boundary parameter
+        "multipart/form-data; boundary=",          // an empty one
+        "multipart/form-data; boundary=elsewhere", // one the body never uses
+    ] {
+        let (action, rule) = inspect(&strict, &post(ct, b"name=value&x=1"));
+        assert_eq!(
+            (action, rule.as_deref()),
+            (Action::Block, Some("1003")),
+            "{ct}"
+        );
+        // Rule 1003 is a level-3 rule: not active by default.
+        assert_eq!(
+            inspect(&default, &post(ct, b"name=value&x=1")).0,
+            Action::Allow,
+            "{ct}"
+        );
+    }
+    // A well-formed multipart body is not.
+    assert_eq!(
+        inspect(
+            &strict,
+            &post("multipart/form-data; boundary=nothere", form)
+        )
+        .0,
+        Action::Allow
+    );
+}
