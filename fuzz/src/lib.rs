@@ -54,14 +54,7 @@ pub fn body(data: &[u8]) {
         ..Request::get("/")
     };
     let mut out = Vec::new();
-    let _ = waf_core::parse::extract(
-        &req,
-        waf_core::parse::Limits {
-            max_args: 512,
-            max_value_len: 65536,
-        },
-        &mut out,
-    );
+    let _ = waf_core::parse::extract(&req, waf_core::parse::Limits { max_args: 512 }, &mut out);
 }
 
 /// The decoders.

@@ -214,8 +214,7 @@ impl CompiledAcl {
             }
         }
         if !self.url_prefix.is_empty() {
-            let path = crate::normalize::url_decode(req.path(), false);
-            let (canon, _) = crate::normalize::canonical_path(&path);
+            let canon = crate::normalize::request_path(req.path());
             self.url_prefix.find(&canon, pset, out);
         }
         if !self.url_re.is_empty() {

@@ -1,13 +1,20 @@
 //! CC (rate-limit) protection (§8.2): key derivation, the counter store and the ban table.
 //!
-//! Counters are pingora-limits [`Rate`] estimators: a count-min sketch per window length with two
-//! slots (current and previous interval), so memory is fixed whatever the number of client IPs.
-//! The count over the last window is the sliding estimate `prev * (1 - elapsed) + curr`. Clients
-//! over a rule's threshold go into a bounded [`BanTable`] until their ban expires.
+//! Counters are exact for the clients active in the last two windows: [`LocalCounters`] keeps a
+//! count per client and rule (current and previous interval) in a table bounded to
+//! `max_clients` entries; entries idle for two windows count nothing and are swept out when the
+//! table fills. Only a key that arrives while the table is full of active keys is counted in a
+//! pingora-limits count-min sketch, whose collisions can over-count: below `max_clients`
+//! active client-rule pairs, no client is refused before it sent more than the threshold.
+//!
+//! The count over the last window is the sliding estimate `prev * (1 - elapsed) + curr`, which
+//! never exceeds the requests of the current and previous interval. Clients over a rule's
+//! threshold go into a bounded [`BanTable`] until their ban expires.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,39 +34,106 @@ pub fn cc_key(rule_id: u64, ip: IpAddr) -> u64 {
 /// Where request counts live. The in-process [`LocalCounters`] is the default; a shared store
 /// (e.g. Redis for several proxies) implements the same trait.
 pub trait CounterStore: Send + Sync {
-    /// Counts one request for `key` and returns the estimated number of requests for `key` in the
-    /// last `window` (sliding), including this one.
-    fn hit(&self, key: u64, window: Duration) -> f64;
+    /// Counts one request for `key` at `now` and returns the estimated number of requests for
+    /// `key` in the last `window` (sliding), including this one.
+    fn hit(&self, key: u64, window: Duration, now: Instant) -> f64;
     /// Forgets every count.
     fn clear(&self);
 }
 
-/// In-process counters: one pingora-limits `Rate` per distinct window length.
-///
-/// Memory: 2 x 4 x 2048 x 8 bytes = 128 KiB per window length, independent of client count.
-#[derive(Default)]
-pub struct LocalCounters {
-    rates: DashMap<u64, Arc<Rate>>,
+/// One key's counts: the interval it was last counted in, and the requests of that interval
+/// and the one before.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    interval: u64,
+    window_ms: u64,
+    prev: u32,
+    curr: u32,
 }
 
-impl LocalCounters {
-    /// Empty counters.
-    pub fn new() -> Self {
-        Self::default()
+/// Client-rule pairs [`LocalCounters::new`] counts exactly by default: about 50 MiB at most
+/// (a table entry is 32 bytes plus the hash table's spare room), reached only with that many
+/// clients active within two windows.
+pub const DEFAULT_MAX_CLIENTS: usize = 1_000_000;
+
+/// Width of each row of the overflow sketch (4 rows): 1 MiB per window length, allocated on
+/// the first overflow.
+const SKETCH_WIDTH: usize = 16_384;
+
+/// In-process counters: exact counts for the active set in a bounded table, a count-min sketch
+/// for what does not fit (see the module documentation).
+///
+/// Memory: at most `max_clients` entries (about 50 bytes each with the table's spare room) plus
+/// 1 MiB per window length for the sketch once the table has overflowed.
+pub struct LocalCounters {
+    epoch: Instant,
+    table: DashMap<u64, Slot>,
+    max_clients: usize,
+    /// Milliseconds since `epoch` of the last sweep of idle entries (one per second at most).
+    last_sweep: AtomicU64,
+    overflow: DashMap<u64, Arc<Rate>>,
+    overflowed: AtomicU64,
+}
+
+impl Default for LocalCounters {
+    fn default() -> Self {
+        Self::with_max_clients(DEFAULT_MAX_CLIENTS)
     }
 }
 
-impl CounterStore for LocalCounters {
-    fn hit(&self, key: u64, window: Duration) -> f64 {
-        let ms = window.as_millis().max(1000) as u64;
+impl LocalCounters {
+    /// Counters with room for [`DEFAULT_MAX_CLIENTS`] exact entries.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counters with room for `max_clients` exact entries (client-rule pairs).
+    pub fn with_max_clients(max_clients: usize) -> Self {
+        LocalCounters {
+            epoch: Instant::now(),
+            table: DashMap::new(),
+            max_clients: max_clients.max(1),
+            last_sweep: AtomicU64::new(0),
+            overflow: DashMap::new(),
+            overflowed: AtomicU64::new(0),
+        }
+    }
+
+    /// Entries counted exactly now.
+    pub fn tracked(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Requests counted in the overflow sketch so far (the table was full of active clients).
+    pub fn overflowed(&self) -> u64 {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Removes the entries whose two intervals are over (they count nothing), at most once a
+    /// second: a full table is swept in one pass, not on every new client.
+    fn sweep(&self, now_ms: u64) {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now_ms < last.saturating_add(1000)
+            || self
+                .last_sweep
+                .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        self.table.retain(|_, s| s.interval_end_ms() > now_ms);
+    }
+
+    fn sketch(&self, key: u64, ms: u64) -> f64 {
+        self.overflowed.fetch_add(1, Ordering::Relaxed);
         let rate = self
-            .rates
+            .overflow
             .entry(ms)
             .or_insert_with(|| {
                 Arc::new(Rate::new_with_estimator_config(
                     Duration::from_millis(ms),
                     4,
-                    2048,
+                    SKETCH_WIDTH,
                 ))
             })
             .clone();
@@ -68,9 +142,61 @@ impl CounterStore for LocalCounters {
             c.prev_samples as f64 * (1.0 - c.current_interval_fraction) + c.curr_samples as f64
         })
     }
+}
+
+impl CounterStore for LocalCounters {
+    fn hit(&self, key: u64, window: Duration, now: Instant) -> f64 {
+        let ms = window.as_millis().clamp(1000, u128::from(u32::MAX)) as u64;
+        let elapsed = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        let interval = elapsed / ms;
+        let frac = (elapsed % ms) as f64 / ms as f64;
+        let estimate = |s: &Slot| f64::from(s.prev) * (1.0 - frac) + f64::from(s.curr);
+        if let Some(mut s) = self.table.get_mut(&key) {
+            s.count(interval, ms);
+            return estimate(&s);
+        }
+        if self.table.len() >= self.max_clients {
+            self.sweep(elapsed);
+            if self.table.len() >= self.max_clients {
+                return self.sketch(key, ms);
+            }
+        }
+        let mut s = self.table.entry(key).or_insert(Slot {
+            interval,
+            window_ms: ms,
+            prev: 0,
+            curr: 0,
+        });
+        s.count(interval, ms);
+        estimate(&s)
+    }
 
     fn clear(&self) {
-        self.rates.clear();
+        self.table.clear();
+        self.overflow.clear();
+    }
+}
+
+impl Slot {
+    /// Counts one request in `interval` (of `ms` milliseconds), rolling the intervals on.
+    fn count(&mut self, interval: u64, ms: u64) {
+        if interval == self.interval {
+            self.curr = self.curr.saturating_add(1);
+        } else {
+            self.prev = if interval == self.interval + 1 {
+                self.curr
+            } else {
+                0
+            };
+            self.curr = 1;
+            self.interval = interval;
+        }
+        self.window_ms = ms;
+    }
+
+    /// When this entry stops counting anything: the end of the interval after its own.
+    fn interval_end_ms(&self) -> u64 {
+        (self.interval + 2).saturating_mul(self.window_ms)
     }
 }
 
@@ -204,7 +330,7 @@ impl<S: CounterStore> CcLimiter<S> {
                 new: false,
             };
         }
-        let count = self.store.hit(key, rule.window);
+        let count = self.store.hit(key, rule.window, now);
         if count > rule.threshold as f64 {
             let ban = if rule.ban_duration.is_zero() {
                 rule.window
@@ -218,6 +344,11 @@ impl<S: CounterStore> CcLimiter<S> {
             };
         }
         CcDecision::Pass
+    }
+
+    /// The counter store.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// The ban table.
@@ -272,6 +403,58 @@ mod tests {
                 .remaining(cc_key(1, a), now + Duration::from_secs(301)),
             None
         );
+    }
+
+    fn ip(i: u32) -> IpAddr {
+        IpAddr::from((0x0a00_0000 + i).to_be_bytes())
+    }
+
+    /// The count-min sketch alone refused about a third of 10,000 one-request clients at
+    /// threshold 2; exact counters refuse none of 100,000, with three requests each at
+    /// threshold 3, and still refuse each client's fourth.
+    #[test]
+    fn no_client_below_the_threshold_is_refused_at_100k_clients() {
+        let l = CcLimiter::new(LocalCounters::new(), 200_000);
+        let r = rule(3, 60);
+        let now = Instant::now();
+        for round in 0..3 {
+            for i in 0..100_000 {
+                assert_eq!(
+                    l.check(&r, ip(i), now),
+                    CcDecision::Pass,
+                    "client {i}, request {}",
+                    round + 1
+                );
+            }
+        }
+        assert_eq!(l.store().tracked(), 100_000);
+        assert_eq!(l.store().overflowed(), 0);
+        for i in (0..100_000).step_by(997) {
+            assert!(matches!(
+                l.check(&r, ip(i), now),
+                CcDecision::Banned { new: true, .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn counts_slide_and_idle_entries_make_room() {
+        let c = LocalCounters::with_max_clients(2);
+        let w = Duration::from_secs(10);
+        let t0 = c.epoch;
+        assert_eq!(c.hit(1, w, t0), 1.0);
+        assert_eq!(c.hit(1, w, t0 + Duration::from_secs(9)), 2.0);
+        // Half-way through the next interval: half the previous one still counts.
+        assert_eq!(c.hit(1, w, t0 + Duration::from_secs(15)), 2.0);
+        // Two intervals later nothing of them counts.
+        assert_eq!(c.hit(1, w, t0 + Duration::from_secs(40)), 1.0);
+        assert_eq!(c.hit(2, w, t0 + Duration::from_secs(40)), 1.0);
+        // Full of active keys: a third goes to the sketch.
+        assert_eq!(c.hit(3, w, t0 + Duration::from_secs(41)), 1.0);
+        assert_eq!((c.tracked(), c.overflowed()), (2, 1));
+        // Once their intervals are over, the sweep makes room and key 3 is counted exactly.
+        assert_eq!(c.hit(3, w, t0 + Duration::from_secs(70)), 1.0);
+        assert_eq!((c.tracked(), c.overflowed()), (1, 1));
     }
 
     #[test]

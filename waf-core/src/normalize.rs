@@ -336,6 +336,17 @@ pub fn canonical_path(p: &str) -> (Cow<'_, str>, usize) {
     }
 }
 
+/// The path a request names as an origin resolves it: percent-decoded once (`/%6cogin` is
+/// `/login`) and canonicalised ([`canonical_path`]: `//login`, `/./login` and `/x/../login`
+/// are `/login`). Path prefixes of ACL, CC and exclusion rules are matched against this, so
+/// that no spelling of a path escapes a rule written for it.
+pub fn request_path(raw: &str) -> Cow<'_, str> {
+    match url_decode(raw, false) {
+        Cow::Borrowed(p) => canonical_path(p).0,
+        Cow::Owned(p) => Cow::Owned(canonical_path(&p).0.into_owned()),
+    }
+}
+
 /// Removes NUL bytes and folds runs of whitespace (including vertical tab, form feed and
 /// non-breaking space) into one space.
 pub fn fold_whitespace(s: &str) -> Cow<'_, str> {
@@ -728,6 +739,22 @@ mod tests {
             assert_eq!(may_decode(v, true), want, "{v}");
         }
         assert!(!may_decode("PHNjcmlwdD4=", false));
+    }
+
+    #[test]
+    fn request_paths_are_decoded_and_canonical() {
+        for p in [
+            "/login",
+            "/%6cogin",
+            "//login",
+            "/./login",
+            "/x/../login",
+            "\\login",
+            "/%2e/login",
+        ] {
+            assert_eq!(request_path(p), "/login", "{p}");
+        }
+        assert!(matches!(request_path("/a/b"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -268,18 +268,29 @@ impl Policy {
             .and_then(|(_, i)| self.rules.sites.get(*i))
     }
 
-    /// CC rules that apply to this host and path, in file order.
+    /// CC rules that apply to this host and path, in file order. `path` is the request's path as
+    /// sent; rules match its decoded, canonical form ([`normalize::request_path`]), so that
+    /// `/%6cogin` and `//login` count under a rule for `/login`.
     pub fn cc_rules_for<'p>(
         &'p self,
         host: &'p str,
         path: &'p str,
     ) -> impl Iterator<Item = &'p CcRule> + 'p {
+        let path = normalize::request_path(path);
         self.rules.cc.iter().filter(move |r| {
             r.host
                 .as_deref()
                 .is_none_or(|h| h.eq_ignore_ascii_case(host))
                 && path.starts_with(r.path.as_str())
         })
+    }
+
+    /// What to do with an encoded request body for `host`: the site's setting, else the
+    /// global one.
+    pub fn body_encoding(&self, host: &str) -> crate::model::BodyEncoding {
+        self.site_for_host(host)
+            .and_then(|s| s.request_body_encoding)
+            .unwrap_or(self.settings.request_body_encoding)
     }
 
     fn view(&self, site: Option<&Site>) -> SiteView {
@@ -525,8 +536,10 @@ impl Policy {
         parts: Parts,
     ) -> Option<Match> {
         let s = &self.settings;
-        let path = req.path();
-        let excl: Vec<&Exclusion> = self.excluded(site, path).collect();
+        // Exclusions name the path an origin resolves: `/api/search/../../admin` is not under an
+        // exclusion for `/api/search`.
+        let path = normalize::request_path(req.path());
+        let excl: Vec<&Exclusion> = self.excluded(site, &path).collect();
         if excl
             .iter()
             .any(|x| x.parameter.is_none() && x.rule_ids.is_empty())
@@ -664,11 +677,18 @@ impl Policy {
         };
         let limits = Limits {
             max_args: s.max_args,
-            max_value_len: s.max_value_len,
         };
         let notes = parse::visit(req, limits, parts, &mut fields);
         if found.is_some() {
             return found;
+        }
+        if notes.ambiguous_body {
+            if let Some(m) = protocol(protocol_ids::AMBIGUOUS_BODY, "") {
+                return Some(Match {
+                    target: Location::Body.as_str().into(),
+                    ..m
+                });
+            }
         }
         if notes.too_many_args {
             if let Some(m) = protocol(protocol_ids::TOO_MANY_ARGS, "") {

@@ -14,10 +14,7 @@ fn walk(body: &str) -> (Vec<String>, bool) {
         ..Request::get("/")
     };
     let mut out = Vec::new();
-    let lim = Limits {
-        max_args: 100,
-        max_value_len: 4096,
-    };
+    let lim = Limits { max_args: 100 };
     let notes = extract(&req, lim, &mut out);
     let values = out
         .iter()

@@ -46,6 +46,9 @@ pub struct ProxyConfig {
     pub cc_allowlist: Vec<String>,
     /// Most CC bans held at once.
     pub cc_max_bans: Option<usize>,
+    /// Client-rule pairs the CC limiter counts exactly (default 1,000,000, about 50 MiB at
+    /// most); past it, new clients are counted in a sketch that may over-count.
+    pub cc_max_clients: Option<usize>,
     /// Seconds between SIGTERM and the end of the process (in-flight requests finish meanwhile;
     /// Pingora's own default is 300). A `--conf` file's `grace_period_seconds` wins.
     pub shutdown_grace_secs: Option<u64>,
@@ -115,6 +118,13 @@ pub struct Limits {
     pub idle_timeout_secs: u64,
     /// Downstream (client) read timeout while reading the request body.
     pub client_read_timeout_ms: u64,
+    /// Time a client has to send a complete request head, from the connection's start or from
+    /// the first byte of a later request on it (nginx's `client_header_timeout`); past it the
+    /// connection is closed.
+    pub request_head_timeout_ms: u64,
+    /// Connections one client IP may hold open (trusted proxies are not counted); more are
+    /// closed at once.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -127,6 +137,8 @@ impl Default for Limits {
             write_timeout_ms: 60_000,
             idle_timeout_secs: 60,
             client_read_timeout_ms: 30_000,
+            request_head_timeout_ms: 30_000,
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -192,6 +204,12 @@ impl ProxyConfig {
                     "tls_min_version {v:?}: use \"1.2\" or \"1.3\""
                 )));
             }
+        }
+        if self.limits.request_head_timeout_ms == 0 || self.limits.max_connections_per_ip == 0 {
+            return Err(StartError::Config(
+                "limits.request_head_timeout_ms and limits.max_connections_per_ip must be positive"
+                    .into(),
+            ));
         }
         ip_table(&self.trusted_proxies, "trusted_proxies")?;
         ip_table(&self.cc_allowlist, "cc_allowlist")?;

@@ -26,6 +26,15 @@ pub enum Refusal {
         /// The rule that matched.
         rule_id: String,
     },
+    /// A body that parsers read differently (a managed protocol rule, e.g. 1006): refused with
+    /// 400 rather than guessed at.
+    Ambiguous {
+        /// The rule that matched.
+        rule_id: String,
+    },
+    /// A request body in a `Content-Encoding` the WAF does not decode, or any encoded body on a
+    /// site with `request_body_encoding: refuse`.
+    UnsupportedEncoding,
     /// A CC ban is in force.
     RateLimited {
         /// Time left on the ban.
@@ -66,6 +75,8 @@ impl Refusal {
     pub fn status(&self) -> u16 {
         match self {
             Refusal::Blocked { .. } => 403,
+            Refusal::Ambiguous { .. } => 400,
+            Refusal::UnsupportedEncoding => 415,
             Refusal::RateLimited { .. } => 429,
             Refusal::UnknownHost => 404,
             Refusal::BadGateway => 502,
@@ -84,7 +95,10 @@ impl Refusal {
     pub fn is_waf_block(&self) -> bool {
         matches!(
             self,
-            Refusal::Blocked { .. } | Refusal::RateLimited { .. } | Refusal::Challenge
+            Refusal::Blocked { .. }
+                | Refusal::Ambiguous { .. }
+                | Refusal::RateLimited { .. }
+                | Refusal::Challenge
         )
     }
 }

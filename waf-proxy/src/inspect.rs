@@ -73,17 +73,30 @@ pub fn header_bytes(req: &RequestHeader) -> usize {
         .sum()
 }
 
-/// Whether the request announces a body.
-pub fn expects_body(req: &RequestHeader) -> bool {
-    let cl = req
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match cl {
-        Some(n) => n > 0,
-        None => req.headers.contains_key(http::header::TRANSFER_ENCODING),
+/// Whether the request's `Content-Length`, if any, is one header holding one plain number:
+/// `22,22` (which Pingora reads as 22), `+22` or two headers are not.
+pub fn content_length_valid(req: &RequestHeader) -> bool {
+    let mut values = req.headers.get_all(http::header::CONTENT_LENGTH).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => {
+            let v = v.as_bytes();
+            !v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit)
+        }
+        (Some(_), Some(_)) => false,
     }
+}
+
+/// The `Content-Encoding` of the request, every header of it joined with `,`.
+pub fn content_encoding(req: &RequestHeader) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in req.headers.get_all(http::header::CONTENT_ENCODING) {
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(v.as_bytes());
+    }
+    out
 }
 
 /// The announced body length, if any.

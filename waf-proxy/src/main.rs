@@ -8,12 +8,15 @@ mod body;
 mod challenge;
 mod cli;
 mod config;
+mod conn;
 mod control;
+mod decode;
 mod error;
 mod events;
 mod geo;
 mod guard;
 mod inspect;
+mod logs;
 mod pages;
 mod proxy;
 mod rules_dir;
@@ -130,13 +133,7 @@ fn main() {
             quiet,
         ),
         None => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .with_writer(std::io::stderr)
-                .init();
+            logs::init();
             match config(args).and_then(|(cfg, opt)| server::run(cfg, opt)) {
                 Ok(()) => 0,
                 Err(e) => {

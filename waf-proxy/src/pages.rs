@@ -36,6 +36,16 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
             "Request blocked",
             "This request was blocked by the web application firewall.",
         ),
+        Refusal::Ambiguous { .. } => (
+            "ambiguous_request",
+            "Bad request",
+            "The request body can be read in more than one way, so it was not forwarded.",
+        ),
+        Refusal::UnsupportedEncoding => (
+            "unsupported_encoding",
+            "Unsupported request encoding",
+            "This site does not accept request bodies in this content encoding.",
+        ),
         Refusal::RateLimited { .. } => (
             "rate_limited",
             "Too many requests",
@@ -95,7 +105,9 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
     let status = r.status();
     let (code, title, text) = title_and_text(r);
     let rule_id = match r {
-        Refusal::Blocked { rule_id } | Refusal::RateLimited { rule_id, .. } => Some(rule_id),
+        Refusal::Blocked { rule_id }
+        | Refusal::Ambiguous { rule_id }
+        | Refusal::RateLimited { rule_id, .. } => Some(rule_id),
         _ => None,
     };
     let body = if json {

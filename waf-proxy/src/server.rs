@@ -10,10 +10,12 @@ use pingora_core::listeners::tls::TlsSettings;
 use pingora_core::server::configuration::{Opt, ServerConf};
 use pingora_core::server::{Server, ShutdownWatch};
 use pingora_core::services::background::{background_service, BackgroundService};
+use pingora_core::services::listening::Service;
 use pingora_core::tls::ssl::SslVersion;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::ProxyConfig;
+use crate::conn::{ConnCounters, ConnLimits, Guarded};
 use crate::error::StartError;
 use crate::proxy::WafProxy;
 use crate::state::Shared;
@@ -114,6 +116,8 @@ async fn metrics(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 p.events_dropped.set(shared.events.dropped() as i64);
                 p.events_written.set(shared.events.written() as i64);
                 p.cc_bans_held.set(shared.limiter.bans().len() as i64);
+                p.client_disconnects
+                    .set(crate::logs::client_disconnects() as i64);
                 ("200 OK", p.render())
             } else {
                 ("404 Not Found", b"not found\n".to_vec())
@@ -146,17 +150,30 @@ pub fn run(cfg: ProxyConfig, opt: Opt) -> Result<(), StartError> {
     }
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
-    let mut svc = pingora_proxy::http_proxy_service(
+    let mut proxy = pingora_proxy::http_proxy(
         &server.configuration,
         WafProxy {
             shared: shared.clone(),
         },
     );
-    if let Some(app) = svc.app_logic_mut() {
-        let mut opts = HttpServerOptions::default();
-        opts.h2c = true;
-        app.server_options = Some(opts);
-    }
+    let mut opts = HttpServerOptions::default();
+    opts.h2c = true;
+    opts.h2_idle_timeout = Some(Duration::from_secs(cfg.limits.idle_timeout_secs.max(1)));
+    proxy.server_options = Some(opts);
+    // Every client connection passes the per-IP cap and the head deadline first (conn.rs).
+    let guarded = Guarded::new(
+        proxy,
+        ConnLimits {
+            head_timeout: Duration::from_millis(cfg.limits.request_head_timeout_ms),
+            max_per_ip: cfg.limits.max_connections_per_ip,
+            exempt: shared.trusted_proxies.clone(),
+        },
+        ConnCounters {
+            refused: shared.stats.prom.connections_refused.clone(),
+            head_timeouts: shared.stats.prom.head_timeouts.clone(),
+        },
+    );
+    let mut svc = Service::new("waf-proxy".to_string(), guarded);
     for a in &cfg.listen {
         svc.add_tcp(a);
     }

@@ -104,7 +104,13 @@ impl Shared {
             routes: ArcSwap::from_pointee(routes),
             certs: Arc::new(ArcSwap::from_pointee(certs)),
             health,
-            limiter: CcLimiter::new(LocalCounters::new(), cfg.cc_max_bans.unwrap_or(100_000)),
+            limiter: CcLimiter::new(
+                LocalCounters::with_max_clients(
+                    cfg.cc_max_clients
+                        .unwrap_or(waf_core::cc::DEFAULT_MAX_CLIENTS),
+                ),
+                cfg.cc_max_bans.unwrap_or(100_000),
+            ),
             stats,
             events,
             geo,

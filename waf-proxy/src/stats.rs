@@ -164,6 +164,13 @@ pub struct Metrics {
     pub cc_bans_held: IntGauge,
     /// Events written (mirrors the sink's counter at scrape time).
     pub events_written: IntGauge,
+    /// Client connections closed at once: their IP had `max_connections_per_ip` open.
+    pub connections_refused: IntCounter,
+    /// Client connections closed because a request head was not complete in time.
+    pub head_timeouts: IntCounter,
+    /// Client connections that ended mid-request (closed, reset or timed out by the client):
+    /// counted and logged at debug, not error (set at scrape time from `logs`).
+    pub client_disconnects: IntGauge,
 }
 
 impl Metrics {
@@ -200,6 +207,21 @@ impl Metrics {
             IntGauge::new("events_dropped", "Attack events dropped (writer behind)")?;
         let cc_bans_held = IntGauge::new("cc_bans_active", "CC bans currently held")?;
         let events_written = IntGauge::new("events_written", "Attack events written")?;
+        let connections_refused = IntCounter::new(
+            "connections_refused_total",
+            "Client connections refused: too many open from one address",
+        )?;
+        let head_timeouts = IntCounter::new(
+            "request_head_timeouts_total",
+            "Client connections closed: request head not complete in time",
+        )?;
+        let client_disconnects = IntGauge::new(
+            "client_disconnects",
+            "Client connections that ended mid-request, since start",
+        )?;
+        registry.register(Box::new(connections_refused.clone()))?;
+        registry.register(Box::new(head_timeouts.clone()))?;
+        registry.register(Box::new(client_disconnects.clone()))?;
         registry.register(Box::new(events_written.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(blocks.clone()))?;
@@ -222,6 +244,9 @@ impl Metrics {
             events_dropped,
             cc_bans_held,
             events_written,
+            connections_refused,
+            head_timeouts,
+            client_disconnects,
         })
     }
 

@@ -119,6 +119,7 @@ impl TryFrom<SiteInput> for SiteSpec {
             sensitivity: None,
             disabled_rules: Vec::new(),
             exclusions: Vec::new(),
+            request_body_encoding: None,
         }))
     }
 }

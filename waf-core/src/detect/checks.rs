@@ -19,6 +19,7 @@ pub(super) const PROTOCOL: &[(u32, &str)] = &[
     (1003, "Malformed structured body"),
     (1004, "Body over the inspection limit"),
     (1005, "Invalid percent-encoding in path"),
+    (1006, "Ambiguous multipart body"),
 ];
 
 /// Ids of the protocol rules, for the engine.
@@ -35,6 +36,9 @@ pub mod protocol_ids {
     pub const OVERSIZE_BODY: u32 = 1004;
     /// Bad percent-encoding in the path.
     pub const BAD_PATH_ENCODING: u32 = 1005;
+    /// A multipart body that parsers read differently (a delimiter mid-line, a part header
+    /// twice): the proxy answers it with 400.
+    pub const AMBIGUOUS_BODY: u32 = 1006;
 }
 
 /// Every check.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-pub use raw::{AclRuleType, Action, Mode, OversizeBody, Position, Relation};
+pub use raw::{AclRuleType, Action, BodyEncoding, Mode, OversizeBody, Position, Relation};
 
 use crate::error::{RuleError, RuleErrors};
 
@@ -217,8 +217,10 @@ pub struct Settings {
     pub max_args: usize,
     /// Most headers accepted.
     pub max_headers: usize,
-    /// Longest value inspected in full.
+    /// Kept as configured; values are inspected whole ([`raw::RawSettings::max_value_len`]).
     pub max_value_len: usize,
+    /// Request bodies with a `Content-Encoding`: decoded and inspected, or refused.
+    pub request_body_encoding: BodyEncoding,
     /// TLS versions accepted, sorted, at least one; `None` = the proxy's own default.
     pub tls_versions: Option<Vec<TlsVersion>>,
 }
@@ -271,6 +273,7 @@ impl Default for Settings {
             max_args: r.max_args,
             max_headers: r.max_headers,
             max_value_len: r.max_value_len,
+            request_body_encoding: r.request_body_encoding,
             tls_versions: None,
         })
     }
@@ -318,6 +321,8 @@ pub struct Site {
     pub disabled_rules: HashSet<u32>,
     /// Exclusions for this site.
     pub exclusions: Vec<Exclusion>,
+    /// Overrides `settings.request_body_encoding` for this site.
+    pub request_body_encoding: Option<BodyEncoding>,
 }
 
 /// Managed-detection switches applying to every site.

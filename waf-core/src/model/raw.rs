@@ -277,6 +277,19 @@ pub enum OversizeBody {
     Block,
 }
 
+/// What the proxy does with a request body sent with a `Content-Encoding` (`gzip`, `deflate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyEncoding {
+    /// Decode it (at most `body_limit` bytes of output, so a compression bomb costs no more than
+    /// a plain body) and inspect what the origin will decode; encodings the WAF cannot decode
+    /// are refused with 415.
+    #[default]
+    Decode,
+    /// Refuse every encoded request body with 415.
+    Refuse,
+}
+
 /// Global settings (§8.13). Every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -301,8 +314,13 @@ pub struct RawSettings {
     pub max_args: usize,
     /// Most request headers accepted; more is a protocol anomaly.
     pub max_headers: usize,
-    /// Longest single parameter value inspected in full, in bytes.
+    /// Accepted for FOXWAF compatibility (its settings carry it) and checked to be positive; it
+    /// limits nothing: every value is inspected whole, within the `body_limit` bytes of body
+    /// inspected (a value cut to its head and tail let an attack through in its middle).
     pub max_value_len: usize,
+    /// Request bodies with a `Content-Encoding`: `decode` (default) or `refuse` (415).
+    #[serde(skip_serializing_if = "is_default")]
+    pub request_body_encoding: BodyEncoding,
     /// TLS versions the proxy's TLS listeners accept (§8.12): `"1.2"` and/or `"1.3"`. Absent:
     /// the proxy's own `tls_min_version` (default 1.2 and 1.3).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -323,6 +341,7 @@ impl Default for RawSettings {
             max_args: 4096,
             max_headers: 100,
             max_value_len: 64 * 1024,
+            request_body_encoding: BodyEncoding::Decode,
             tls_versions: None,
         }
     }
@@ -399,6 +418,13 @@ pub struct RawSite {
     /// Exclusions for this site.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclusions: Vec<RawExclusion>,
+    /// Overrides the global `request_body_encoding` for this site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body_encoding: Option<BodyEncoding>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn one() -> u8 {

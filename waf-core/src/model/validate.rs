@@ -253,6 +253,7 @@ pub(super) fn settings(
         max_args: s.max_args,
         max_headers: s.max_headers,
         max_value_len: s.max_value_len,
+        request_body_encoding: s.request_body_encoding,
         tls_versions,
     })
 }
@@ -559,6 +560,7 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
         sensitivity: r.sensitivity,
         disabled_rules: r.disabled_rules.iter().copied().collect(),
         exclusions,
+        request_body_encoding: r.request_body_encoding,
     })
 }
 

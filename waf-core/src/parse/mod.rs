@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use crate::normalize::{url_decode, utf8_lossy};
 use crate::request::{Field, Location, Request};
 
+mod headers;
 mod json;
 mod multipart;
 mod xml;
@@ -17,10 +18,9 @@ use xml::xml;
 /// Limits applied while extracting.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Most parameters extracted; the rest are counted, not kept.
+    /// Most parameters extracted; the rest are counted, not kept. Values are handed over whole,
+    /// however long: the body they come from is bounded by `settings.body_limit`.
     pub max_args: usize,
-    /// Longest value kept in full; longer ones are cut at a character boundary.
-    pub max_value_len: usize,
 }
 
 /// What extraction noticed that is itself suspicious.
@@ -32,62 +32,9 @@ pub struct ParseNotes {
     pub malformed_body: bool,
     /// A multipart body without a usable boundary.
     pub bad_multipart: bool,
-}
-
-/// Headers whose values are structural and not worth running injection detectors on (a `match`:
-/// compiled to a switch on length, not 25 string comparisons per header).
-fn skip_header(lname: &str) -> bool {
-    matches!(
-        lname,
-        "host"
-            | "content-length"
-            | "content-type"
-            | "accept"
-            | "accept-encoding"
-            | "accept-language"
-            | "connection"
-            | "cache-control"
-            | "pragma"
-            | "upgrade-insecure-requests"
-            | "sec-fetch-site"
-            | "sec-fetch-mode"
-            | "sec-fetch-dest"
-            | "sec-fetch-user"
-            | "sec-ch-ua"
-            | "sec-ch-ua-mobile"
-            | "sec-ch-ua-platform"
-            | "if-none-match"
-            | "if-modified-since"
-            | "authorization"
-            | "cookie"
-            | "te"
-            | "priority"
-            | "dnt"
-            | "x-request-id"
-    )
-}
-
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// The last `max / 2` bytes of a value longer than `max`, at a character boundary.
-fn tail(s: &str, max: usize) -> Option<&str> {
-    if s.len() <= max {
-        return None;
-    }
-    let mut start = s.len() - max / 2;
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    s.get(start..)
+    /// A body whose parts different parsers read differently (see `multipart`): refused
+    /// rather than guessed.
+    pub ambiguous_body: bool,
 }
 
 /// Which parts of a request [`visit`] extracts.
@@ -222,7 +169,7 @@ impl Sink<'_> {
             return false;
         }
         if !name.is_empty() {
-            self.emit(name_loc, name, cut(name, self.lim.max_value_len));
+            self.emit(name_loc, name, name);
         }
         self.push(value_loc, name, value);
         true
@@ -241,13 +188,11 @@ impl Sink<'_> {
             self.push(location, &name(), value);
         }
     }
+    /// A value, whole: a payload anywhere in a long value (after padding, or in its middle)
+    /// is scanned with the rest of it.
     fn push(&mut self, location: Location, name: &str, value: &str) {
-        if let Some(t) = tail(value, self.lim.max_value_len) {
-            // Padding attack: a payload after `max_value_len` bytes of filler. Inspect the end too.
-            self.emit(location, name, t);
-        }
         if !value.is_empty() {
-            self.emit(location, name, cut(value, self.lim.max_value_len));
+            self.emit(location, name, value);
         }
     }
     fn emit(&mut self, location: Location, name: &str, value: &str) {
@@ -450,12 +395,24 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
             for c in split_ascii(&text, b';') {
                 let c = c.trim();
                 let (k, v) = split_eq(c).unwrap_or(("", c));
+                if !headers::plain_cookie_name(k) {
+                    // Frameworks hand cookie names to applications too (`$_COOKIE` keys).
+                    sink.push(Location::Cookie, k, &url_decode(k, false));
+                }
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
             if !sink.done() {
                 sink.f.cookies_passed(&text);
             }
-        } else if !skip_header(lname) {
+        } else if lname == "authorization" {
+            // Basic credentials are inspected decoded (an injection in the user name reaches
+            // the application's login query); a scheme and one token is inert.
+            match headers::basic_credentials(value) {
+                Some(creds) => sink.push(Location::Header, lname, &creds),
+                None if headers::token68_credentials(value) => {}
+                None => sink.push(Location::Header, lname, &utf8_lossy(value)),
+            }
+        } else if !headers::inert(lname, value) {
             sink.push(Location::Header, lname, &utf8_lossy(value));
         }
         if sink.done() {
@@ -479,13 +436,10 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
         Err(_) => String::from_utf8_lossy(req.body),
     };
     if ctl.starts_with("application/x-www-form-urlencoded") {
-        let text = text();
-        if let Cow::Owned(t) = &text {
-            // Non-UTF-8 form: inspect it raw.
-            sink.push(Location::Body, "", t);
-            return;
-        }
-        form_fields(&text, sink, Location::BodyArgName, Location::BodyArg);
+        // A form that is not UTF-8 (Latin-1 from an old page, or a byte put there to dodge
+        // parsing) is still a form to every framework: split and decoded as one, with the
+        // invalid bytes as U+FFFD.
+        form_fields(&text(), sink, Location::BodyArgName, Location::BodyArg);
     } else if ctl.contains("json") {
         let text = text();
         if !json(&text, sink) && !sink.done() {
@@ -494,7 +448,8 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
         }
     } else if ctl.starts_with("multipart/") {
         match boundary(&ct) {
-            Some(b) => multipart(req.body, &b, sink),
+            Some(Ok(b)) => multipart(req.body, &b, sink),
+            Some(Err(())) => sink.notes.ambiguous_body = true,
             None => {
                 sink.notes.bad_multipart = true;
                 sink.push(Location::Body, "", &text());

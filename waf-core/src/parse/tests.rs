@@ -5,14 +5,7 @@ use super::*;
 
 fn fields(req: &Request) -> Vec<(Location, String, String)> {
     let mut out = Vec::new();
-    extract(
-        req,
-        Limits {
-            max_args: 100,
-            max_value_len: 1000,
-        },
-        &mut out,
-    );
+    extract(req, Limits { max_args: 100 }, &mut out);
     out.into_iter()
         .map(|f| (f.location, f.name.into_owned(), f.value.into_owned()))
         .collect()
@@ -56,10 +49,7 @@ fn form_pairs_decode_like_url_decode_with_reused_buffers() {
     // Stops when asked.
     let mut n = 0;
     let r = Request::get("/?a=1&b=2&c=3");
-    let lim = Limits {
-        max_args: 100,
-        max_value_len: 1000,
-    };
+    let lim = Limits { max_args: 100 };
     visit(&r, lim, Parts::All, &mut |f: FieldRef<'_>| {
         n += usize::from(f.location == Location::QueryArg);
         n == 2
@@ -138,10 +128,7 @@ fn runs_of_known_pairs_are_the_known_pairs_one_by_one() {
                 body,
                 ..Request::get("/p?a=1&b=2&q=3")
             };
-            let lim = Limits {
-                max_args,
-                max_value_len: 1000,
-            };
+            let lim = Limits { max_args };
             let mut one = PairLog {
                 known: known.clone(),
                 ..PairLog::default()
@@ -173,10 +160,7 @@ fn known_pairs_are_counted_but_not_decoded_or_visited() {
         body: b"a=x+y&b=%27&&c=3",
         ..Request::get("/p?q=1&r=2")
     };
-    let lim = |max_args| Limits {
-        max_args,
-        max_value_len: 1000,
-    };
+    let lim = |max_args| Limits { max_args };
     let mut v = PairLog {
         known: vec!["r=2", "b=%27"],
         ..PairLog::default()
@@ -223,10 +207,7 @@ fn known_cookie_headers_are_skipped_whole() {
         headers: &h,
         ..Request::get("/")
     };
-    let lim = Limits {
-        max_args: 100,
-        max_value_len: 1000,
-    };
+    let lim = Limits { max_args: 100 };
     let mut v = PairLog::default();
     visit(&r, lim, Parts::All, &mut v);
     let cookies: Vec<&str> = v
@@ -359,14 +340,7 @@ fn too_many_args_noted() {
     let q: String = (0..50).map(|i| format!("a{i}=1&")).collect();
     let uri = format!("/?{q}");
     let mut out = Vec::new();
-    let n = extract(
-        &Request::get(&uri),
-        Limits {
-            max_args: 10,
-            max_value_len: 100,
-        },
-        &mut out,
-    );
+    let n = extract(&Request::get(&uri), Limits { max_args: 10 }, &mut out);
     assert!(n.too_many_args);
 }
 
@@ -448,10 +422,7 @@ fn json_walk_agrees_with_serde_json() {
                         body: prefix.as_bytes(),
                         ..r
                     },
-                    Limits {
-                        max_args: 10_000,
-                        max_value_len: 4096,
-                    },
+                    Limits { max_args: 10_000 },
                     &mut sink_args,
                 );
                 assert!(
@@ -479,10 +450,7 @@ fn json_walk_agrees_with_serde_json() {
                 body: bad.as_bytes(),
                 ..Request::get("/")
             },
-            Limits {
-                max_args: 100,
-                max_value_len: 4096,
-            },
+            Limits { max_args: 100 },
             &mut out,
         );
         assert!(notes.malformed_body, "{bad:?} taken as JSON");

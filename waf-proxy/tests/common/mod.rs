@@ -81,6 +81,151 @@ pub async fn recording_origin(name: &'static str) -> (SocketAddr, Heads) {
     (addr, heads)
 }
 
+/// One request as a [`raw_origin`] received it.
+#[derive(Debug, Clone, Default)]
+pub struct Received {
+    /// The request head as sent, CRLFs included.
+    pub head: String,
+    /// The body, de-chunked when it came chunked.
+    pub body: Vec<u8>,
+}
+
+/// What a [`raw_origin`] received: every byte of every connection, and the requests parsed out
+/// of them.
+#[derive(Debug, Default)]
+pub struct Wire {
+    /// The bytes of each connection, in order of arrival.
+    pub bytes: Vec<Vec<u8>>,
+    /// The requests, in order (the proxy's health checks left out).
+    pub requests: Vec<Received>,
+}
+
+/// The record of a [`raw_origin`].
+pub type WireLog = std::sync::Arc<std::sync::Mutex<Wire>>;
+
+impl Wire {
+    /// Whether `needle` appears anywhere in what the origin received.
+    pub fn saw(&self, needle: &[u8]) -> bool {
+        self.bytes
+            .iter()
+            .any(|b| b.windows(needle.len()).any(|w| w == needle))
+    }
+    /// The requests whose request line names `path`.
+    pub fn for_path(&self, path: &str) -> Vec<Received> {
+        let line = format!(" {path} HTTP/");
+        self.requests
+            .iter()
+            .filter(|r| r.head.lines().next().is_some_and(|l| l.contains(&line)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// An HTTP/1.1 origin that records every byte it receives, per connection, and every request
+/// it parses (bodies by `Content-Length` or chunked); answers `200` with `x-body-len`, or `400`
+/// (and closes) when what follows a request is not a request.
+pub async fn raw_origin() -> (SocketAddr, WireLog) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind origin");
+    let addr = l.local_addr().expect("addr");
+    let log = WireLog::default();
+    let rec = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            let rec = rec.clone();
+            tokio::spawn(async move {
+                let conn = match rec.lock() {
+                    Ok(mut w) => {
+                        w.bytes.push(Vec::new());
+                        w.bytes.len() - 1
+                    }
+                    Err(_) => return,
+                };
+                let mut buf: Vec<u8> = Vec::new();
+                let mut chunk = vec![0u8; 65536];
+                loop {
+                    // Parse as many complete requests as the buffer holds.
+                    while let Some((req, used)) = parse_request(&buf) {
+                        buf.drain(..used);
+                        let ok = req.head.starts_with("GET ")
+                            || req.head.starts_with("POST ")
+                            || req.head.starts_with("PUT ")
+                            || req.head.starts_with("HEAD ");
+                        let len = req.body.len();
+                        // The proxy's own health checks are not requests a client sent.
+                        let health = req.head.contains("User-Agent: waf-proxy-health");
+                        if let Ok(mut w) = rec.lock() {
+                            if !health {
+                                w.requests.push(req);
+                            }
+                        }
+                        let resp = if ok {
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nx-body-len: {len}\r\n\r\norigin")
+                        } else {
+                            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                        };
+                        if s.write_all(resp.as_bytes()).await.is_err() || !ok {
+                            return;
+                        }
+                    }
+                    let n = match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Ok(mut w) = rec.lock() {
+                        w.bytes[conn].extend_from_slice(&chunk[..n]);
+                    }
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// One complete request at the start of `buf`, and the bytes it took.
+fn parse_request(buf: &[u8]) -> Option<(Received, usize)> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let lower = head.to_ascii_lowercase();
+    let mut at = end;
+    let mut body = Vec::new();
+    if lower.contains("\r\ntransfer-encoding: chunked") {
+        loop {
+            let line_end = buf[at..].windows(2).position(|w| w == b"\r\n")? + at;
+            let size_text = String::from_utf8_lossy(&buf[at..line_end]).into_owned();
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            at = line_end + 2;
+            if size == 0 {
+                // Trailers: up to an empty line.
+                let t = buf[at..].windows(2).position(|w| w == b"\r\n")? + at;
+                at = t + 2;
+                break;
+            }
+            if buf.len() < at + size + 2 {
+                return None;
+            }
+            body.extend_from_slice(&buf[at..at + size]);
+            at += size + 2;
+        }
+    } else if let Some(v) = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+    {
+        let n: usize = v.trim().parse().unwrap_or(0);
+        if buf.len() < at + n {
+            return None;
+        }
+        body.extend_from_slice(&buf[at..at + n]);
+        at += n;
+    }
+    Some((Received { head, body }, at))
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -131,6 +276,11 @@ impl Proxy {
     /// Starts the binary with `--listen` on a free port, a control socket and an event log in
     /// `dir`, plus `extra` arguments; waits until it accepts connections.
     pub fn start(dir: &TempDir, extra: &[&str], tls: bool) -> Proxy {
+        Proxy::start_logged(dir, extra, tls, None)
+    }
+
+    /// [`Proxy::start`], with the proxy's log (at `info`) written to `log`.
+    pub fn start_logged(dir: &TempDir, extra: &[&str], tls: bool, log: Option<&Path>) -> Proxy {
         let port = free_port();
         let tls_port = tls.then(free_port);
         let control = dir.path().join("control.sock");
@@ -143,9 +293,12 @@ impl Proxy {
             .arg("--events")
             .arg(&events)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::null(),
+            });
         let tls_listen = tls_port.map(|p| format!("127.0.0.1:{p}"));
         if let Some(t) = &tls_listen {
             cmd.args(["--tls-listen", t]);

@@ -1,6 +1,10 @@
 //! The Pingora [`ProxyHttp`] implementation: the WAF's request path.
 //!
-//! Phases in the order Pingora runs them; each says in one line what the WAF does there.
+//! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
+//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`.
+
+mod body;
+mod cc;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -8,18 +12,18 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pingora_core::protocols::http::v1::common::is_expect_continue_req;
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use waf_core::model::Action;
-use waf_core::{AttackType, Match, Policy, Verdict};
+use waf_core::{Match, Policy, Verdict};
 
 use crate::body::HeldBody;
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
 use crate::config::OnInspectionError;
+use crate::decode;
 use crate::error::Refusal;
 use crate::guard;
 use crate::inspect::{self, EventInput, Facts};
@@ -58,6 +62,8 @@ pub struct Ctx {
     body: Option<HeldBody>,
     /// The body was read and inspected in `request_filter` ([`WafProxy::preread_body`]).
     preread: bool,
+    /// The `Content-Encoding` of the body, decoded before inspection (empty: none).
+    codings: Vec<decode::Coding>,
     body_seen: u64,
     /// Rule ids already recorded as `log` (so the body pass does not record them twice).
     logged_rules: Vec<String>,
@@ -164,6 +170,14 @@ impl WafProxy {
             }
         }
         match (effective, &v.matched) {
+            // A body that parsers read differently is a bad request, not an attack found.
+            (Action::Block, Some(m))
+                if m.rule_id.parse() == Ok(waf_core::detect::protocol_ids::AMBIGUOUS_BODY) =>
+            {
+                Decision::Refuse(Refusal::Ambiguous {
+                    rule_id: m.rule_id.clone(),
+                })
+            }
             (Action::Block, Some(m)) => Decision::Refuse(Refusal::Blocked {
                 rule_id: m.rule_id.clone(),
             }),
@@ -245,93 +259,6 @@ impl WafProxy {
             }
         }
     }
-
-    /// Inspects the buffered body (whole, or its first `body_limit` bytes) and decides.
-    /// Inspects a held body: the whole of it, or its first `body_limit` bytes as a truncated
-    /// body (passed or blocked per `oversize_body`).
-    fn inspect_held(&self, session: &Session, ctx: &mut Ctx, buf: &[u8]) -> Result<()> {
-        let limit = ctx.body_limit();
-        match buf.get(..limit) {
-            Some(prefix) if buf.len() > limit => self.inspect_body(session, ctx, prefix, true),
-            _ => self.inspect_body(session, ctx, buf, false),
-        }
-    }
-
-    fn inspect_body(
-        &self,
-        session: &Session,
-        ctx: &mut Ctx,
-        buf: &[u8],
-        truncated: bool,
-    ) -> Result<()> {
-        if buf.is_empty() && !truncated {
-            // An empty body adds nothing to the header pass of `request_filter`.
-            return Ok(());
-        }
-        let policy = ctx.policy.clone();
-        let v = match guard::run(
-            policy.as_deref(),
-            session.req_header(),
-            &self.facts(ctx),
-            buf,
-            truncated,
-        ) {
-            Ok(v) => v,
-            Err(e) => match self.inspection_failed(ctx, e) {
-                None => return Ok(()),
-                Some(r) => {
-                    let status = r.status();
-                    ctx.refusal = Some(r);
-                    return Err(Error::explain(
-                        ErrorType::HTTPStatus(status),
-                        "request not inspected",
-                    ));
-                }
-            },
-        };
-        match self.decide(session, ctx, &v) {
-            Decision::Pass => Ok(()),
-            Decision::Refuse(r) => {
-                let status = r.status();
-                ctx.refusal = Some(r);
-                Err(Error::explain(
-                    ErrorType::HTTPStatus(status),
-                    "refused by the WAF",
-                ))
-            }
-        }
-    }
-}
-
-/// Largest body read and inspected in `request_filter`, before the origin is connected: the size
-/// of Pingora's retry buffer (`BODY_BUF_LIMIT` in pingora-core, 64 KiB), from which Pingora then
-/// sends the body upstream. Longer bodies, and bodies of unknown length, are held back chunk by
-/// chunk in `request_body_filter` instead, after the request head has gone upstream.
-const PREREAD_MAX: u64 = 64 * 1024;
-
-impl WafProxy {
-    /// Reads a body of at most [`PREREAD_MAX`] announced bytes and inspects it before any
-    /// connection to the origin: a refused request never reaches the origin, not even its head
-    /// (as nginx's `proxy_request_buffering` does). Pingora keeps what was read in its retry
-    /// buffer and sends it upstream from there, through `request_body_filter`, which passes it
-    /// unchanged. A client that asked for `100 Continue` gets it from here, and the `Expect`
-    /// header is not forwarded (the origin gets the whole body at once).
-    async fn preread_body(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        ctx.preread = true;
-        if is_expect_continue_req(session.req_header()) {
-            session.write_continue_response().await?;
-        }
-        session.as_mut().enable_retry_buffering();
-        let mut held = HeldBody::default();
-        while let Some(chunk) = session.read_request_body().await? {
-            held.push(chunk);
-        }
-        if self.inspect_held(session, ctx, held.bytes()).is_err() {
-            let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
-            return self.refuse(session, ctx, r).await;
-        }
-        Ok(false)
-    }
 }
 
 fn refusal_for_error(e: &Error) -> Refusal {
@@ -374,6 +301,7 @@ impl ProxyHttp for WafProxy {
             cleared: None,
             body: None,
             preread: false,
+            codings: Vec::new(),
             body_seen: 0,
             logged_rules: Vec::new(),
             refusal: None,
@@ -382,6 +310,12 @@ impl ProxyHttp for WafProxy {
             upstream: None,
             upstream_start: None,
         }
+    }
+
+    /// The request head is complete: its deadline (conn.rs) no longer applies.
+    async fn early_request_filter(&self, session: &mut Session, _ctx: &mut Ctx) -> Result<()> {
+        crate::conn::head_done(session);
+        Ok(())
     }
 
     /// Request line and headers: pin the policy, resolve client IP and site, enforce header and
@@ -409,6 +343,12 @@ impl ProxyHttp for WafProxy {
         }
         if inspect::header_bytes(session.req_header()) > s.limits.max_header_bytes {
             return self.refuse(session, ctx, Refusal::HeadersTooLarge).await;
+        }
+        // One inspected-body decision for every framing: a length that is not one number
+        // (`22,22`, which Pingora accepts, or two headers) is refused as RFC 9110 §8.6 allows,
+        // so that no origin reads another length than the one inspected.
+        if !inspect::content_length_valid(session.req_header()) {
+            return self.refuse(session, ctx, Refusal::BadRequest).await;
         }
         if inspect::content_length(session.req_header())
             .is_some_and(|n| n > s.limits.max_body_bytes)
@@ -454,63 +394,8 @@ impl ProxyHttp for WafProxy {
         }
         ctx.country = s.country(ctx.client_ip);
         // CC: count this request under every rule for host + path; refuse while banned.
-        if let Some(ip) = ctx
-            .client_ip
-            .filter(|ip| policy.counts().cc > 0 && !s.cc_allowlist.contains(*ip))
-        {
-            let path = session.req_header().uri.path().to_string();
-            let now = Instant::now();
-            let mut refusal = None;
-            let host = ctx.host.clone();
-            for rule in policy.cc_rules_for(&host, &path) {
-                if let waf_core::cc::CcDecision::Banned { retry_after, new } =
-                    s.limiter.check(rule, ip, now)
-                {
-                    if refusal.is_some() {
-                        continue;
-                    }
-                    let challenge = rule.action == Action::Challenge;
-                    if challenge && self.cleared(session, ctx) {
-                        continue;
-                    }
-                    let rule_id = format!("cc_{}", rule.id);
-                    let action = if challenge {
-                        Action::Challenge
-                    } else {
-                        Action::Block
-                    };
-                    if new {
-                        s.stats.cc_ban();
-                        let m = Match {
-                            rule_id: rule_id.clone(),
-                            rule_name: format!(
-                                "CC: over {} requests in {} s",
-                                rule.threshold,
-                                rule.window.as_secs()
-                            ),
-                            attack_type: AttackType::Cc,
-                            action,
-                            target: "request".into(),
-                            parameter: None,
-                            snippet: String::new(),
-                        };
-                        self.record(session, ctx, &m, action);
-                    } else {
-                        s.stats.block("cc", &rule_id, action.as_str());
-                    }
-                    refusal = Some(if challenge {
-                        Refusal::Challenge
-                    } else {
-                        Refusal::RateLimited {
-                            retry_after: retry_after.max(Duration::from_secs(1)),
-                            rule_id,
-                        }
-                    });
-                }
-            }
-            if let Some(r) = refusal {
-                return self.refuse(session, ctx, r).await;
-            }
+        if let Some(r) = self.cc_refusal(session, ctx, &policy) {
+            return self.refuse(session, ctx, r).await;
         }
         let v = match guard::run(
             Some(&policy),
@@ -531,12 +416,8 @@ impl ProxyHttp for WafProxy {
         if let Decision::Refuse(r) = self.decide(session, ctx, &v) {
             return self.refuse(session, ctx, r).await;
         }
-        if !allowed && inspect::expects_body(session.req_header()) {
-            session.set_read_timeout(Some(Duration::from_millis(s.limits.client_read_timeout_ms)));
-            if inspect::content_length(session.req_header()).is_some_and(|n| n <= PREREAD_MAX) {
-                return self.preread_body(session, ctx).await;
-            }
-            ctx.body = Some(HeldBody::default());
+        if !allowed {
+            return self.start_body(session, ctx, &policy).await;
         }
         Ok(false)
     }
@@ -562,6 +443,10 @@ impl ProxyHttp for WafProxy {
             ));
         }
         let Some(mut held) = ctx.body.take() else {
+            if end_of_stream && body.as_ref().is_some_and(|b| b.is_empty()) {
+                // An empty last chunk would be written upstream as a second terminator.
+                *body = None;
+            }
             return Ok(());
         };
         if let Some(chunk) = body.take() {
@@ -569,8 +454,11 @@ impl ProxyHttp for WafProxy {
         }
         if end_of_stream || held.bytes().len() > ctx.body_limit() {
             // Past the inspection limit only its prefix is inspected; the rest streams.
-            self.inspect_held(session, ctx, held.bytes())?;
-            *body = Some(held.into_bytes());
+            self.inspect_held(session, ctx, held.bytes(), end_of_stream)?;
+            let bytes = held.into_bytes();
+            // Pingora writes an empty chunk as the terminating chunk, and then its own: an
+            // empty body goes as `None`, which ends it once.
+            *body = (!bytes.is_empty()).then_some(bytes);
         } else {
             // Hold the chunk until the body is complete or the limit is reached. An empty chunk
             // (not `None`, which Pingora takes for the end of the body) sends nothing upstream.
@@ -714,8 +602,29 @@ impl ProxyHttp for WafProxy {
         }
     }
 
-    /// End of every request: counters (requests, blocks, logs by site).
-    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+    /// A client that went away mid-request (closed, reset, timed out) is counted and logged at
+    /// debug: any client can cause it, and at error level it was a log flood on demand.
+    fn suppress_error_log(&self, _session: &Session, _ctx: &Ctx, e: &Error) -> bool {
+        let gone = e.esource() == &ErrorSource::Downstream
+            && matches!(
+                e.etype(),
+                ErrorType::ConnectionClosed
+                    | ErrorType::ReadError
+                    | ErrorType::ReadTimedout
+                    | ErrorType::WriteError
+                    | ErrorType::WriteTimedout
+            );
+        if gone {
+            crate::logs::count_client_disconnect();
+            tracing::debug!("client went away: {e}");
+        }
+        gone
+    }
+
+    /// End of every request: counters (requests, blocks, logs by site); the next byte on the
+    /// connection starts the next head's deadline.
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        crate::conn::request_done(session);
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);
