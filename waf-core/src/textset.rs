@@ -2,39 +2,39 @@
 //!
 //! Literals go into one Aho-Corasick automaton. Each regex contributes its literal prefixes
 //! (extracted from its syntax tree) to a second automaton; a regex only runs when one of its
-//! prefixes occurs in the value, and it is compiled on first use. Regexes without a usable
-//! prefix (`.+`, `^\d+$`) run on every value. So per-request cost follows the request, not the
-//! number of rules, and compiling 10,000 rules stays in milliseconds.
+//! prefixes occurs in the value. Regexes without a usable prefix (`.+`, `^\d+$`) run on every
+//! value. So per-request cost follows the request, not the number of rules. Every regex was
+//! built when its rule was validated ([`RegexPattern`]): none is built on the request path.
 //!
 //! Why not one multi-pattern regex: measured with 10,000 patterns, a single regex-automata
-//! `meta::Regex` took 2.7 s to build and over 20 GiB to search with `MatchKind::All`;
-//! building 10,000 individual regexes eagerly took 0.9 s and 130 MiB.
-
-use std::sync::OnceLock;
+//! `meta::Regex` took 2.7 s to build and over 20 GiB to search with `MatchKind::All`.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
-use regex_automata::meta::Regex;
+use regex_automata::meta::{self, Regex};
 use regex_automata::Input;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use crate::model::RegexPattern;
 
-/// One regex, compiled on first use.
-#[derive(Debug)]
-struct LazyRegex {
-    pattern: String,
-    compiled: OnceLock<Option<Regex>>,
-}
-
-impl LazyRegex {
-    fn is_match(&self, hay: &str) -> bool {
-        // A regex that passed the syntax check but fails to build (size limits) never matches;
-        // the compiler reports such patterns at load time when it can (see `build`).
-        self.compiled
-            .get_or_init(|| Regex::new(&self.pattern).ok())
-            .as_ref()
-            .is_some_and(|re| re.is_match(Input::new(hay)))
-    }
+/// Builds one regex as rules use it; the builder's reason on one line when it does not build.
+///
+/// No full DFA and no prefilter of its own: the meta engine would determinise small regexes
+/// completely at build time (most of the cost of building 10,000 rule regexes) and extract
+/// literals the [`TextSet`] prefilter already extracted; its lazy DFA searches as fast once
+/// warm, and a regex only runs on values holding one of its prefixes. Matching is the same.
+pub(crate) fn build(pattern: &str) -> Result<Regex, String> {
+    Regex::builder()
+        .configure(meta::Config::new().dfa(false).auto_prefilter(false))
+        .build(pattern)
+        .map_err(|e| {
+            let mut reason = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                reason = format!("{reason}: {c}");
+                cause = c.source();
+            }
+            format!("regex does not build: {}", first_line(&reason))
+        })
 }
 
 /// Compiled literals and regexes, each tagged with a caller-chosen id.
@@ -44,7 +44,7 @@ pub(crate) struct TextSet {
     ac_ids: Vec<usize>,
     /// Whether a literal only counts when it matches at offset 0 (prefix semantics).
     prefix_only: bool,
-    regexes: Vec<LazyRegex>,
+    regexes: Vec<Regex>,
     re_ids: Vec<usize>,
     /// Prefix literal -> regex index.
     re_prefix: Option<AhoCorasick>,
@@ -125,10 +125,7 @@ impl TextSet {
                 }
                 None => set.always.push(idx),
             }
-            set.regexes.push(LazyRegex {
-                pattern: pattern.as_str().to_string(),
-                compiled: OnceLock::new(),
-            });
+            set.regexes.push(pattern.compiled().clone());
             set.re_ids.push(id);
         }
         if !prefix_lits.is_empty() {
@@ -172,7 +169,7 @@ impl TextSet {
             cands.dedup();
         }
         for &i in cands.iter().chain(self.always.iter()) {
-            if self.regexes[i].is_match(hay) {
+            if self.regexes[i].is_match(Input::new(hay)) {
                 out.push(self.re_ids[i]);
             }
         }

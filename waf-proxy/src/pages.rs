@@ -146,6 +146,8 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
         },
         body.len(),
     );
+    // The id on the page, also where a client or a log shipper reads it without parsing HTML.
+    let _ = header.insert_header("X-Request-Id", request_id);
     match r {
         Refusal::RateLimited { retry_after, .. } => {
             let _ = header.insert_header("Retry-After", retry_after.as_secs().max(1).to_string());
@@ -213,5 +215,9 @@ mod tests {
         let body = String::from_utf8_lossy(&p.body);
         assert!(body.contains("abc123") && body.contains("942100"));
         assert_eq!(p.header.status.as_u16(), 403);
+        assert_eq!(
+            p.header.headers.get("x-request-id").map(|v| v.as_bytes()),
+            Some(&b"abc123"[..])
+        );
     }
 }

@@ -29,6 +29,8 @@ pub mod wispanel_ratelimit;
 /// Routes under `/openapi/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     let modules: &[fn(&mut ServiceConfig)] = &[
+        // First: nothing registered after them can shadow a §9 prefix.
+        crate::access::configure_blocked,
         public::configure,
         acl::configure,
         cc::configure,
@@ -65,6 +67,7 @@ pub fn written(mut body: Value, reload: ReloadOutcome) -> HttpResponse {
 
 /// `{"enabled": bool}` (toggle endpoints).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EnabledBody {
     /// New state.
     pub enabled: bool,
@@ -72,6 +75,7 @@ pub struct EnabledBody {
 
 /// `{"ids": [..]}` or `{"all": true}` (batch deletes).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdsOrAll {
     /// Ids to delete.
     #[serde(default)]

@@ -9,7 +9,9 @@ use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::RawSite;
 
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::ids::IdKind;
 use crate::state::{format_time, now, AppState};
 use crate::store::{RuleDoc, SiteSection};
@@ -36,8 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health_one);
 }
 
-/// Add / update body (§8.4). Pro-only fields of the reference are accepted and ignored.
+/// Add / update body (§8.4). Unknown fields are refused by name.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SiteInput {
     /// Site id (update only).
     #[serde(default)]
@@ -64,6 +67,10 @@ pub struct SiteInput {
     /// 1 enabled, 0 disabled (default 1).
     #[serde(default = "one")]
     pub status: u8,
+    /// Pro: anti-DevTools (the one Pro-only site field the reference names). Not built here:
+    /// `false` is accepted, `true` refused.
+    #[serde(default)]
+    pub enable_anti_devtools: bool,
 }
 
 fn yes() -> bool {
@@ -89,6 +96,12 @@ impl TryFrom<SiteInput> for SiteSpec {
         }
         if i.status > 1 {
             return Err(ApiError::field("status", "1 (enabled) or 0 (disabled)"));
+        }
+        if i.enable_anti_devtools {
+            return Err(ApiError::field(
+                "enable_anti_devtools",
+                "anti-DevTools (a Pro feature of the reference) is not built in this WAF",
+            ));
         }
         Ok(SiteSpec(RawSite {
             id: 0,
@@ -210,8 +223,8 @@ async fn add_site(
 
 /// List sites.
 #[utoipa::path(tag = "site", responses((status = 200, description = "`{\"sites\": [..]}`")))]
-#[get("/sites")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/sites", wrap = "Need::read(Module::Site)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let sites: Vec<Value> = state
         .rules_doc()?
         .all::<SiteSection>()
@@ -224,11 +237,8 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Add a site.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site added\", \"site\": {..}}`")))]
-#[post("/site/add")]
-async fn add(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add", wrap = "Need::write(Module::Site)")]
+async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     add_site(&state, SiteSpec::try_from(body.into_inner())?, None).await
 }
 
@@ -236,12 +246,23 @@ async fn add(
 #[utoipa::path(tag = "site",
     request_body(content_type = "multipart/form-data", description = "name, domain, target_url, cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site added\"}`")))]
-#[post("/site/add-with-cert")]
-async fn add_with_cert(
-    state: web::Data<AppState>,
-    mp: Multipart,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add-with-cert", wrap = "Need::write(Module::Site)")]
+async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
+    const KNOWN: &[&str] = &[
+        "name",
+        "domain",
+        "target_url",
+        "force_https_redirect",
+        "cert_file",
+        "key_file",
+    ];
+    if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            unknown,
+            format!("unknown field, expected one of {}", KNOWN.join(", ")),
+        ));
+    }
     let input = SiteInput {
         id: None,
         name: text_field(&fields, "name")?.unwrap_or_default(),
@@ -253,6 +274,7 @@ async fn add_with_cert(
             .is_some_and(|v| v == "true" || v == "1"),
         enable_http2_upstream: true,
         status: 1,
+        enable_anti_devtools: false,
     };
     let spec = SiteSpec::try_from(input)?;
     let pair = pem_from_fields(&fields)?;
@@ -261,6 +283,7 @@ async fn add_with_cert(
 
 /// `{"id": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdBody {
     /// Site id.
     pub id: u64,
@@ -269,11 +292,8 @@ pub struct IdBody {
 /// Delete a site.
 #[utoipa::path(tag = "site", request_body = IdBody,
     responses((status = 200, description = "`{\"message\": \"Site deleted\"}`")))]
-#[post("/site/delete")]
-async fn delete_site(
-    state: web::Data<AppState>,
-    body: web::Json<IdBody>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/delete", wrap = "Need::write(Module::Site)")]
+async fn delete_site(state: Authorized, body: web::Json<IdBody>) -> Result<HttpResponse, ApiError> {
     let id = body.id;
     let ((), reload) = state
         .change(|doc| match doc.remove::<SiteSection>(|s| s.id == id) {
@@ -287,11 +307,8 @@ async fn delete_site(
 /// The site's certificate (PEM chain, public).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"id\", \"cert_type\", \"certificate\"}`")))]
-#[get("/site/{id}/certificate")]
-async fn certificate(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/site/{id}/certificate", wrap = "Need::read(Module::Site)")]
+async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let site = state
         .rules_doc()?
@@ -311,6 +328,7 @@ async fn certificate(
 
 /// `{"id": 1, "status": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// Site id.
     pub id: u64,
@@ -321,9 +339,9 @@ pub struct StatusBody {
 /// Enable or disable a site.
 #[utoipa::path(tag = "site", request_body = StatusBody,
     responses((status = 200, description = "`{\"message\": \"Site enabled\", \"status\": 1}`")))]
-#[post("/site/status")]
+#[post("/site/status", wrap = "Need::write(Module::Site)")]
 async fn set_status(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<StatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let StatusBody { id, status } = body.into_inner();
@@ -346,6 +364,7 @@ async fn set_status(
 
 /// `{"id": 1, "enable_https": true}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HttpsBody {
     /// Site id.
     pub id: u64,
@@ -356,9 +375,9 @@ pub struct HttpsBody {
 /// Toggle HTTPS (a self-signed certificate is issued when the site has none).
 #[utoipa::path(tag = "site", request_body = HttpsBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\", \"cert_type\"}`")))]
-#[post("/site/https")]
+#[post("/site/https", wrap = "Need::write(Module::Site)")]
 async fn set_https(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<HttpsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let HttpsBody { id, enable_https } = body.into_inner();
@@ -382,11 +401,8 @@ async fn set_https(
 /// Update a site (full fields, with `id`); its certificate is kept.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site updated\"}`")))]
-#[put("/site/update")]
-async fn update(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[put("/site/update", wrap = "Need::write(Module::Site)")]
+async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = input.id.ok_or_else(|| ApiError::field("id", "required"))?;
     let spec = SiteSpec::try_from(input)?;
@@ -414,6 +430,7 @@ async fn update(
 
 /// `{"id", "cert_name"}` (a certificate of the store) or `{"id", "cert", "key"}` (PEM text).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCertBody {
     /// Site id.
     pub id: u64,
@@ -431,9 +448,9 @@ pub struct UpdateCertBody {
 /// Point a site at another certificate.
 #[utoipa::path(tag = "site", request_body = UpdateCertBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/update-cert")]
+#[post("/site/update-cert", wrap = "Need::write(Module::Site)")]
 async fn update_cert(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<UpdateCertBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -468,8 +485,8 @@ async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpRe
 /// Re-issue the site's self-signed certificate.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
-#[post("/site/{id}/renew-certificate")]
-async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/renew-certificate", wrap = "Need::write(Module::Site)")]
+async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
@@ -490,9 +507,9 @@ async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpRes
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/{id}/replace-certificate")]
+#[post("/site/{id}/replace-certificate", wrap = "Need::write(Module::Site)")]
 async fn replace(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     mp: Multipart,
 ) -> Result<HttpResponse, ApiError> {
@@ -503,11 +520,8 @@ async fn replace(
 /// Disable HTTPS, keeping the certificate files.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate removed\"}`")))]
-#[post("/site/{id}/remove-certificate")]
-async fn remove_cert(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/remove-certificate", wrap = "Need::write(Module::Site)")]
+async fn remove_cert(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
@@ -527,7 +541,7 @@ fn sm2() -> ApiError {
 /// SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[get("/site/{id}/sm2-certs")]
+#[get("/site/{id}/sm2-certs", wrap = "Need::read(Module::Site)")]
 async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -535,7 +549,7 @@ async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Bind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[post("/site/{id}/sm2-certs")]
+#[post("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -543,7 +557,7 @@ async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Unbind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[delete("/site/{id}/sm2-certs")]
+#[delete("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_unbind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -578,8 +592,8 @@ async fn health_map(state: &AppState) -> Result<Map<String, Value>, ApiError> {
 #[utoipa::path(tag = "site", responses(
     (status = 200, description = "`{\"health_status\": {\"<id>\": {..}}, \"timestamp\"}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[get("/health")]
-async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/health", wrap = "Need::read(Module::Site)")]
+async fn health_all(state: Authorized) -> Result<HttpResponse, ApiError> {
     let map = health_map(&state).await?;
     Ok(HttpResponse::Ok().json(json!({ "health_status": map, "timestamp": format_time(now()) })))
 }
@@ -587,11 +601,8 @@ async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 /// Health of one site.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"site_id\", \"is_alive\", ..}`")))]
-#[get("/health/{id}")]
-async fn health_one(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/health/{id}", wrap = "Need::read(Module::Site)")]
+async fn health_one(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let mut map = health_map(&state).await?;
     let v = map

@@ -7,8 +7,9 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::written;
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::gate::Authorized;
 
 /// TLS versions this stack can speak (Pingora/OpenSSL as built: no SSLv3, TLS 1.0 or 1.1).
 const SUPPORTED: &[&str] = &["1.2", "1.3"];
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// `{"versions": ["1.2", "1.3"]}`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TlsVersions {
     /// Enabled TLS versions.
     pub versions: Vec<String>,
@@ -58,8 +60,8 @@ impl TryFrom<TlsVersions> for TlsVersionSet {
 
 /// Enabled TLS versions (the rule set's `settings.tls_versions`; both when it does not say).
 #[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"versions\": [..], \"supported\": [..]}`")))]
-#[get("/waf/tls-versions")]
-async fn get_tls(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/waf/tls-versions", wrap = "Need::read(Module::Waf)")]
+async fn get_tls(state: Authorized) -> Result<HttpResponse, ApiError> {
     let versions: Vec<String> = state
         .rules_doc()?
         .settings()
@@ -73,9 +75,9 @@ async fn get_tls(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(tag = "waf", request_body = TlsVersions,
     responses((status = 200, description = "`{\"message\": \"TLS versions updated\", \"versions\": [..], \"reload\": {..}}`"),
               (status = 400, description = "validation_error")))]
-#[post("/waf/tls-versions")]
+#[post("/waf/tls-versions", wrap = "Need::write(Module::Waf)")]
 async fn set_tls(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<TlsVersions>,
 ) -> Result<HttpResponse, ApiError> {
     let set = TlsVersionSet::try_from(body.into_inner())?;
@@ -99,7 +101,7 @@ async fn set_tls(
 
 /// HTTP/3 status: not supported by this WAF.
 #[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"enabled\": false, \"supported\": false}`")))]
-#[get("/waf/http3")]
+#[get("/waf/http3", wrap = "Need::read(Module::Waf)")]
 async fn get_http3() -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "enabled": false,
@@ -110,7 +112,7 @@ async fn get_http3() -> HttpResponse {
 
 /// Enabling HTTP/3 is refused: the data plane does not speak QUIC.
 #[utoipa::path(tag = "waf", responses((status = 501, description = "not_implemented")))]
-#[post("/waf/http3")]
+#[post("/waf/http3", wrap = "Need::write(Module::Waf)")]
 async fn set_http3() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotImplemented(
         "HTTP/3 (QUIC) is not supported by this WAF".into(),

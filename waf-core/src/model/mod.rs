@@ -36,25 +36,39 @@ impl SourceFile {
     }
 }
 
-/// A regular expression whose syntax was checked when the rule was validated, with the literal
-/// prefixes the compiler's prefilter uses (extracted from the same parse, so compiling 10,000
-/// rules parses each regex once).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A regular expression built when the rule was validated, with the literal prefixes the
+/// compiler's prefilter uses (extracted from the same parse, so compiling 10,000 rules parses
+/// each regex once). A pattern whose syntax is valid but which does not build (over the size
+/// limits, `zz\w{3000}`) is a validation error, never a rule that silently matches nothing; and
+/// no regex is built on the request path.
+#[derive(Debug, Clone)]
 pub struct RegexPattern {
     source: String,
     prefixes: Option<Vec<Vec<u8>>>,
+    compiled: regex_automata::meta::Regex,
 }
 
+impl PartialEq for RegexPattern {
+    fn eq(&self, other: &Self) -> bool {
+        // The compiled form follows from the source.
+        self.source == other.source
+    }
+}
+
+impl Eq for RegexPattern {}
+
 impl RegexPattern {
-    /// Parses `source` (regex-automata syntax); the error is one line.
+    /// Parses and builds `source` (regex-automata syntax); the error is one line.
     pub fn new(source: &str) -> Result<RegexPattern, String> {
         if source.is_empty() {
             return Err("empty regex".into());
         }
         let prefixes = crate::textset::prefixes(source)?;
+        let compiled = crate::textset::build(source)?;
         Ok(RegexPattern {
             source: source.to_string(),
             prefixes,
+            compiled,
         })
     }
 
@@ -66,6 +80,11 @@ impl RegexPattern {
     /// Literal prefixes one of which every match starts with (`None`: no usable prefix).
     pub(crate) fn prefixes(&self) -> Option<&[Vec<u8>]> {
         self.prefixes.as_deref()
+    }
+
+    /// The built regex (cheap to clone: shared).
+    pub(crate) fn compiled(&self) -> &regex_automata::meta::Regex {
+        &self.compiled
     }
 }
 

@@ -621,10 +621,8 @@ impl ProxyHttp for WafProxy {
         gone
     }
 
-    /// End of every request: counters (requests, blocks, logs by site); the next byte on the
-    /// connection starts the next head's deadline.
-    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
-        crate::conn::request_done(session);
+    /// End of every request: counters (requests, blocks, logs by site).
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);
