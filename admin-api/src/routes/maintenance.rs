@@ -132,7 +132,8 @@ fn serves(site: &RawSite, host: &str) -> Option<usize> {
 /// Whether a host (or any site) is in maintenance. Names no site: a host the caller does not
 /// already know is never revealed.
 #[utoipa::path(tag = "public", security(()), params(StatusQuery),
-    responses((status = 200, description = "with host: `{\"host\", \"maintenance\", \"retry_after\"}`; without: `{\"maintenance\", \"sites_in_maintenance\"}`")))]
+    responses((status = 200, description = "with host: `{\"host\", \"maintenance\", \"retry_after\"}`; without: `{\"maintenance\", \"sites_in_maintenance\"}`"),
+              (status = 400, description = "validation_error (unknown query parameter)")))]
 #[get("/maintenance-server-status", wrap = "Need::public()")]
 async fn status(state: Authorized, q: web::Query<StatusQuery>) -> Result<HttpResponse, ApiError> {
     let sites = state.rules_doc()?.all::<SiteSection>();
