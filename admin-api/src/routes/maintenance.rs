@@ -149,7 +149,7 @@ async fn status(state: Authorized, q: web::Query<StatusQuery>) -> Result<HttpRes
                 .filter_map(|s| serves(s, host).map(|rank| (rank, s)))
                 .max_by_key(|(rank, _)| *rank)
                 .map(|(_, s)| s);
-            let on = site.is_some_and(|s| in_maintenance(s));
+            let on = site.is_some_and(in_maintenance);
             let retry_after = site
                 .filter(|_| on)
                 .and_then(|s| s.maintenance.as_ref())
