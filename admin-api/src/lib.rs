@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod attack_log;
+pub mod cert_templates;
 pub mod cli;
 pub mod db;
 pub mod error;

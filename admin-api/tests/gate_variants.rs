@@ -70,6 +70,8 @@ struct Op {
     method: String,
     path: String,
     kind: Kind,
+    /// The first tag of the operation (its module for keyed routes).
+    tag: String,
 }
 
 fn concrete(template: &str) -> String {
@@ -101,10 +103,12 @@ fn ops(doc: &Value) -> Vec<Op> {
             } else {
                 Kind::Keyed
             };
+            let tag = op["tags"][0].as_str().unwrap_or("").to_string();
             out.push(Op {
                 method: method.to_uppercase(),
                 path: concrete(path),
                 kind,
+                tag,
             });
         }
     }
@@ -112,6 +116,7 @@ fn ops(doc: &Value) -> Vec<Op> {
         method: "GET".into(),
         path: "/openapi.yaml".into(),
         kind: Kind::Public,
+        tag: String::new(),
     });
     for p in BLOCKED {
         for m in ["GET", "POST"] {
@@ -119,6 +124,7 @@ fn ops(doc: &Value) -> Vec<Op> {
                 method: m.into(),
                 path: (*p).into(),
                 kind: Kind::Blocked,
+                tag: String::new(),
             });
         }
     }
@@ -189,22 +195,31 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
     });
     let addr = serve_tls(&e);
     let client = Client::new(addr, &e.listener_cert());
-    // A valid key whose scope no route needs.
+    // Valid keys with the wrong scope: `qrcode:read` for every route but the qrcode module's,
+    // `realtime:read` for those.
     let wrong = e.key(&["qrcode:read"]);
+    let wrong_for_qrcode = e.key(&["realtime:read"]);
     let doc_text = client
         .send(Proto::H1, &Req::new("GET", "/openapi.yaml"))
         .await
         .expect("openapi.yaml");
     assert_eq!(doc_text.status, 200);
     let doc: Value = serde_yaml_ng::from_slice(&doc_text.body).expect("yaml");
-    let ops = ops(&doc);
-    assert!(ops.len() > 100, "only {} operations", ops.len());
-    let creds: [(&str, Option<String>); 2] =
-        [("wrong scope", Some(wrong)), ("no credential", None)];
+    let all_ops = ops(&doc);
+    assert!(all_ops.len() > 100, "only {} operations", all_ops.len());
+    assert!(all_ops.iter().any(|o| o.tag == "qrcode"));
+    type Filter = fn(&Op) -> bool;
+    let creds: [(&str, Option<String>, Filter); 3] = [
+        ("wrong scope", Some(wrong), |o| o.tag != "qrcode"),
+        ("wrong scope", Some(wrong_for_qrcode), |o| o.tag == "qrcode"),
+        ("no credential", None, |_| true),
+    ];
     let started = Instant::now();
-    let mut failures: Vec<(usize, String)> = Vec::new();
+    // (operation, failure): the operation is `METHOD path`.
+    let mut failures: Vec<(String, String)> = Vec::new();
     let (mut sent, mut same, mut not_found) = (0usize, 0usize, 0usize);
-    for (cred_name, cred) in &creds {
+    for (cred_name, cred, filter) in &creds {
+        let ops: Vec<&Op> = all_ops.iter().filter(|o| filter(o)).collect();
         let request = |method: &str, target: &str| {
             let r = Req::new(method, target);
             match cred {
@@ -221,7 +236,7 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
             .zip(&ops)
             .map(|(r, o)| decision(&r.unwrap_or_else(|e| panic!("{} {}: {e}", o.method, o.path))))
             .collect();
-        for (n, (o, d)) in ops.iter().zip(&canon).enumerate() {
+        for (o, d) in ops.iter().zip(&canon) {
             let wis = o.path.starts_with("/api/v1/");
             let want: Option<(u16, &str)> = match (o.kind, cred.is_some()) {
                 (Kind::Public, _) => None,
@@ -238,7 +253,7 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
             };
             if wrong {
                 failures.push((
-                    n,
+                    format!("{} {}", o.method, o.path),
                     format!(
                         "canonical {cred_name}: {} {}: {d:?}, declared {want:?}",
                         o.method, o.path
@@ -280,7 +295,7 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
                 };
                 if let Some(why) = why {
                     failures.push((
-                        *n,
+                        format!("{} {}", o.method, o.path),
                         format!(
                             "{proto:?} {cred_name}: {} {} (for {}): {why}",
                             req.method, req.target, o.path
@@ -294,13 +309,13 @@ async fn every_spelling_of_every_route_gets_the_routes_decision() {
     let mut seen = BTreeSet::new();
     let per_op: Vec<&String> = failures
         .iter()
-        .filter(|(n, _)| seen.insert(*n))
+        .filter(|(op, _)| seen.insert(op.clone()))
         .map(|(_, f)| f)
         .collect();
     eprintln!(
         "{} operations, {sent} variant requests in {:.1} s: {same} got the canonical decision, \
          {not_found} a 404; {} failures in {} operations",
-        ops.len(),
+        all_ops.len(),
         started.elapsed().as_secs_f64(),
         failures.len(),
         per_op.len()

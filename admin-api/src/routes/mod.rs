@@ -12,12 +12,16 @@ use crate::proxy::ReloadOutcome;
 pub mod acl;
 pub mod attack;
 pub mod cc;
+pub mod cert_templates;
 pub mod certs;
 pub mod custom_rules;
 pub mod export;
+pub mod health;
 pub mod keys;
+pub mod maintenance;
 pub mod monitor;
 pub mod public;
+pub mod qrcode;
 pub mod rules;
 pub mod settings;
 pub mod sites;
@@ -32,13 +36,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         // First: nothing registered after them can shadow a §9 prefix.
         crate::access::configure_blocked,
         public::configure,
+        qrcode::configure,
         acl::configure,
         cc::configure,
         custom_rules::configure,
         sites::configure,
+        health::configure,
+        maintenance::configure,
         rules::configure,
         settings::configure,
         certs::configure,
+        cert_templates::configure,
         waf::configure,
         attack::configure,
         monitor::configure,

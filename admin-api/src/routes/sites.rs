@@ -3,9 +3,8 @@
 use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
-use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::RawSite;
 
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
@@ -13,7 +12,7 @@ use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
 use crate::ids::IdKind;
-use crate::state::{format_time, now, AppState};
+use crate::state::AppState;
 use crate::store::{RuleDoc, SiteSection};
 use crate::tls::PemPair;
 
@@ -33,9 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_cert)
         .service(sm2_get)
         .service(sm2_bind)
-        .service(sm2_unbind)
-        .service(health_all)
-        .service(health_one);
+        .service(sm2_unbind);
 }
 
 /// Add / update body (§8.4). Unknown fields are refused by name.
@@ -71,6 +68,10 @@ pub struct SiteInput {
     /// `false` is accepted, `true` refused.
     #[serde(default)]
     pub enable_anti_devtools: bool,
+    /// Certificate template (§8.11) its self-signed certificate is issued from (now and at
+    /// renew). On update, absent keeps the current one.
+    #[serde(default)]
+    pub cert_template_id: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -120,6 +121,8 @@ impl TryFrom<SiteInput> for SiteSpec {
             disabled_rules: Vec::new(),
             exclusions: Vec::new(),
             request_body_encoding: None,
+            maintenance: None,
+            cert_template_id: i.cert_template_id,
         }))
     }
 }
@@ -170,13 +173,18 @@ fn attach(
     Ok(())
 }
 
-fn self_signed_for(site: &RawSite) -> Result<PemPair, ApiError> {
-    PemPair::self_signed(
-        domains(&site.domain)
-            .into_iter()
-            .map(|d| d.trim_start_matches("*.").to_string())
-            .collect(),
-    )
+/// A self-signed certificate for the site: from its certificate template when it names one.
+fn self_signed_for(state: &AppState, site: &RawSite) -> Result<PemPair, ApiError> {
+    let names: Vec<String> = domains(&site.domain)
+        .into_iter()
+        .map(|d| d.trim_start_matches("*.").to_string())
+        .collect();
+    match site.cert_template_id {
+        Some(t) => super::cert_templates::for_site(state, t)?
+            .spec
+            .issue(&names),
+        None => PemPair::self_signed(names),
+    }
     .map_err(|e| ApiError::field("domain", format!("cannot issue a certificate: {e}")))
 }
 
@@ -206,10 +214,13 @@ async fn add_site(
                     attach(state, &mut site, p, false)?;
                 }
                 None if site.enable_https => {
-                    let pair = self_signed_for(&site)?;
+                    let pair = self_signed_for(state, &site)?;
                     attach(state, &mut site, &pair, true)?
                 }
                 None => {}
+            }
+            if let Some(t) = site.cert_template_id {
+                super::cert_templates::for_site(state, t)?;
             }
             doc.push::<SiteSection>(site.clone());
             Ok(site)
@@ -275,6 +286,7 @@ async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse,
         enable_http2_upstream: true,
         status: 1,
         enable_anti_devtools: false,
+        cert_template_id: None,
     };
     let spec = SiteSpec::try_from(input)?;
     let pair = pem_from_fields(&fields)?;
@@ -386,7 +398,7 @@ async fn set_https(
             let site = site_mut(doc, id)?;
             site.enable_https = enable_https;
             if enable_https && site.cert_file.is_none() {
-                let pair = self_signed_for(site)?;
+                let pair = self_signed_for(&state, site)?;
                 attach(&state, site, &pair, true)?;
             }
             Ok(cert_type(site))
@@ -417,8 +429,16 @@ async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRes
             new.sensitivity = site.sensitivity;
             new.disabled_rules = std::mem::take(&mut site.disabled_rules);
             new.exclusions = std::mem::take(&mut site.exclusions);
+            new.request_body_encoding = site.request_body_encoding;
+            new.maintenance = site.maintenance.take();
+            match new.cert_template_id {
+                Some(t) => {
+                    super::cert_templates::for_site(&state, t)?;
+                }
+                None => new.cert_template_id = site.cert_template_id,
+            }
             if new.enable_https && new.cert_file.is_none() {
-                let pair = self_signed_for(&new)?;
+                let pair = self_signed_for(&state, &new)?;
                 attach(&state, &mut new, &pair, true)?;
             }
             *site = new;
@@ -482,7 +502,8 @@ async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpRe
     ))
 }
 
-/// Re-issue the site's self-signed certificate.
+/// Re-issue the site's self-signed certificate (from its certificate template, as the template
+/// is now, when it names one).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
 #[post("/site/{id}/renew-certificate", wrap = "Need::write(Module::Site)")]
@@ -491,7 +512,7 @@ async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, Ap
     let ((), reload) = state
         .change(|doc| {
             let site = site_mut(doc, id)?;
-            let pair = self_signed_for(site)?;
+            let pair = self_signed_for(&state, site)?;
             attach(&state, site, &pair, true)?;
             site.enable_https = true;
             Ok(())
@@ -560,53 +581,4 @@ async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 #[delete("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_unbind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
-}
-
-async fn health_map(state: &AppState) -> Result<Map<String, Value>, ApiError> {
-    let resp = state.proxy.call(&ControlRequest::Health).await?;
-    let Some(ControlData::Health(report)) = resp.data else {
-        return Err(ApiError::ProxyUnavailable(format!(
-            "unexpected health answer: {}",
-            resp.error.unwrap_or_default()
-        )));
-    };
-    Ok(report
-        .sites
-        .into_iter()
-        .map(|s| {
-            let first = s.upstreams.first();
-            let last = s.upstreams.iter().map(|u| u.last_check).max().unwrap_or(0);
-            let v = json!({
-                "site_id": s.site_id, "domain": s.domain, "is_alive": s.is_alive,
-                "status": first.map(|u| u.status).unwrap_or(0),
-                "latency": first.map(|u| u.latency_ms).unwrap_or(0),
-                "last_check": if last == 0 { String::new() } else { format_time(last as i64) },
-                "upstreams": s.upstreams,
-            });
-            (s.site_id.to_string(), v)
-        })
-        .collect())
-}
-
-/// Health of every site's upstreams, from waf-proxy's active checks.
-#[utoipa::path(tag = "site", responses(
-    (status = 200, description = "`{\"health_status\": {\"<id>\": {..}}, \"timestamp\"}`"),
-    (status = 503, description = "proxy_unavailable")))]
-#[get("/health", wrap = "Need::read(Module::Site)")]
-async fn health_all(state: Authorized) -> Result<HttpResponse, ApiError> {
-    let map = health_map(&state).await?;
-    Ok(HttpResponse::Ok().json(json!({ "health_status": map, "timestamp": format_time(now()) })))
-}
-
-/// Health of one site.
-#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
-    responses((status = 200, description = "`{\"site_id\", \"is_alive\", ..}`")))]
-#[get("/health/{id}", wrap = "Need::read(Module::Site)")]
-async fn health_one(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let mut map = health_map(&state).await?;
-    let v = map
-        .remove(&id.to_string())
-        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))?;
-    Ok(HttpResponse::Ok().json(v))
 }

@@ -1,5 +1,7 @@
 //! §8.12 protocol settings: TLS versions (written to the rule set's `settings.tls_versions`, which
-//! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so).
+//! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so), and
+//! the CC proof-of-work challenge for clients that solve it themselves (issued and checked by
+//! waf-proxy, which holds the secret, over its control socket).
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,7 @@ use super::written;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
+use waf_core::control::{ControlData, ControlRequest};
 
 /// TLS versions this stack can speak (Pingora/OpenSSL as built: no SSLv3, TLS 1.0 or 1.1).
 const SUPPORTED: &[&str] = &["1.2", "1.3"];
@@ -19,7 +22,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_tls)
         .service(set_tls)
         .service(get_http3)
-        .service(set_http3);
+        .service(set_http3)
+        .service(challenge_generate)
+        .service(challenge_verify);
 }
 
 /// `{"versions": ["1.2", "1.3"]}`.
@@ -117,4 +122,110 @@ async fn set_http3() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotImplemented(
         "HTTP/3 (QUIC) is not supported by this WAF".into(),
     ))
+}
+
+/// `{"client_ip": "203.0.113.7"}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeFor {
+    /// The client the challenge and its clearance are bound to.
+    pub client_ip: String,
+}
+
+/// `{"client_ip", "token", "nonce"}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeAnswer {
+    /// The client the challenge was generated for.
+    pub client_ip: String,
+    /// The token of `generate`.
+    pub token: String,
+    /// The answer (at most 32 characters).
+    pub nonce: String,
+}
+
+fn client_ip(s: &str) -> Result<String, ApiError> {
+    s.trim()
+        .parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| ApiError::field("client_ip", "an IPv4 or IPv6 address"))
+}
+
+/// A CC proof-of-work challenge for a client that solves it itself (an app that cannot run the
+/// challenge page's script): find `nonce` such that SHA-256(token ":" nonce) starts with
+/// `difficulty` zero bits.
+#[utoipa::path(tag = "waf", request_body = ChallengeFor,
+    responses((status = 200, description = "`{\"token\", \"difficulty\", \"expires_at\", \"client_ip\", \"algorithm\", \"verify_path\"}`"),
+              (status = 400, description = "validation_error"), (status = 503, description = "proxy_unavailable")))]
+#[post("/waf/cc-challenge/generate", wrap = "Need::write(Module::Waf)")]
+async fn challenge_generate(
+    state: Authorized,
+    body: web::Json<ChallengeFor>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = client_ip(&body.client_ip)?;
+    let resp = state
+        .proxy
+        .call(&ControlRequest::ChallengeIssue { ip: ip.clone() })
+        .await?;
+    let Some(ControlData::Challenge(c)) = resp.data else {
+        return Err(ApiError::ProxyUnavailable(resp.error.unwrap_or_default()));
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "token": c.token,
+        "difficulty": c.difficulty,
+        "expires_at": c.expires_at,
+        "client_ip": ip,
+        "algorithm": "sha256: nonce of at most 32 characters such that SHA-256(token + \":\" + nonce) starts with `difficulty` zero bits",
+        "verify_path": "/.well-known/waf-challenge?token=..&nonce=..&return=/path (on waf-proxy, from the client itself)",
+    })))
+}
+
+/// Check a solved challenge; on success the clearance cookie for that client (send it as
+/// `Cookie` to waf-proxy from that IP).
+#[utoipa::path(tag = "waf", request_body = ChallengeAnswer,
+    responses((status = 200, description = "`{\"message\": \"Challenge passed\", \"valid\": true, \"cookie\", \"set_cookie\", \"expires_at\"}`"),
+              (status = 400, description = "validation_error (wrong nonce, expired token, other client IP)"),
+              (status = 503, description = "proxy_unavailable")))]
+#[post("/waf/cc-challenge/verify", wrap = "Need::write(Module::Waf)")]
+async fn challenge_verify(
+    state: Authorized,
+    body: web::Json<ChallengeAnswer>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let ip = client_ip(&b.client_ip)?;
+    if b.nonce.is_empty() || b.nonce.len() > 32 {
+        return Err(ApiError::field("nonce", "1-32 characters"));
+    }
+    if b.token.len() > 200 {
+        return Err(ApiError::field("token", "not a challenge token"));
+    }
+    let resp = state
+        .proxy
+        .call(&ControlRequest::ChallengeVerify {
+            ip,
+            token: b.token,
+            nonce: b.nonce,
+        })
+        .await?;
+    match resp.data {
+        Some(ControlData::Clearance(c)) => {
+            let cookie = c
+                .set_cookie
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            Ok(HttpResponse::Ok().json(json!({
+                "message": "Challenge passed",
+                "valid": true,
+                "cookie": cookie,
+                "set_cookie": c.set_cookie,
+                "expires_at": c.clearance_expires_at,
+            })))
+        }
+        _ => Err(ApiError::field(
+            "nonce",
+            resp.error.unwrap_or_else(|| "challenge not solved".into()),
+        )),
+    }
 }
