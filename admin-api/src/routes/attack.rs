@@ -11,8 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::export::Format;
 use super::IdsOrAll;
+use crate::access::{Module, Need};
 use crate::attack_log::{self, AttackLog, Deletion, Filter, Page, Retention, CC};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::state::{now, AppState};
 
 /// Registers the module.
@@ -209,11 +211,8 @@ fn midnight_utc() -> i64 {
 #[utoipa::path(tag = "attack", params(LogQuery), responses(
     (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
     (status = 400, description = "validation_error (page and page_size are required)")))]
-#[get("/attack/logs")]
-async fn logs(
-    state: web::Data<AppState>,
-    q: web::Query<LogQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/logs", wrap = "Need::read(Module::Attack)")]
+async fn logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
     let (f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
     list_page(&state, f, p)
 }
@@ -221,8 +220,8 @@ async fn logs(
 /// One attack log.
 #[utoipa::path(tag = "attack", params(("id" = i64, Path, description = "Log id")),
     responses((status = 200, body = AttackLog), (status = 404, description = "not_found")))]
-#[get("/attack/logs/{id}")]
-async fn log_one(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/logs/{id}", wrap = "Need::read(Module::Attack)")]
+async fn log_one(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let log = state
         .with_db(|c| attack_log::get(c, id, None))?
@@ -233,8 +232,8 @@ async fn log_one(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpR
 /// Totals, today's count (since 00:00 UTC) and the ten most frequent rules.
 #[utoipa::path(tag = "attack", responses((status = 200,
     description = "`{\"total_attacks\", \"today_attacks\", \"top_rules\": [{rule_name, rule_id, count}]}`")))]
-#[get("/attack/stats")]
-async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/stats", wrap = "Need::read(Module::Attack)")]
+async fn stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, None, midnight_utc(), 10))?;
     Ok(HttpResponse::Ok().json(json!({
         "total_attacks": t.total, "today_attacks": t.since, "top_rules": t.top_rules
@@ -244,11 +243,8 @@ async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Attacks grouped by client IP, most active first.
 #[utoipa::path(tag = "attack", params(PageQuery), responses((status = 200,
     description = "`{\"groups\": [{client_ip, count, rules, first_seen, last_seen}], \"total\", \"page\", \"page_size\"}`")))]
-#[get("/attack/ip-groups")]
-async fn ip_groups(
-    state: web::Data<AppState>,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/ip-groups", wrap = "Need::read(Module::Attack)")]
+async fn ip_groups(state: Authorized, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let p = page(q.page.or(Some(1)), q.page_size.or(Some(20)))?;
     let (groups, total) = state.with_db(|c| attack_log::ip_groups(c, None, p))?;
@@ -262,11 +258,8 @@ async fn ip_groups(
 #[utoipa::path(tag = "attack", params(ExportQuery), responses(
     (status = 200, description = "a file stream (application/json or text/csv)"),
     (status = 400, description = "validation_error")))]
-#[get("/attack/export")]
-async fn export(
-    state: web::Data<AppState>,
-    q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/export", wrap = "Need::read(Module::Attack)")]
+async fn export(state: Authorized, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
     let (f, format) = <(Filter, Format)>::try_from(q.into_inner())?;
     let (ctype, name) = match format {
         Format::Json => ("application/json", "attack_logs.json"),
@@ -285,9 +278,9 @@ async fn export(
 #[utoipa::path(tag = "attack", request_body = IdsOrAll, responses(
     (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
     (status = 400, description = "validation_error")))]
-#[delete("/attack/logs")]
+#[delete("/attack/logs", wrap = "Need::write(Module::Attack)")]
 async fn delete_logs(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<IdsOrAll>,
 ) -> Result<HttpResponse, ApiError> {
     let what = Deletion::try_from(body.into_inner())?;
@@ -297,8 +290,8 @@ async fn delete_logs(
 
 /// Retention of the attack log (an extension): maximum age and rows, enforced every minute.
 #[utoipa::path(tag = "attack", responses((status = 200, body = Retention)))]
-#[get("/attack/retention")]
-async fn get_retention(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/retention", wrap = "Need::read(Module::Attack)")]
+async fn get_retention(state: Authorized) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.with_db(Retention::load)?))
 }
 
@@ -306,9 +299,9 @@ async fn get_retention(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
 #[utoipa::path(tag = "attack", request_body = Retention, responses(
     (status = 200, description = "`{\"message\": \"Retention updated\", \"retention\": {..}}`"),
     (status = 400, description = "validation_error")))]
-#[put("/attack/retention")]
+#[put("/attack/retention", wrap = "Need::write(Module::Attack)")]
 async fn put_retention(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<Retention>,
 ) -> Result<HttpResponse, ApiError> {
     let r = body
@@ -324,8 +317,8 @@ async fn put_retention(
 /// IPs and rules.
 #[utoipa::path(tag = "cc", responses((status = 200, description =
     "`{\"total_blocked\", \"today_blocked\", \"active_attacks\", \"top_blocked_ips\", \"rule_stats\"}`")))]
-#[get("/cc/stats")]
-async fn cc_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/cc/stats", wrap = "Need::read(Module::Cc)")]
+async fn cc_stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, Some(CC), midnight_utc(), 10))?;
     let top = Page {
         page: 1,
@@ -346,11 +339,8 @@ async fn cc_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 #[utoipa::path(tag = "cc", params(LogQuery), responses(
     (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
     (status = 400, description = "validation_error")))]
-#[get("/cc/logs")]
-async fn cc_logs(
-    state: web::Data<AppState>,
-    q: web::Query<LogQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/cc/logs", wrap = "Need::read(Module::Cc)")]
+async fn cc_logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
     let (mut f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
     f.attack_type = Some(CC.into());
     list_page(&state, f, p)
@@ -360,11 +350,8 @@ async fn cc_logs(
 #[utoipa::path(tag = "cc", request_body = IdsOrAll, responses(
     (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
     (status = 400, description = "validation_error")))]
-#[delete("/cc/logs")]
-async fn cc_delete(
-    state: web::Data<AppState>,
-    body: web::Json<IdsOrAll>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/cc/logs", wrap = "Need::write(Module::Cc)")]
+async fn cc_delete(state: Authorized, body: web::Json<IdsOrAll>) -> Result<HttpResponse, ApiError> {
     let what = Deletion::try_from(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
