@@ -18,6 +18,8 @@ cargo nextest run --workspace --locked --no-fail-fast
 cargo test --doc --workspace --locked
 phase "API clients: Postman collection under newman, schemathesis against /openapi.yaml"
 RUN_TIMEOUT=900 bash admin-api/postman/run.sh
+phase "evaluation smoke (bench/eval: the corpus split and the replay, on a sample)"
+python3 bench/eval/smoke.py "${CARGO_TARGET_DIR:-target}/debug/waf-proxy"
 phase "fuzz smoke (10 s per target)"
 for t in rules body normalize inspect; do
   # The dev build from above: overflow checks and debug assertions on, and no second build.

@@ -494,7 +494,7 @@ impl Retention {
 
     /// The stored settings, or the defaults.
     pub fn load(conn: &Connection) -> rusqlite::Result<Self> {
-        Ok(crate::db::kv_get(conn, RETENTION_KEY)?
+        Ok(crate::kv::get(conn, RETENTION_KEY)?
             .and_then(|s| serde_json::from_str::<Retention>(&s).ok())
             .and_then(|r| r.validate().ok())
             .unwrap_or_default())

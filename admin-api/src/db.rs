@@ -7,7 +7,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// Opens (creating) the database and its schema.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -69,6 +69,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          );",
     )?;
     crate::ids::migrate(conn)?;
+    crate::cert_templates::migrate(conn)?;
     crate::attack_log::migrate(conn)
 }
 
@@ -138,50 +139,91 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// The stored response for `(key_id, idem_key)` younger than `since` (unix seconds).
-pub fn idempotent_get(
+/// What an Idempotency-Key holds when a request arrives with it.
+#[derive(Debug, Clone)]
+pub enum Reservation {
+    /// The key was free and is now held for this request: run the handler, then
+    /// [`idempotent_complete`] (or [`idempotent_release`] to free it again).
+    Reserved,
+    /// Another request holding the key is still running; its fingerprint.
+    InFlight(String),
+    /// The first request finished; its response.
+    Done(StoredResponse),
+}
+
+/// Reserves `(key_id, idem_key)` for a request with `fingerprint`, atomically: a row with status
+/// 0 (in flight) is inserted unless one exists, in one `BEGIN IMMEDIATE` transaction, so of
+/// concurrent requests with one key exactly one gets [`Reservation::Reserved`] (the primary key
+/// makes this hold across connections and processes too). Records created before `since` and
+/// in-flight rows created before `stale_before` (their request died with the process) are
+/// dropped first.
+pub fn idempotent_reserve(
     conn: &Connection,
     key_id: i64,
     idem_key: &str,
+    fingerprint: &str,
+    now: i64,
     since: i64,
-) -> rusqlite::Result<Option<StoredResponse>> {
-    conn.query_row(
-        "SELECT fingerprint, status, content_type, body FROM idempotency
-         WHERE key_id = ?1 AND idem_key = ?2 AND created_at >= ?3",
-        params![key_id, idem_key, since],
-        |r| {
-            Ok(StoredResponse {
-                fingerprint: r.get(0)?,
-                status: r.get(1)?,
-                content_type: r.get(2)?,
-                body: r.get(3)?,
-            })
-        },
-    )
-    .optional()
+    stale_before: i64,
+) -> rusqlite::Result<Reservation> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "DELETE FROM idempotency WHERE key_id = ?1 AND idem_key = ?2
+         AND (created_at < ?3 OR (status = 0 AND created_at < ?4))",
+        params![key_id, idem_key, since, stale_before],
+    )?;
+    let inserted = tx.execute(
+        "INSERT INTO idempotency
+         (key_id, idem_key, fingerprint, status, content_type, body, created_at)
+         VALUES (?1, ?2, ?3, 0, '', x'', ?4)
+         ON CONFLICT (key_id, idem_key) DO NOTHING",
+        params![key_id, idem_key, fingerprint, now],
+    )?;
+    let out = if inserted == 1 {
+        Reservation::Reserved
+    } else {
+        let stored = tx.query_row(
+            "SELECT fingerprint, status, content_type, body FROM idempotency
+             WHERE key_id = ?1 AND idem_key = ?2",
+            params![key_id, idem_key],
+            |r| {
+                Ok(StoredResponse {
+                    fingerprint: r.get(0)?,
+                    status: r.get(1)?,
+                    content_type: r.get(2)?,
+                    body: r.get(3)?,
+                })
+            },
+        )?;
+        match stored.status {
+            0 => Reservation::InFlight(stored.fingerprint),
+            _ => Reservation::Done(stored),
+        }
+    };
+    tx.commit()?;
+    Ok(out)
 }
 
-/// Stores the first response for `(key_id, idem_key)`, replacing an expired one.
-pub fn idempotent_put(
+/// Stores the response of the request holding `(key_id, idem_key)`.
+pub fn idempotent_complete(
     conn: &Connection,
     key_id: i64,
     idem_key: &str,
     resp: &StoredResponse,
-    now: i64,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO idempotency
-         (key_id, idem_key, fingerprint, status, content_type, body, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            key_id,
-            idem_key,
-            resp.fingerprint,
-            resp.status,
-            resp.content_type,
-            resp.body,
-            now
-        ],
+        "UPDATE idempotency SET status = ?3, content_type = ?4, body = ?5
+         WHERE key_id = ?1 AND idem_key = ?2 AND status = 0",
+        params![key_id, idem_key, resp.status, resp.content_type, resp.body],
+    )?;
+    Ok(())
+}
+
+/// Frees a key whose request ended without an answer worth replaying (5xx, or cancelled).
+pub fn idempotent_release(conn: &Connection, key_id: i64, idem_key: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM idempotency WHERE key_id = ?1 AND idem_key = ?2 AND status = 0",
+        params![key_id, idem_key],
     )?;
     Ok(())
 }
@@ -191,17 +233,38 @@ pub fn idempotent_expire(conn: &Connection, before: i64) -> rusqlite::Result<usi
     conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [before])
 }
 
-/// A small persisted setting (e.g. TLS versions), JSON text.
-pub fn kv_get(conn: &Connection, k: &str) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT v FROM kv WHERE k = ?1", [k], |r| r.get(0))
-        .optional()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Sets a persisted setting.
-pub fn kv_set(conn: &Connection, k: &str, v: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO kv (k, v) VALUES (?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-        params![k, v],
-    )?;
-    Ok(())
+    #[test]
+    fn idempotency_reservation_lifecycle() {
+        let c = open_in_memory().expect("db");
+        let reserve =
+            |fp: &str, now: i64| idempotent_reserve(&c, 1, "k", fp, now, now - 100, now - 10);
+        assert!(matches!(reserve("a", 1000), Ok(Reservation::Reserved)));
+        assert!(matches!(reserve("a", 1001), Ok(Reservation::InFlight(f)) if f == "a"));
+        // Released (5xx, cancelled): the next request runs.
+        idempotent_release(&c, 1, "k").expect("release");
+        assert!(matches!(reserve("a", 1002), Ok(Reservation::Reserved)));
+        // An in-flight row older than the stale limit is taken over.
+        assert!(matches!(reserve("a", 1020), Ok(Reservation::Reserved)));
+        let resp = StoredResponse {
+            fingerprint: "a".into(),
+            status: 201,
+            content_type: "application/json".into(),
+            body: b"{}".to_vec(),
+        };
+        idempotent_complete(&c, 1, "k", &resp).expect("complete");
+        assert!(matches!(reserve("a", 1030), Ok(Reservation::Done(s)) if s.status == 201));
+        // Releasing never drops a finished record; another key id is another record.
+        idempotent_release(&c, 1, "k").expect("release");
+        assert!(matches!(reserve("a", 1040), Ok(Reservation::Done(_))));
+        assert!(matches!(
+            idempotent_reserve(&c, 2, "k", "a", 1040, 940, 1030),
+            Ok(Reservation::Reserved)
+        ));
+        // Expired: reserved afresh.
+        assert!(matches!(reserve("b", 1200), Ok(Reservation::Reserved)));
+    }
 }

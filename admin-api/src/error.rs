@@ -52,6 +52,9 @@ pub enum ApiError {
     /// Same Idempotency-Key, different request.
     #[error("Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    /// Same Idempotency-Key as a request still being processed.
+    #[error("A request with this Idempotency-Key is still being processed; retry later")]
+    IdempotencyInFlight,
     /// Body over the limit.
     #[error("Payload too large")]
     PayloadTooLarge,
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::IdempotencyConflict => "idempotency_key_conflict",
+            ApiError::IdempotencyInFlight => "idempotency_key_in_use",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -127,7 +131,9 @@ impl ResponseError for ApiError {
             | ApiError::HttpsRequired => StatusCode::FORBIDDEN,
             ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::IdempotencyConflict => StatusCode::CONFLICT,
+            ApiError::Conflict(_)
+            | ApiError::IdempotencyConflict
+            | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -148,8 +154,14 @@ impl ResponseError for ApiError {
             body["details"] = Value::Object(details.clone());
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::RateLimited { retry_after } = self {
-            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        match self {
+            ApiError::RateLimited { retry_after } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::IdempotencyInFlight => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
         }
         res.json(body)
     }

@@ -1,66 +1,192 @@
-//! The middleware in front of every route: blocked prefixes, authentication (API key or admin token),
-//! HTTPS rule, rate limit, scopes, Idempotency-Key replay, audit.
+//! The check of a route's [`Need`]: authentication (API key or admin token), HTTPS rule, rate
+//! limit, scopes, Idempotency-Key replay, audit. It is the resource middleware each
+//! route declares (see [`crate::access`]), so it runs on the route the router matched.
 //!
-//! Order for a keyed path: blocked? -> token present? -> HTTPS or loopback? -> key valid, enabled,
-//! unexpired? -> counted against the rate limit (429 past it) -> scope -> idempotency -> handler ->
-//! audit when the status is a success. Every response after the key is known carries the
+//! Order for a keyed route: token present? -> HTTPS or loopback? -> key valid, enabled,
+//! unexpired? -> counted against the rate limit (429 past it) -> scope -> idempotency -> handler
+//! -> audit when the status is a success. Every response after the key is known carries the
 //! X-RateLimit-* headers.
+//!
+//! The shared state is not app data handlers can extract: it is stored [`Sealed`], and a passed
+//! check puts it into the request as [`Authorized`], the only way a handler reaches it.
 
+use std::future::{ready, Ready};
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::rc::Rc;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes};
-use actix_web::{Error, HttpResponse, ResponseError};
-use sha2::{Digest, Sha256};
+use actix_web::web;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
-use crate::access::{classify, Gate};
-use crate::db::{self, AuditEntry, StoredResponse};
+use crate::access::Need;
+use crate::db::{self, AuditEntry};
 use crate::error::ApiError;
 use crate::keys::{self, PresentedKey};
 use crate::state::{now, AppState, RateStatus, Transport};
 
-/// Idempotency records live this long (seconds).
-const IDEMPOTENCY_TTL: i64 = 24 * 3600;
-
 /// Who made an authenticated call.
-struct Caller {
+#[derive(Debug, Clone)]
+pub struct Caller {
     /// Key id (0 for the admin token).
-    id: i64,
+    pub id: i64,
     /// Key prefix, or `admin`.
-    prefix: String,
+    pub prefix: String,
 }
 
-/// The middleware function, installed with `middleware::from_fn(gate)`.
-pub async fn gate(
+/// The state as app data: only this module can open it.
+#[derive(Debug, Clone)]
+pub struct Sealed(web::Data<AppState>);
+
+impl Sealed {
+    /// Seals `state` (registered with `App::app_data`).
+    pub fn new(state: web::Data<AppState>) -> Self {
+        Sealed(state)
+    }
+}
+
+/// The shared state, for a handler whose route declared a [`Need`] that this request met.
+/// Extracting it anywhere else fails with a 500.
+#[derive(Debug, Clone)]
+pub struct Authorized(web::Data<AppState>);
+
+impl Authorized {
+    /// The state itself, for work that outlives the handler (a streamed response).
+    pub fn into_inner(self) -> std::sync::Arc<AppState> {
+        self.0.into_inner()
+    }
+}
+
+impl Deref for Authorized {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
+}
+
+impl FromRequest for Authorized {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Authorized>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal(undeclared_message(req))),
+        )
+    }
+}
+
+/// The [`Need`] a request was checked against (in its extensions once the check ran).
+#[derive(Debug, Clone, Copy)]
+struct Declared;
+
+fn undeclared_message(req: &HttpRequest) -> String {
+    format!(
+        "route {} {} has no access declaration",
+        req.method(),
+        req.match_pattern()
+            .unwrap_or_else(|| req.path().to_string())
+    )
+}
+
+/// App-level middleware, innermost: deny by default. A response from a route whose [`Need`]
+/// did not run (a route registered without `wrap = "Need::..."`) is replaced by a 500; the
+/// handler could not touch the state ([`Authorized`] was never put in).
+pub async fn undeclared(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(refuse(req, ApiError::internal("AppState missing")).await);
+    let res = next.call(req).await?;
+    if res.request().extensions().get::<Declared>().is_some() {
+        return Ok(res.map_into_boxed_body());
+    }
+    let e = ApiError::internal(undeclared_message(res.request()));
+    Ok(res.error_response(e))
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Need
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = Checked<S>;
+    type InitError = ();
+    type Future = Ready<Result<Checked<S>, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(Checked {
+            need: *self,
+            service: Rc::new(service),
+        }))
+    }
+}
+
+/// A route's service behind the check of its [`Need`].
+pub struct Checked<S> {
+    need: Need,
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for Checked<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let (need, service) = (self.need, self.service.clone());
+        Box::pin(check(need, req, service))
+    }
+}
+
+/// Runs the route's handler when `need` is met, or answers the refusal.
+async fn check<S, B>(
+    need: Need,
+    req: ServiceRequest,
+    service: Rc<S>,
+) -> Result<ServiceResponse<BoxBody>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    req.extensions_mut().insert(Declared);
+    let Some(Sealed(state)) = req.app_data::<Sealed>().cloned() else {
+        return Ok(refuse(req, ApiError::internal("AppState missing")));
     };
-    let gate = classify(req.method(), req.path());
-    let (caller, rate) = match gate {
-        None | Some(Gate::Public) => return Ok(next.call(req).await?.map_into_boxed_body()),
-        Some(Gate::Blocked) => return Ok(refuse(req, ApiError::EndpointNotExposed).await),
-        Some(Gate::Admin) => match authenticate_admin(&req, &state) {
+    let (caller, rate) = match need {
+        Need::Public => {
+            req.extensions_mut().insert(Authorized(state));
+            return Ok(service.call(req).await?.map_into_boxed_body());
+        }
+        Need::Blocked => return Ok(refuse(req, ApiError::EndpointNotExposed)),
+        Need::Admin => match authenticate_admin(&req, &state) {
             Ok(c) => (c, None),
-            Err(e) => return Ok(refuse(req, e).await),
+            Err(e) => return Ok(refuse(req, e)),
         },
-        Some(Gate::Key { module, access }) => {
+        Need::Key { module, access } => {
             let key = match authenticate_key(&req, &state) {
                 Ok(k) => k,
-                Err(e) => return Ok(refuse(req, e).await),
+                Err(e) => return Ok(refuse(req, e)),
             };
             let rate = state.limiter.hit(key.info.id, now() as u64);
             let refused = if rate.limited {
                 Some(ApiError::RateLimited {
                     retry_after: rate.reset.saturating_sub(now() as u64).max(1),
                 })
-            } else if !key.scopes.allows(&module, access) {
+            } else if !key.scopes.allows(module, access) {
                 let need = match access {
                     keys::Access::Read => "read",
                     keys::Access::Write => "write",
@@ -70,7 +196,7 @@ pub async fn gate(
                 None
             };
             if let Some(e) = refused {
-                let mut res = refuse(req, e).await;
+                let mut res = refuse(req, e);
                 add_rate_headers(&mut res, &rate);
                 return Ok(res);
             }
@@ -89,15 +215,20 @@ pub async fn gate(
         }
     };
 
-    let mut res = idempotent(req, next, &state, &caller).await?;
+    req.extensions_mut().insert(Authorized(state.clone()));
+    let mut res = crate::idempotency::run(req, service.as_ref(), &state, &caller).await?;
     if res.status().is_success() {
+        let r = res.request();
         let entry = AuditEntry {
             key_prefix: caller.prefix,
-            method: res.request().method().to_string(),
-            path: res.request().path().to_string(),
+            method: match r.extensions().get::<crate::http::Head>() {
+                Some(_) => "HEAD".to_string(),
+                None => r.method().to_string(),
+            },
+            // The path the router matched (percent-decoded but for `/`, `%` and `+`).
+            path: r.match_info().as_str().to_string(),
             status: res.status().as_u16(),
-            source_ip: res
-                .request()
+            source_ip: r
                 .peer_addr()
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default(),
@@ -113,26 +244,25 @@ pub async fn gate(
     Ok(res)
 }
 
-/// Answers `e` without running the handler. The request body is read (up to the payload limit)
-/// and dropped first: over HTTP/2 an answer sent before the body is consumed makes actix reset the
-/// stream, and clients then see a protocol error instead of the JSON error.
-async fn refuse(mut req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
-    let _ = req.extract::<Bytes>().await;
+/// Answers `e` without running the handler (the rest of the request body is drained by
+/// [`crate::http::whole_bodies`], so HTTP/2 clients get the answer, not a reset).
+pub(crate) fn refuse(req: ServiceRequest, e: ApiError) -> ServiceResponse<BoxBody> {
     req.error_response(e)
 }
 
+/// The credential of `Authorization: Bearer <token>`. The scheme is case-insensitive and may be
+/// followed by several spaces (RFC 9110 §11.1, §11.4).
 fn bearer(req: &ServiceRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(ApiError::MissingToken)?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ApiError::MissingToken)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::MissingToken)?;
+    let token = token.trim_start_matches(' ');
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(ApiError::MissingToken);
+    }
     Ok(token.to_string())
 }
 
@@ -200,87 +330,4 @@ fn add_rate_headers(res: &mut ServiceResponse<BoxBody>, rate: &RateStatus) {
     ] {
         h.insert(header::HeaderName::from_static(name), HeaderValue::from(v));
     }
-}
-
-/// Runs the handler, honouring `Idempotency-Key` on POST/PUT/PATCH/DELETE.
-async fn idempotent(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-    state: &AppState,
-    caller: &Caller,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let mutating = matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
-    let idem_key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let Some(idem_key) = idem_key.filter(|_| mutating) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    if idem_key.is_empty() || idem_key.len() > 255 {
-        return Ok(refuse(
-            req,
-            ApiError::field("Idempotency-Key", "1 to 255 characters"),
-        )
-        .await);
-    }
-    let body = match req.extract::<Bytes>().await {
-        Ok(b) => b,
-        Err(_) => return Ok(req.error_response(ApiError::PayloadTooLarge)),
-    };
-    let mut h = Sha256::new();
-    h.update(req.method().as_str());
-    h.update([0]);
-    h.update(req.uri().to_string());
-    h.update([0]);
-    h.update(&body);
-    let fingerprint = hex::encode(h.finalize());
-    let since = now() - IDEMPOTENCY_TTL;
-    match state.with_db(|c| db::idempotent_get(c, caller.id, &idem_key, since)) {
-        Err(e) => return Ok(req.error_response(e)),
-        Ok(Some(s)) if s.fingerprint != fingerprint => {
-            return Ok(req.error_response(ApiError::IdempotencyConflict))
-        }
-        Ok(Some(s)) => {
-            let status = StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK);
-            let res = HttpResponse::build(status)
-                .content_type(s.content_type)
-                .insert_header(("idempotent-replayed", "true"))
-                .body(s.body);
-            return Ok(req.into_response(res));
-        }
-        Ok(None) => {}
-    }
-    req.set_payload(Payload::from(body));
-    let (http_req, res) = next.call(req).await?.into_parts();
-    let (res, body) = res.into_parts();
-    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
-        let e = ApiError::internal("response body unreadable");
-        return Ok(ServiceResponse::new(http_req, e.error_response()));
-    };
-    if !res.status().is_server_error() {
-        let stored = StoredResponse {
-            fingerprint,
-            status: res.status().as_u16(),
-            content_type: res
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/json")
-                .to_string(),
-            body: bytes.to_vec(),
-        };
-        let put = state.with_db(|c| db::idempotent_put(c, caller.id, &idem_key, &stored, now()));
-        if let Err(e) = put {
-            tracing::warn!(error = %e, "idempotency record not stored");
-        }
-    }
-    Ok(ServiceResponse::new(
-        http_req,
-        res.set_body(BoxBody::new(bytes)),
-    ))
 }

@@ -13,30 +13,108 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Modules a scope can name.
-pub const MODULES: &[&str] = &[
-    "acl",
-    "cc",
-    "custom-rules",
-    "site",
-    "settings",
-    "attack",
-    "cache",
-    "rule",
-    "monitor",
-    "obs",
-    "plugins",
-    "waf",
-    "letsencrypt",
-    "feedbacks",
-    "cert",
-    "cert-template",
-    "realtime",
-    "qrcode",
-];
+/// The modules: what a scope names and what a route declares it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// ACL rules, the WisPanel rate-limit whitelist.
+    Acl,
+    /// CC rules, WisPanel's rate limit.
+    Cc,
+    /// Custom rules, WisPanel's custom ModSecurity rules.
+    CustomRules,
+    /// Sites and upstream health.
+    Site,
+    /// Global settings, WisPanel's ModSecurity switches.
+    Settings,
+    /// Attack logs.
+    Attack,
+    /// Response cache (not built).
+    Cache,
+    /// Managed rules.
+    Rule,
+    /// Stats and monitoring, WisPanel's version info.
+    Monitor,
+    /// Observation room (not built).
+    Obs,
+    /// Plugins (not built).
+    Plugins,
+    /// WAF settings: TLS versions, HTTP/3.
+    Waf,
+    /// Let's Encrypt (not built).
+    Letsencrypt,
+    /// Feedbacks (not built).
+    Feedbacks,
+    /// Certificates.
+    Cert,
+    /// Certificate templates.
+    CertTemplate,
+    /// The realtime WebSocket (not built).
+    Realtime,
+    /// QR codes.
+    Qrcode,
+}
+
+impl Module {
+    /// Every module.
+    pub const ALL: [Module; 18] = [
+        Module::Acl,
+        Module::Cc,
+        Module::CustomRules,
+        Module::Site,
+        Module::Settings,
+        Module::Attack,
+        Module::Cache,
+        Module::Rule,
+        Module::Monitor,
+        Module::Obs,
+        Module::Plugins,
+        Module::Waf,
+        Module::Letsencrypt,
+        Module::Feedbacks,
+        Module::Cert,
+        Module::CertTemplate,
+        Module::Realtime,
+        Module::Qrcode,
+    ];
+
+    /// The name scopes use (`acl` in `acl:write`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Module::Acl => "acl",
+            Module::Cc => "cc",
+            Module::CustomRules => "custom-rules",
+            Module::Site => "site",
+            Module::Settings => "settings",
+            Module::Attack => "attack",
+            Module::Cache => "cache",
+            Module::Rule => "rule",
+            Module::Monitor => "monitor",
+            Module::Obs => "obs",
+            Module::Plugins => "plugins",
+            Module::Waf => "waf",
+            Module::Letsencrypt => "letsencrypt",
+            Module::Feedbacks => "feedbacks",
+            Module::Cert => "cert",
+            Module::CertTemplate => "cert-template",
+            Module::Realtime => "realtime",
+            Module::Qrcode => "qrcode",
+        }
+    }
+
+    /// The module of a scope name.
+    pub fn from_name(name: &str) -> Option<Module> {
+        Module::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Read or read-write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Access {
     /// GET-like.
     Read,
@@ -48,15 +126,15 @@ pub enum Access {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     /// `None` is `*`.
-    pub module: Option<String>,
+    pub module: Option<Module>,
     /// Granted access.
     pub access: Access,
 }
 
 impl Scope {
     /// Whether this scope allows `access` on `module`.
-    pub fn allows(&self, module: &str, access: Access) -> bool {
-        self.module.as_deref().is_none_or(|m| m == module) && self.access >= access
+    pub fn allows(&self, module: Module, access: Access) -> bool {
+        self.module.is_none_or(|m| m == module) && self.access >= access
     }
 }
 
@@ -74,8 +152,9 @@ impl FromStr for Scope {
         };
         let module = match m {
             "*" => None,
-            m if MODULES.contains(&m) => Some(m.to_string()),
-            _ => return Err(format!("scope `{s}`: unknown module `{m}`")),
+            m => Some(
+                Module::from_name(m).ok_or_else(|| format!("scope `{s}`: unknown module `{m}`"))?,
+            ),
         };
         Ok(Scope { module, access })
     }
@@ -87,7 +166,7 @@ impl fmt::Display for Scope {
             Access::Read => "read",
             Access::Write => "write",
         };
-        write!(f, "{}:{a}", self.module.as_deref().unwrap_or("*"))
+        write!(f, "{}:{a}", self.module.map_or("*", Module::name))
     }
 }
 
@@ -110,7 +189,7 @@ impl Scopes {
         Ok(Scopes(v))
     }
     /// Whether any scope allows the access.
-    pub fn allows(&self, module: &str, access: Access) -> bool {
+    pub fn allows(&self, module: Module, access: Access) -> bool {
         self.0.iter().any(|s| s.allows(module, access))
     }
     /// As stored and listed.
@@ -360,9 +439,9 @@ mod tests {
     #[test]
     fn scopes() {
         let s = Scopes::parse(&["acl:write", "*:read"]).expect("ok");
-        assert!(s.allows("acl", Access::Write));
-        assert!(s.allows("cc", Access::Read));
-        assert!(!s.allows("cc", Access::Write));
+        assert!(s.allows(Module::Acl, Access::Write));
+        assert!(s.allows(Module::Cc, Access::Read));
+        assert!(!s.allows(Module::Cc, Access::Write));
         assert!(Scopes::parse::<&str>(&[]).is_err());
         assert!(Scopes::parse(&["nope:read"]).is_err());
         assert!(Scopes::parse(&["acl:admin"]).is_err());

@@ -5,13 +5,17 @@
 
 pub mod access;
 pub mod attack_log;
+pub mod cert_templates;
 pub mod cli;
 pub mod db;
 pub mod error;
 pub mod gate;
+pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod ingest;
 pub mod keys;
+pub mod kv;
 pub mod proxy;
 pub mod routes;
 pub mod state;
@@ -25,6 +29,7 @@ use actix_web::{middleware, web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
 
+use crate::access::Need;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -62,7 +67,8 @@ impl utoipa::Modify for BearerAuth {
 #[derive(Debug, Clone)]
 pub struct OpenApiYaml(pub String);
 
-/// Builds the app over `state`. Every route goes through [`gate::gate`].
+/// Builds the app over `state`. Every route declares its [`Need`] (see [`access`]), checked by
+/// [`gate`] on the route the router matched; the state is reachable only through that check.
 pub fn build_app(
     state: web::Data<AppState>,
 ) -> App<
@@ -89,7 +95,7 @@ pub fn build_app(
     let yaml = api
         .to_yaml()
         .unwrap_or_else(|e| format!("# cannot render the document: {e}\n"));
-    app.app_data(state)
+    app.app_data(gate::Sealed::new(state))
         .app_data(web::Data::new(OpenApiYaml(yaml)))
         .app_data(
             web::JsonConfig::default()
@@ -99,9 +105,16 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(PAYLOAD_LIMIT))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
-        .route("/openapi.yaml", web::get().to(openapi_yaml))
-        .default_service(web::to(not_found))
-        .wrap(middleware::from_fn(gate::gate))
+        .service(
+            web::resource("/openapi.yaml")
+                .wrap(Need::public())
+                .route(web::get().to(openapi_yaml)),
+        )
+        // No route matched: 404, whatever the credential (it touches nothing).
+        .default_service(web::to(not_found).wrap(Need::public()))
+        .wrap(middleware::from_fn(gate::undeclared))
+        .wrap(middleware::from_fn(http::head_as_get))
+        .wrap(middleware::from_fn(http::whole_bodies))
         .wrap(middleware::from_fn(routes::wispanel::envelope))
 }
 
@@ -127,7 +140,16 @@ fn json_error(e: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
             ApiError::PayloadTooLarge
         }
-        JsonPayloadError::Deserialize(d) => ApiError::field("body", d.to_string()),
+        JsonPayloadError::Deserialize(d) => {
+            let reason = d.to_string();
+            // serde: "unknown field `enable`, expected one of ...": the details name the field.
+            let field = reason
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split_once('`'))
+                .map_or("body", |(name, _)| name)
+                .to_string();
+            ApiError::field(&field, reason)
+        }
         other => ApiError::field("body", other.to_string()),
     }
     .into()

@@ -1,6 +1,8 @@
 //! Auth, scopes, errors, rate limit, idempotency, audit, key management, /openapi.yaml.
 
 mod common;
+#[path = "common/wire.rs"]
+mod wire;
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{self, TestRequest};
@@ -591,4 +593,201 @@ async fn openapi_document_lists_every_route() {
         .collect();
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!(ids.len(), unique.len(), "operationIds must be unique");
+}
+
+#[actix_web::test]
+async fn a_route_without_a_declaration_fails_closed() {
+    use actix_web::{web, HttpResponse};
+    use admin_api::access::Need;
+    use admin_api::gate::Authorized;
+    use admin_api::state::AppState;
+
+    async fn plain_data(s: web::Data<AppState>) -> HttpResponse {
+        HttpResponse::Ok().body(s.data_dir.display().to_string())
+    }
+    async fn authorized(s: Authorized) -> HttpResponse {
+        HttpResponse::Ok().body(s.data_dir.display().to_string())
+    }
+    async fn stateless() -> HttpResponse {
+        HttpResponse::Ok().body("undeclared answer")
+    }
+    let e = env("undeclared", Transport::Tls);
+    // Routes added to the real app the way a careless change would: without `wrap = "Need::.."`.
+    let app = test::init_service(
+        build_app(e.state.clone())
+            .route("/sneaky/data", web::get().to(plain_data))
+            .route("/sneaky/authorized", web::get().to(authorized))
+            .route("/sneaky/stateless", web::get().to(stateless))
+            .service(
+                web::resource("/declared")
+                    .wrap(Need::public())
+                    .route(web::get().to(authorized)),
+            ),
+    )
+    .await;
+    for p in ["/sneaky/data", "/sneaky/authorized", "/sneaky/stateless"] {
+        let res = test::call_service(&app, TestRequest::get().uri(p).to_request()).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{p}");
+        let body = test::read_body(res).await;
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("undeclared answer") && !text.contains("waf-admin-undeclared"),
+            "{p}: {text}"
+        );
+    }
+    let res = test::call_service(&app, TestRequest::get().uri("/declared").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn bearer_scheme_is_case_insensitive() {
+    let e = env("bearer-case", Transport::Tls);
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let key = e.key(&["acl:read"]);
+    // RFC 9110 §11.1: the scheme is case-insensitive; 1*SP before the credential.
+    for scheme in ["Bearer ", "bearer ", "BEARER ", "BeArEr ", "Bearer   "] {
+        let (s, _, body) = call!(
+            app,
+            TestRequest::get()
+                .uri(ACL)
+                .insert_header(("Authorization", format!("{scheme}{key}")))
+        );
+        assert_eq!(s, StatusCode::OK, "{scheme:?}: {body}");
+    }
+    let (s, _, body) = call!(
+        app,
+        TestRequest::get()
+            .uri("/api/openapi/keys")
+            .insert_header(("Authorization", format!("BEARER {ADMIN_TOKEN}")))
+    );
+    assert_eq!(s, StatusCode::OK, "admin token: {body}");
+    for bad in [
+        format!("Bearer{key}"),
+        format!("Basic {key}"),
+        "BEARER ".into(),
+    ] {
+        let (s, _, body) = call!(
+            app,
+            TestRequest::get()
+                .uri(ACL)
+                .insert_header(("Authorization", bad.clone()))
+        );
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("missing_token")),
+            "{bad:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn head_is_answered_on_every_get_route() {
+    let e = common::env_with("head", Transport::Tls, |s| {
+        s.limiter = RateLimiter::new(100_000, 60);
+    });
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/openapi.yaml").to_request()).await;
+    let doc: Value = serde_yaml_ng::from_slice(&test::read_body(res).await).expect("yaml");
+    let key = e.key(&["*:write"]);
+    let mut n = 0;
+    for (p, item) in doc["paths"].as_object().expect("paths") {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let uri = p.replace("{id}", "1").replace("{name}", "example");
+        let tok = if p.starts_with("/api/openapi") {
+            ADMIN_TOKEN
+        } else {
+            &key
+        };
+        let get = call!(app, TestRequest::get().uri(&uri).insert_header(bearer(tok))).0;
+        let head = call!(
+            app,
+            TestRequest::default()
+                .method(Method::HEAD)
+                .uri(&uri)
+                .insert_header(bearer(tok))
+        )
+        .0;
+        assert_eq!(head, get, "HEAD {uri}");
+        n += 1;
+    }
+    assert!(n > 40, "{n} GET routes");
+    // Without a key HEAD is refused like GET; a route without GET still has no HEAD.
+    let (s, _, _) = call!(app, TestRequest::default().method(Method::HEAD).uri(ACL));
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = call!(
+        app,
+        TestRequest::default()
+            .method(Method::HEAD)
+            .uri("/openapi/v1/cc/clear-counters")
+            .insert_header(bearer(&key))
+    );
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // On the real listener the answer has the GET's headers and no body, on HTTP/1.1 and HTTP/2.
+    let addr = common::serve_tls(&e);
+    let client = wire::Client::new(addr, &e.listener_cert());
+    for proto in [wire::Proto::H1, wire::Proto::H2] {
+        let get = client
+            .send(proto, &wire::Req::new("GET", "/openapi/v1/ping"))
+            .await
+            .expect("GET");
+        let head = client
+            .send(proto, &wire::Req::new("HEAD", "/openapi/v1/ping"))
+            .await
+            .expect("HEAD");
+        assert_eq!((head.status, get.status), (200, 200), "{proto:?}");
+        assert!(head.body.is_empty(), "{proto:?}: {:?}", head.body);
+        assert_eq!(
+            head.headers.get("content-type"),
+            get.headers.get("content-type")
+        );
+    }
+}
+
+#[actix_web::test]
+async fn idempotency_key_is_reserved_before_the_handler_runs() {
+    let e = env("idem-race", Transport::Tls);
+    // Each reload takes 300 ms, so the five requests overlap inside the handler.
+    let _proxy = common::fake_proxy_slow(&e.socket, false, std::time::Duration::from_millis(300));
+    let addr = common::serve_tls(&e);
+    let client = wire::Client::new(addr, &e.listener_cert());
+    let key = e.key(&["acl:write"]);
+    let body = serde_json::to_vec(&acl_body()).expect("json");
+    let post = wire::Req::new("POST", ACL)
+        .header("authorization", &format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "race-1")
+        .body(body);
+    let five = vec![post.clone(); 5];
+    let replies = client.send_all(wire::Proto::H1, &five, 5).await;
+    let rules = e.state.rules_doc().expect("doc");
+    let created = rules.all::<admin_api::store::AclSection>().len();
+    let mut first = Vec::new();
+    let (mut replayed, mut in_flight) = (0, 0);
+    for r in &replies {
+        let r = r.as_ref().expect("reply");
+        let code = r.json()["code"].as_str().unwrap_or_default().to_string();
+        match (r.status, r.headers.contains_key("idempotent-replayed")) {
+            (200, false) => first.push(r.body.clone()),
+            (200, true) => replayed += 1,
+            (409, _) if code == "idempotency_key_in_use" => {
+                assert!(r.headers.contains_key("retry-after"));
+                in_flight += 1;
+            }
+            other => panic!("unexpected {other:?}: {:?}", r.body),
+        }
+    }
+    assert_eq!(
+        (created, first.len()),
+        (1, 1),
+        "five concurrent POSTs with one Idempotency-Key: {created} rules, {} handlers ran \
+         ({replayed} replayed, {in_flight} in flight)",
+        first.len()
+    );
+    // Once the first is done, a retry replays its answer.
+    let again = client.send(wire::Proto::H1, &post).await.expect("retry");
+    assert_eq!(again.status, 200);
+    assert!(again.headers.contains_key("idempotent-replayed"));
+    assert_eq!(again.body, first[0]);
 }

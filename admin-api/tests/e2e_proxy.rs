@@ -5,70 +5,17 @@
 //! in `/attack/stats`; attacks sent while the ingester is stopped all appear once it is back.
 
 mod common;
+#[path = "common/procs.rs"]
+mod procs;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::HttpServer;
 use admin_api::build_app;
 use admin_api::state::Transport;
 use common::env;
+use procs::{proxy_bin, spawn_origin, spawn_proxy};
 use serde_json::{json, Value};
-
-struct Proxy(Child);
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn proxy_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/waf-proxy")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Starts an origin answering 200 to everything; returns its address.
-fn spawn_origin() -> std::net::SocketAddr {
-    let origin = HttpServer::new(|| {
-        App::new().default_service(web::to(|| async { HttpResponse::Ok().body("origin") }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("origin bind");
-    let addr = origin.addrs()[0];
-    actix_web::rt::spawn(origin.run());
-    addr
-}
-
-/// Starts waf-proxy in front of `origin` on a free port, with `extra` arguments.
-fn spawn_proxy(
-    bin: &std::path::Path,
-    origin: std::net::SocketAddr,
-    extra: &[&std::ffi::OsStr],
-) -> (Proxy, u16) {
-    let port = free_port();
-    let child = Command::new(bin)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--upstream")
-        .arg(format!("http://{origin}"))
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn waf-proxy");
-    (Proxy(child), port)
-}
 
 async fn status_for_ua(client: &reqwest::Client, url: &str, ua: &str) -> Option<u16> {
     let res = client.get(url).header("User-Agent", ua).send().await.ok()?;

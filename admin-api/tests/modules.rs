@@ -676,3 +676,213 @@ async fn rules_settings_protocol() {
     let (_, b) = call!(app, TestRequest::get().uri("/openapi/v1/waf/language"));
     assert_eq!(b["language"], "en");
 }
+
+#[actix_web::test]
+async fn unknown_fields_in_bodies_are_refused_by_name() {
+    let e = env("unknown-fields", Transport::Tls);
+    let _seen = fake_proxy(&e.socket, false);
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let k = e.key(&["*:write"]);
+    let acl = json!({"type":"global","rule_type":"ip","pattern":"1.2.3.4","action":"block","enabled":true});
+    let cc = json!({"host":"*","path":"/login","threshold":10,"window":60,"ban_duration":300,"action":"block","enabled":true});
+    let custom = json!({"name":"probe","method":"any","action":"block","relation":"or",
+        "judges":[{"position":"uri","keyword":"/.env"}]});
+    let site = json!({"name":"Shop","domain":"shop.example","target_url":"http://127.0.0.1:9"});
+    // One of each, so the updates below have something to update.
+    for (uri, body) in [
+        ("/openapi/v1/acl/rules", &acl),
+        ("/openapi/v1/cc/rules", &cc),
+        ("/openapi/v1/site/add", &site),
+    ] {
+        let (s, b) = call!(
+            app,
+            TestRequest::post()
+                .uri(uri)
+                .insert_header(auth(&k))
+                .set_json(body.clone())
+        );
+        assert_eq!(s, StatusCode::OK, "{uri}: {b}");
+    }
+    let (s, b) = call!(
+        app,
+        TestRequest::post()
+            .uri("/openapi/v1/custom-rules")
+            .insert_header(auth(&k))
+            .set_json(custom.clone())
+    );
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let custom_id = b["rule_id"].as_str().expect("id").to_string();
+    let before = std::fs::read_dir(e.dir.join("rules"))
+        .expect("rules")
+        .map(|f| std::fs::read_to_string(f.expect("entry").path()).unwrap_or_default())
+        .collect::<Vec<_>>();
+    let with = |v: &Value, k: &str, x: Value| {
+        let mut v = v.clone();
+        v[k] = x;
+        v
+    };
+    let mut site_update = with(&site, "id", json!(1));
+    site_update["name"] = json!("Renamed");
+    let cases: Vec<(TestRequest, &str)> = vec![
+        // "enable": false is a typo of "enabled": it must not create an enabled rule.
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/acl/rules")
+                .set_json(with(&acl, "enable", json!(false))),
+            "enable",
+        ),
+        (
+            TestRequest::put()
+                .uri("/openapi/v1/acl/rules/1")
+                .set_json(with(&acl, "enable", json!(false))),
+            "enable",
+        ),
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/cc/rules")
+                .set_json(with(&cc, "enable", json!(false))),
+            "enable",
+        ),
+        (
+            TestRequest::put()
+                .uri("/openapi/v1/cc/rules/1")
+                .set_json(with(&cc, "thresold", json!(1))),
+            "thresold",
+        ),
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/custom-rules")
+                .set_json(with(&custom, "enable", json!(false))),
+            "enable",
+        ),
+        (
+            TestRequest::put()
+                .uri(&format!("/openapi/v1/custom-rules/{custom_id}"))
+                .set_json(with(&custom, "priority", json!(1))),
+            "priority",
+        ),
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/site/add")
+                .set_json(with(&site, "stauts", json!(0))),
+            "stauts",
+        ),
+        (
+            TestRequest::put()
+                .uri("/openapi/v1/site/update")
+                .set_json(with(&site_update, "targetUrl", json!("http://x"))),
+            "targetUrl",
+        ),
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/acl/rules/1/toggle")
+                .set_json(json!({"enabled": true, "force": true})),
+            "force",
+        ),
+        (
+            TestRequest::post()
+                .uri("/openapi/v1/site/status")
+                .set_json(json!({"id": 1, "status": 0, "all": true})),
+            "all",
+        ),
+    ];
+    for (req, field) in cases {
+        let (s, b) = call!(app, req.insert_header(auth(&k)));
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("validation_error")),
+            "{field}: {b}"
+        );
+        assert!(
+            b["details"][field]
+                .as_str()
+                .is_some_and(|r| r.contains("unknown field")),
+            "{field} not named: {b}"
+        );
+    }
+    let after = std::fs::read_dir(e.dir.join("rules"))
+        .expect("rules")
+        .map(|f| std::fs::read_to_string(f.expect("entry").path()).unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert_eq!(before, after, "a refused body changed the rule files");
+    // The one Pro-only site field the reference names is accepted when off, refused when on.
+    let (s, b) = call!(
+        app,
+        TestRequest::post()
+            .uri("/openapi/v1/site/add")
+            .insert_header(auth(&k))
+            .set_json(with(
+                &with(&site, "domain", json!("b.example")),
+                "enable_anti_devtools",
+                json!(false)
+            ))
+    );
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = call!(
+        app,
+        TestRequest::post()
+            .uri("/openapi/v1/site/add")
+            .insert_header(auth(&k))
+            .set_json(with(
+                &with(&site, "domain", json!("c.example")),
+                "enable_anti_devtools",
+                json!(true)
+            ))
+    );
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["details"]["enable_anti_devtools"].is_string(), "{b}");
+    // The multipart form of add-with-cert too.
+    let form = "--XB\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nShop\r\n\
+                --XB\r\nContent-Disposition: form-data; name=\"domian\"\r\n\r\nd.example\r\n--XB--\r\n";
+    let (s, b) = call!(
+        app,
+        TestRequest::post()
+            .uri("/openapi/v1/site/add-with-cert")
+            .insert_header(auth(&k))
+            .insert_header(("Content-Type", "multipart/form-data; boundary=XB"))
+            .set_payload(form)
+    );
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["details"]["domian"].is_string(), "{b}");
+}
+
+#[actix_web::test]
+async fn regexes_that_do_not_build_are_refused_with_their_field() {
+    let e = env("regex-build", Transport::Tls);
+    let _seen = fake_proxy(&e.socket, false);
+    let app = test::init_service(build_app(e.state.clone())).await;
+    let k = e.key(&["*:write"]);
+    let cases = [
+        (
+            "/openapi/v1/custom-rules",
+            json!({"name":"big","method":"any","action":"block","relation":"or",
+                   "judges":[{"position":"uri","rix":"zz\\w{3000}"}]}),
+            "judges[0].rix",
+        ),
+        (
+            "/openapi/v1/acl/rules",
+            json!({"type":"global","rule_type":"ua","pattern":"re:a{99999999}","action":"block","enabled":true}),
+            "pattern",
+        ),
+    ];
+    for (uri, body, field) in cases {
+        let (s, b) = call!(
+            app,
+            TestRequest::post()
+                .uri(uri)
+                .insert_header(auth(&k))
+                .set_json(body)
+        );
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("validation_error")),
+            "{uri}: {b}"
+        );
+        let details = b["details"].as_object().expect("details");
+        assert!(
+            details.iter().any(|(k, v)| k.ends_with(field)
+                && v.as_str().is_some_and(|r| r.contains("does not build"))),
+            "{uri}: {b}"
+        );
+    }
+}

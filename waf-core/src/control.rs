@@ -38,6 +38,20 @@ pub enum ControlRequest {
     },
     /// Forget every CC counter.
     CcClearCounters,
+    /// A proof-of-work challenge for a client that solves it itself (from the admin API).
+    ChallengeIssue {
+        /// The client IP the challenge (and its clearance) is bound to.
+        ip: String,
+    },
+    /// Checks a solved challenge; on success the clearance cookie for that client.
+    ChallengeVerify {
+        /// The client IP the challenge was issued for.
+        ip: String,
+        /// The token of `challenge-issue`.
+        token: String,
+        /// The answer.
+        nonce: String,
+    },
 }
 
 /// The answer to one [`ControlRequest`].
@@ -93,6 +107,31 @@ pub enum ControlData {
     Bans(BansReport),
     /// Reply to `bans-clear` and `cc-clear-counters`.
     Cleared(Cleared),
+    /// Reply to `challenge-issue`.
+    Challenge(ChallengeIssued),
+    /// Reply to a successful `challenge-verify`.
+    Clearance(Clearance),
+}
+
+/// A proof-of-work challenge: find a nonce (at most 32 characters) such that
+/// SHA-256(`token` ":" nonce) starts with `difficulty` zero bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeIssued {
+    /// The token (`expiry.mac`), bound to the client IP.
+    pub token: String,
+    /// Leading zero bits the digest needs.
+    pub difficulty: u8,
+    /// Unix time after which the token is refused.
+    pub expires_at: u64,
+}
+
+/// A passed challenge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clearance {
+    /// The `Set-Cookie` value that lets the client pass challenge verdicts.
+    pub set_cookie: String,
+    /// Unix time the clearance ends.
+    pub clearance_expires_at: u64,
 }
 
 /// A successful reload.

@@ -692,7 +692,9 @@ impl Policy {
                 return Some(m);
             }
         }
-        if notes.malformed_body && sens >= 3 {
+        // A multipart body without a usable boundary is malformed too (unless it was cut).
+        let malformed = notes.malformed_body || (notes.bad_multipart && !req.body_truncated);
+        if malformed && crate::rules::rule_level(protocol_ids::MALFORMED_BODY) <= sens {
             if let Some(m) = protocol(protocol_ids::MALFORMED_BODY, "") {
                 return Some(Match {
                     target: Location::Body.as_str().into(),

@@ -2,39 +2,18 @@
 //!
 //! Literals go into one Aho-Corasick automaton. Each regex contributes its literal prefixes
 //! (extracted from its syntax tree) to a second automaton; a regex only runs when one of its
-//! prefixes occurs in the value, and it is compiled on first use. Regexes without a usable
-//! prefix (`.+`, `^\d+$`) run on every value. So per-request cost follows the request, not the
-//! number of rules, and compiling 10,000 rules stays in milliseconds.
+//! prefixes occurs in the value. Regexes without a usable prefix (`.+`, `^\d+$`) run on every
+//! value. So per-request cost follows the request, not the number of rules. Every regex was
+//! built when its rule was validated ([`RegexPattern`]): none is built on the request path.
 //!
 //! Why not one multi-pattern regex: measured with 10,000 patterns, a single regex-automata
-//! `meta::Regex` took 2.7 s to build and over 20 GiB to search with `MatchKind::All`;
-//! building 10,000 individual regexes eagerly took 0.9 s and 130 MiB.
-
-use std::sync::OnceLock;
+//! `meta::Regex` took 2.7 s to build and over 20 GiB to search with `MatchKind::All`.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::Input;
 
 use crate::model::RegexPattern;
-
-/// One regex, compiled on first use.
-#[derive(Debug)]
-struct LazyRegex {
-    pattern: String,
-    compiled: OnceLock<Option<Regex>>,
-}
-
-impl LazyRegex {
-    fn is_match(&self, hay: &str) -> bool {
-        // A regex that passed the syntax check at validation but fails to build (a size limit)
-        // never matches; it is not reported.
-        self.compiled
-            .get_or_init(|| Regex::new(&self.pattern).ok())
-            .as_ref()
-            .is_some_and(|re| re.is_match(Input::new(hay)))
-    }
-}
 
 /// Compiled literals and regexes, each tagged with a caller-chosen id.
 #[derive(Debug, Default)]
@@ -43,7 +22,7 @@ pub(crate) struct TextSet {
     ac_ids: Vec<usize>,
     /// Whether a literal only counts when it matches at offset 0 (prefix semantics).
     prefix_only: bool,
-    regexes: Vec<LazyRegex>,
+    regexes: Vec<Regex>,
     re_ids: Vec<usize>,
     /// Prefix literal -> regex index.
     re_prefix: Option<AhoCorasick>,
@@ -95,10 +74,7 @@ impl TextSet {
                 }
                 None => set.always.push(idx),
             }
-            set.regexes.push(LazyRegex {
-                pattern: pattern.as_str().to_string(),
-                compiled: OnceLock::new(),
-            });
+            set.regexes.push(pattern.compiled().clone());
             set.re_ids.push(id);
         }
         if !prefix_lits.is_empty() {
@@ -142,7 +118,7 @@ impl TextSet {
             cands.dedup();
         }
         for &i in cands.iter().chain(self.always.iter()) {
-            if self.regexes[i].is_match(hay) {
+            if self.regexes[i].is_match(Input::new(hay)) {
                 out.push(self.re_ids[i]);
             }
         }

@@ -564,3 +564,88 @@ acl:
     assert_eq!(at("shop.example"), (Action::Block, Some("acl_2".into())));
     assert_eq!(at("blog.example"), (Action::Allow, None));
 }
+
+#[test]
+fn regexes_that_do_not_build_are_rejected_with_their_field() {
+    // Both pass the syntax check; neither builds (the compiled program is over the size limit).
+    // Accepted, they would never match: a rule that silently fails open.
+    let text = r#"
+acl:
+  - { id: 1, type: global, rule_type: ua, pattern: 're:a{99999999}', action: block, enabled: true }
+  - { id: 2, type: global, rule_type: header, pattern: 'X-A: re:zz\w{3000}', action: block, enabled: true }
+custom_rules:
+  - { id: big, name: big, action: block, relation: or, judges: [{ position: uri, content: /x }, { position: uri, rix: 'zz\w{3000}' }] }
+"#;
+    let e = match policy(&[("bad.yaml", text)]) {
+        Ok(_) => panic!("regexes that do not build were accepted"),
+        Err(e) => e,
+    };
+    let mut got: Vec<(Option<String>, Option<String>)> =
+        e.0.iter()
+            .map(|e| (e.rule_id.clone(), e.field.clone()))
+            .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (Some("1".into()), Some("pattern".into())),
+            (Some("2".into()), Some("pattern".into())),
+            (Some("big".into()), Some("judges[1].rix".into())),
+        ],
+        "{e}"
+    );
+    for err in &e.0 {
+        assert!(err.reason.contains("does not build"), "{err}");
+        assert!(err.line.is_some(), "{err}");
+    }
+}
+
+#[test]
+fn a_multipart_body_without_a_usable_boundary_is_reported_as_malformed() {
+    let listed = waf_core::detect::catalog()
+        .into_iter()
+        .find(|r| r.id == 1003)
+        .map(|r| r.level);
+    assert_eq!(listed, Some(3));
+    let form: &'static [u8] =
+        b"--nothere\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--nothere--\r\n";
+    let post = |ct: &'static str, body: &'static [u8]| {
+        let headers: &'static [(&'static str, &'static [u8])] =
+            Box::leak(vec![("content-type", ct.as_bytes())].into_boxed_slice());
+        Request {
+            method: "POST",
+            headers,
+            body,
+            ..Request::get("/upload")
+        }
+    };
+    let strict = compiled(&[("settings.yaml", "settings:\n  sensitivity: 3\n")]);
+    let default = compiled(&[]);
+    for ct in [
+        "multipart/form-data",                     // no boundary parameter
+        "multipart/form-data; boundary=",          // an empty one
+        "multipart/form-data; boundary=elsewhere", // one the body never uses
+    ] {
+        let (action, rule) = inspect(&strict, &post(ct, b"name=value&x=1"));
+        assert_eq!(
+            (action, rule.as_deref()),
+            (Action::Block, Some("1003")),
+            "{ct}"
+        );
+        // Rule 1003 is a level-3 rule (so listed): not active by default.
+        assert_eq!(
+            inspect(&default, &post(ct, b"name=value&x=1")).0,
+            Action::Allow,
+            "{ct}"
+        );
+    }
+    // A well-formed multipart body is not.
+    assert_eq!(
+        inspect(
+            &strict,
+            &post("multipart/form-data; boundary=nothere", form)
+        )
+        .0,
+        Action::Allow
+    );
+}

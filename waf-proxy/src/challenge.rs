@@ -87,8 +87,24 @@ impl Challenger {
 
     /// A fresh token for `ip`.
     pub fn token(&self, ip: IpAddr) -> String {
+        self.issue(ip).0
+    }
+
+    /// A fresh token for `ip` with its expiry (unix seconds).
+    pub fn issue(&self, ip: IpAddr) -> (String, u64) {
         let exp = now_secs() + TOKEN_TTL;
-        format!("{exp}.{}", self.mac(&format!("t|{ip}|{exp}|{}", self.bits)))
+        let mac = self.mac(&format!("t|{ip}|{exp}|{}", self.bits));
+        (format!("{exp}.{mac}"), exp)
+    }
+
+    /// Leading zero bits a solution needs.
+    pub fn bits(&self) -> u8 {
+        self.bits
+    }
+
+    /// How long a clearance lasts, in seconds.
+    pub fn cookie_ttl(&self) -> u64 {
+        self.cookie_ttl
     }
 
     /// The challenge page for `ip`; `return_to` is where to go after solving it.

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use waf_core::control::{BansReport, Cleared, ControlData, ControlRequest, ControlResponse};
+use waf_core::control::{
+    BansReport, ChallengeIssued, Clearance, Cleared, ControlData, ControlRequest, ControlResponse,
+};
 
 use crate::state::Shared;
 
@@ -114,6 +116,35 @@ pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlRespons
         ControlRequest::CcClearCounters => {
             shared.limiter.clear_counters();
             ControlResponse::ok(ControlData::Cleared(Cleared { cleared: 0 }))
+        }
+        ControlRequest::ChallengeIssue { ip } => match ip.parse() {
+            Ok(ip) => {
+                let (token, expires_at) = shared.challenger.issue(ip);
+                ControlResponse::ok(ControlData::Challenge(ChallengeIssued {
+                    token,
+                    difficulty: shared.challenger.bits(),
+                    expires_at,
+                }))
+            }
+            Err(_) => ControlResponse::err("ip: not an IP address", Vec::new()),
+        },
+        ControlRequest::ChallengeVerify { ip, token, nonce } => {
+            let Ok(ip) = ip.parse() else {
+                return ControlResponse::err("ip: not an IP address", Vec::new());
+            };
+            match shared.challenger.verify(ip, &token, &nonce) {
+                Some(set_cookie) => ControlResponse::ok(ControlData::Clearance(Clearance {
+                    set_cookie,
+                    clearance_expires_at: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                        + shared.challenger.cookie_ttl(),
+                })),
+                None => ControlResponse::err(
+                    "challenge not solved: wrong nonce, expired token, or another client IP",
+                    Vec::new(),
+                ),
+            }
         }
     }
 }

@@ -68,6 +68,13 @@ pub enum Refusal {
     /// The request could not be inspected (e.g. the body could not be read) and
     /// `on_inspection_error` is `closed`.
     InspectionFailed,
+    /// The site is in maintenance mode: 503 with its text and `Retry-After`.
+    Maintenance {
+        /// Plain text of the page (escaped when rendered).
+        message: String,
+        /// `Retry-After` seconds.
+        retry_after: u32,
+    },
 }
 
 impl Refusal {
@@ -88,6 +95,7 @@ impl Refusal {
             Refusal::BadRequest => 400,
             Refusal::Misdirected => 421,
             Refusal::InspectionFailed => 503,
+            Refusal::Maintenance { .. } => 503,
         }
     }
 

@@ -97,6 +97,8 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
             "Request not inspected",
             "The request could not be inspected, so it was not forwarded. Please try again.",
         ),
+        // The site's own text replaces this one in `render`.
+        Refusal::Maintenance { .. } => ("maintenance", "Down for maintenance", ""),
     }
 }
 
@@ -104,6 +106,10 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
 pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
     let status = r.status();
     let (code, title, text) = title_and_text(r);
+    let text = match r {
+        Refusal::Maintenance { message, .. } => message.as_str(),
+        _ => text,
+    };
     let rule_id = match r {
         Refusal::Blocked { rule_id }
         | Refusal::Ambiguous { rule_id }
@@ -120,8 +126,14 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
         if let Some(id) = rule_id {
             v["rule_id"] = serde_json::Value::String(id.clone());
         }
-        if let Refusal::RateLimited { retry_after, .. } = r {
-            v["retry_after"] = serde_json::json!(retry_after.as_secs().max(1));
+        match r {
+            Refusal::RateLimited { retry_after, .. } => {
+                v["retry_after"] = serde_json::json!(retry_after.as_secs().max(1));
+            }
+            Refusal::Maintenance { retry_after, .. } => {
+                v["retry_after"] = serde_json::json!(retry_after);
+            }
+            _ => {}
         }
         v.to_string()
     } else {
@@ -135,6 +147,7 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
 </head><body><h1>{status} {title}</h1><p>{text}</p>{rule}<p>Request id: <code>{id}</code></p>\
 <p><small>If you think this is a mistake, contact the site owner and quote the request id.</small></p></body></html>\n",
             id = html_escape(request_id),
+            text = html_escape(text).replace('\n', "<br>"),
         )
     };
     let mut header = response_header(
@@ -146,12 +159,17 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
         },
         body.len(),
     );
+    // The id on the page, also where a client or a log shipper reads it without parsing HTML.
+    let _ = header.insert_header("X-Request-Id", request_id);
     match r {
         Refusal::RateLimited { retry_after, .. } => {
             let _ = header.insert_header("Retry-After", retry_after.as_secs().max(1).to_string());
         }
         Refusal::RedirectHttps { location } => {
             let _ = header.insert_header("Location", location.as_str());
+        }
+        Refusal::Maintenance { retry_after, .. } => {
+            let _ = header.insert_header("Retry-After", retry_after.to_string());
         }
         _ => {}
     }
@@ -213,5 +231,34 @@ mod tests {
         let body = String::from_utf8_lossy(&p.body);
         assert!(body.contains("abc123") && body.contains("942100"));
         assert_eq!(p.header.status.as_u16(), 403);
+        assert_eq!(
+            p.header.headers.get("x-request-id").map(|v| v.as_bytes()),
+            Some(&b"abc123"[..])
+        );
+    }
+
+    #[test]
+    fn maintenance_page_escapes_the_sites_text() {
+        let r = Refusal::Maintenance {
+            message: "Back at <b>5</b> & soon".into(),
+            retry_after: 120,
+        };
+        let p = render(&r, "id1", false);
+        let body = String::from_utf8_lossy(&p.body);
+        assert!(
+            body.contains("Back at &lt;b&gt;5&lt;/b&gt; &amp; soon"),
+            "{body}"
+        );
+        assert_eq!(p.header.status.as_u16(), 503);
+        assert_eq!(
+            p.header.headers.get("Retry-After").map(|v| v.as_bytes()),
+            Some(&b"120"[..])
+        );
+        let j: serde_json::Value =
+            serde_json::from_slice(&render(&r, "id1", true).body).expect("json");
+        assert_eq!(
+            (j["error"].as_str(), j["retry_after"].as_u64()),
+            (Some("maintenance"), Some(120))
+        );
     }
 }

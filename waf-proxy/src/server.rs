@@ -132,10 +132,26 @@ async fn metrics(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// Binds each listen address once and lets it go, so that a taken or forbidden address is a
+/// start-up error (exit 1 with the address). Pingora binds in a service thread, and a failure
+/// there panics that thread while the process stays up, listening on nothing, which a
+/// supervisor takes for a running proxy. Not done on `--upgrade`, where the old process still
+/// holds the addresses and hands its sockets over.
+fn check_listeners(cfg: &ProxyConfig) -> Result<(), StartError> {
+    for a in cfg.listen.iter().chain(&cfg.tls_listen) {
+        std::net::TcpListener::bind(a.as_str())
+            .map_err(|e| StartError::Io(format!("cannot listen on {a}: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Builds and runs the server; returns only on a start-up error (Pingora exits the process on
 /// shutdown).
 pub fn run(cfg: ProxyConfig, opt: Opt) -> Result<(), StartError> {
     cfg.validate()?;
+    if !opt.upgrade {
+        check_listeners(&cfg)?;
+    }
     let shared = Arc::new(Shared::new(&cfg)?);
     let mut conf = match &opt.conf {
         Some(p) => ServerConf::load_from_yaml(p)

@@ -143,3 +143,44 @@ async fn inspection_errors_fail_closed_by_default_and_open_when_configured() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.expect("body"), "origin");
 }
+
+/// A listen address another process holds ends the start with exit 1 and the address named,
+/// rather than a process that stays up listening on nothing.
+#[test]
+fn a_taken_listen_address_is_a_start_error() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = held.local_addr().expect("addr").to_string();
+    let dir = TempDir::new("taken");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_waf-proxy"))
+        .args([
+            "--listen",
+            &addr,
+            "--threads",
+            "1",
+            "--upstream",
+            "http://127.0.0.1:9",
+        ])
+        .arg("--control-socket")
+        .arg(dir.path().join("control.sock"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn waf-proxy");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("waf-proxy kept running with {addr} taken");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert!(!status.success(), "exit status {status}");
+    assert!(err.contains(&addr), "stderr does not name {addr}: {err}");
+    drop(held);
+}

@@ -7,9 +7,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::{AclRuleType, AclScope, Action, RawAclRule};
 
 use super::{allocate_id, written, EnabledBody};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::ids::IdKind;
-use crate::state::AppState;
 use crate::store::AclSection;
 
 /// Registers the module.
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AclRuleInput {
     /// `global` or `host`.
     #[serde(rename = "type")]
@@ -92,8 +94,8 @@ impl AclRuleSpec {
 
 /// List ACL rules.
 #[utoipa::path(tag = "acl", responses((status = 200, description = "`{\"rules\": [..]}`")))]
-#[get("/acl/rules")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/acl/rules", wrap = "Need::read(Module::Acl)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules = state.rules_doc()?.all::<AclSection>();
     Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
 }
@@ -102,9 +104,9 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(tag = "acl", request_body = AclRuleInput,
     responses((status = 200, description = "`{\"id\": 10, \"message\": \"ACL rule created\"}`"),
               (status = 400, description = "validation_error")))]
-#[post("/acl/rules")]
+#[post("/acl/rules", wrap = "Need::write(Module::Acl)")]
 async fn create(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<AclRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let spec = AclRuleSpec::try_from(body.into_inner())?;
@@ -130,9 +132,9 @@ async fn create(
     params(("id" = u64, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"ACL rule updated\"}`"),
               (status = 404, description = "not_found")))]
-#[put("/acl/rules/{id}")]
+#[put("/acl/rules/{id}", wrap = "Need::write(Module::Acl)")]
 async fn update(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     body: web::Json<AclRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -154,9 +156,9 @@ async fn update(
 #[utoipa::path(tag = "acl", request_body = EnabledBody,
     params(("id" = u64, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"ACL rule enabled\"}`")))]
-#[post("/acl/rules/{id}/toggle")]
+#[post("/acl/rules/{id}/toggle", wrap = "Need::write(Module::Acl)")]
 async fn toggle(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     body: web::Json<EnabledBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -183,8 +185,8 @@ async fn toggle(
 /// Delete an ACL rule.
 #[utoipa::path(tag = "acl", params(("id" = u64, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"ACL rule deleted\"}`")))]
-#[delete("/acl/rules/{id}")]
-async fn remove(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+#[delete("/acl/rules/{id}", wrap = "Need::write(Module::Acl)")]
+async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| match doc.remove::<AclSection>(|r| r.id == id) {

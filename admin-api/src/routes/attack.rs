@@ -3,16 +3,18 @@
 //! are the attack events with `attack_type` `cc`.
 
 use actix_web::http::header;
-use actix_web::web::Bytes;
 use actix_web::{delete, get, put, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::export::Format;
 use super::IdsOrAll;
+use crate::access::{Module, Need};
 use crate::attack_log::{self, AttackLog, Deletion, Filter, Page, Retention, CC};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::state::{now, AppState};
 
 /// Registers the module.
@@ -159,15 +161,6 @@ impl TryFrom<LogQuery> for (Filter, Page) {
     }
 }
 
-/// Export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// One JSON array.
-    Json,
-    /// RFC 4180 CSV with a header row.
-    Csv,
-}
-
 impl TryFrom<ExportQuery> for (Filter, Format) {
     type Error = ApiError;
     fn try_from(q: ExportQuery) -> Result<Self, ApiError> {
@@ -218,11 +211,8 @@ fn midnight_utc() -> i64 {
 #[utoipa::path(tag = "attack", params(LogQuery), responses(
     (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
     (status = 400, description = "validation_error (page and page_size are required)")))]
-#[get("/attack/logs")]
-async fn logs(
-    state: web::Data<AppState>,
-    q: web::Query<LogQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/logs", wrap = "Need::read(Module::Attack)")]
+async fn logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
     let (f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
     list_page(&state, f, p)
 }
@@ -230,8 +220,8 @@ async fn logs(
 /// One attack log.
 #[utoipa::path(tag = "attack", params(("id" = i64, Path, description = "Log id")),
     responses((status = 200, body = AttackLog), (status = 404, description = "not_found")))]
-#[get("/attack/logs/{id}")]
-async fn log_one(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/logs/{id}", wrap = "Need::read(Module::Attack)")]
+async fn log_one(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let log = state
         .with_db(|c| attack_log::get(c, id, None))?
@@ -242,8 +232,8 @@ async fn log_one(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpR
 /// Totals, today's count (since 00:00 UTC) and the ten most frequent rules.
 #[utoipa::path(tag = "attack", responses((status = 200,
     description = "`{\"total_attacks\", \"today_attacks\", \"top_rules\": [{rule_name, rule_id, count}]}`")))]
-#[get("/attack/stats")]
-async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/stats", wrap = "Need::read(Module::Attack)")]
+async fn stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, None, midnight_utc(), 10))?;
     Ok(HttpResponse::Ok().json(json!({
         "total_attacks": t.total, "today_attacks": t.since, "top_rules": t.top_rules
@@ -253,11 +243,8 @@ async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Attacks grouped by client IP, most active first.
 #[utoipa::path(tag = "attack", params(PageQuery), responses((status = 200,
     description = "`{\"groups\": [{client_ip, count, rules, first_seen, last_seen}], \"total\", \"page\", \"page_size\"}`")))]
-#[get("/attack/ip-groups")]
-async fn ip_groups(
-    state: web::Data<AppState>,
-    q: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/ip-groups", wrap = "Need::read(Module::Attack)")]
+async fn ip_groups(state: Authorized, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let p = page(q.page.or(Some(1)), q.page_size.or(Some(20)))?;
     let (groups, total) = state.with_db(|c| attack_log::ip_groups(c, None, p))?;
@@ -271,11 +258,8 @@ async fn ip_groups(
 #[utoipa::path(tag = "attack", params(ExportQuery), responses(
     (status = 200, description = "a file stream (application/json or text/csv)"),
     (status = 400, description = "validation_error")))]
-#[get("/attack/export")]
-async fn export(
-    state: web::Data<AppState>,
-    q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/attack/export", wrap = "Need::read(Module::Attack)")]
+async fn export(state: Authorized, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
     let (f, format) = <(Filter, Format)>::try_from(q.into_inner())?;
     let (ctype, name) = match format {
         Format::Json => ("application/json", "attack_logs.json"),
@@ -294,9 +278,9 @@ async fn export(
 #[utoipa::path(tag = "attack", request_body = IdsOrAll, responses(
     (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
     (status = 400, description = "validation_error")))]
-#[delete("/attack/logs")]
+#[delete("/attack/logs", wrap = "Need::write(Module::Attack)")]
 async fn delete_logs(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<IdsOrAll>,
 ) -> Result<HttpResponse, ApiError> {
     let what = Deletion::try_from(body.into_inner())?;
@@ -306,8 +290,8 @@ async fn delete_logs(
 
 /// Retention of the attack log (an extension): maximum age and rows, enforced every minute.
 #[utoipa::path(tag = "attack", responses((status = 200, body = Retention)))]
-#[get("/attack/retention")]
-async fn get_retention(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/attack/retention", wrap = "Need::read(Module::Attack)")]
+async fn get_retention(state: Authorized) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.with_db(Retention::load)?))
 }
 
@@ -315,9 +299,9 @@ async fn get_retention(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
 #[utoipa::path(tag = "attack", request_body = Retention, responses(
     (status = 200, description = "`{\"message\": \"Retention updated\", \"retention\": {..}}`"),
     (status = 400, description = "validation_error")))]
-#[put("/attack/retention")]
+#[put("/attack/retention", wrap = "Need::write(Module::Attack)")]
 async fn put_retention(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<Retention>,
 ) -> Result<HttpResponse, ApiError> {
     let r = body
@@ -325,7 +309,7 @@ async fn put_retention(
         .validate()
         .map_err(|(f, why)| ApiError::field(f, why))?;
     let text = serde_json::to_string(&r).map_err(ApiError::internal)?;
-    state.with_db(|c| crate::db::kv_set(c, attack_log::RETENTION_KEY, &text))?;
+    state.with_db(|c| crate::kv::set(c, attack_log::RETENTION_KEY, &text))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Retention updated", "retention": r })))
 }
 
@@ -333,8 +317,8 @@ async fn put_retention(
 /// IPs and rules.
 #[utoipa::path(tag = "cc", responses((status = 200, description =
     "`{\"total_blocked\", \"today_blocked\", \"active_attacks\", \"top_blocked_ips\", \"rule_stats\"}`")))]
-#[get("/cc/stats")]
-async fn cc_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/cc/stats", wrap = "Need::read(Module::Cc)")]
+async fn cc_stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, Some(CC), midnight_utc(), 10))?;
     let top = Page {
         page: 1,
@@ -355,11 +339,8 @@ async fn cc_stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 #[utoipa::path(tag = "cc", params(LogQuery), responses(
     (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
     (status = 400, description = "validation_error")))]
-#[get("/cc/logs")]
-async fn cc_logs(
-    state: web::Data<AppState>,
-    q: web::Query<LogQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/cc/logs", wrap = "Need::read(Module::Cc)")]
+async fn cc_logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
     let (mut f, p) = <(Filter, Page)>::try_from(q.into_inner())?;
     f.attack_type = Some(CC.into());
     list_page(&state, f, p)
@@ -369,80 +350,9 @@ async fn cc_logs(
 #[utoipa::path(tag = "cc", request_body = IdsOrAll, responses(
     (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
     (status = 400, description = "validation_error")))]
-#[delete("/cc/logs")]
-async fn cc_delete(
-    state: web::Data<AppState>,
-    body: web::Json<IdsOrAll>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/cc/logs", wrap = "Need::write(Module::Cc)")]
+async fn cc_delete(state: Authorized, body: web::Json<IdsOrAll>) -> Result<HttpResponse, ApiError> {
     let what = Deletion::try_from(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
-}
-
-/// The CSV header of the export.
-pub const CSV_HEADER: &str = "id,created_at,timestamp,host,method,url,client_ip,country,rule_id,\
-rule_name,attack_type,action,target,parameter,snippet,user_agent,request_id,site_id\n";
-
-/// One CSV line (RFC 4180 quoting; cells starting with `= + - @` get a leading `'` so
-/// spreadsheets do not evaluate attack payloads as formulas).
-pub fn csv_line(l: &AttackLog) -> String {
-    fn cell(out: &mut String, v: &str) {
-        let guarded = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
-        let needs_quotes = guarded || v.contains([',', '"', '\n', '\r']);
-        if needs_quotes {
-            out.push('"');
-            if guarded {
-                out.push('\'');
-            }
-            out.push_str(&v.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(v);
-        }
-        out.push(',');
-    }
-    let mut out = String::with_capacity(256);
-    for v in [
-        &l.id.to_string(),
-        &l.created_at,
-        &l.timestamp.to_string(),
-        &l.host,
-        &l.method,
-        &l.url,
-        &l.client_ip,
-        l.country.as_deref().unwrap_or(""),
-        &l.rule_id,
-        &l.rule_name,
-        &l.attack_type,
-        &l.action,
-        &l.target,
-        l.parameter.as_deref().unwrap_or(""),
-        &l.snippet,
-        &l.user_agent,
-        &l.request_id,
-        &l.site_id.to_string(),
-    ] {
-        cell(&mut out, v);
-    }
-    out.pop();
-    out.push('\n');
-    out
-}
-
-/// Bytes of one export batch.
-pub fn encode_batch(rows: &[AttackLog], format: Format, first: bool) -> Bytes {
-    let mut out = String::new();
-    for (i, r) in rows.iter().enumerate() {
-        match format {
-            Format::Csv => out.push_str(&csv_line(r)),
-            Format::Json => {
-                if !(first && i == 0) {
-                    out.push(',');
-                }
-                out.push('\n');
-                out.push_str(&serde_json::to_string(r).unwrap_or_else(|_| "null".into()));
-            }
-        }
-    }
-    Bytes::from(out)
 }

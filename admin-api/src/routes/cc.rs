@@ -9,9 +9,10 @@ use waf_core::control::ControlRequest;
 use waf_core::model::raw::{Action, RawCcRule};
 
 use super::{allocate_id, written};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::ids::IdKind;
-use crate::state::AppState;
 use crate::store::CcSection;
 
 /// Registers the module.
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CcRuleInput {
     /// Host; `*` matches all.
     pub host: String,
@@ -95,8 +97,8 @@ impl CcRuleSpec {
 
 /// List CC rules.
 #[utoipa::path(tag = "cc", responses((status = 200, description = "`{\"rules\": [..]}`")))]
-#[get("/cc/rules")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/cc/rules", wrap = "Need::read(Module::Cc)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules = state.rules_doc()?.all::<CcSection>();
     Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
 }
@@ -104,11 +106,8 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Create a CC rule.
 #[utoipa::path(tag = "cc", request_body = CcRuleInput,
     responses((status = 200, description = "`{\"id\": 1, \"message\": \"CC rule created\"}`")))]
-#[post("/cc/rules")]
-async fn create(
-    state: web::Data<AppState>,
-    body: web::Json<CcRuleInput>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/cc/rules", wrap = "Need::write(Module::Cc)")]
+async fn create(state: Authorized, body: web::Json<CcRuleInput>) -> Result<HttpResponse, ApiError> {
     let spec = CcRuleSpec::try_from(body.into_inner())?;
     let (id, reload) = state
         .change(|doc| {
@@ -131,9 +130,9 @@ async fn create(
 #[utoipa::path(tag = "cc", request_body = CcRuleInput,
     params(("id" = u64, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"CC rule updated\"}`")))]
-#[put("/cc/rules/{id}")]
+#[put("/cc/rules/{id}", wrap = "Need::write(Module::Cc)")]
 async fn update(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     body: web::Json<CcRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -154,8 +153,8 @@ async fn update(
 /// Delete a CC rule.
 #[utoipa::path(tag = "cc", params(("id" = u64, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"CC rule deleted\"}`")))]
-#[delete("/cc/rules/{id}")]
-async fn remove(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+#[delete("/cc/rules/{id}", wrap = "Need::write(Module::Cc)")]
+async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| match doc.remove::<CcSection>(|r| r.id == id) {
@@ -170,8 +169,8 @@ async fn remove(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpRe
 #[utoipa::path(tag = "cc", responses(
     (status = 200, description = "`{\"message\": \"CC counters cleared\"}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[post("/cc/clear-counters")]
-async fn clear_counters(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[post("/cc/clear-counters", wrap = "Need::write(Module::Cc)")]
+async fn clear_counters(state: Authorized) -> Result<HttpResponse, ApiError> {
     let resp = state.proxy.call(&ControlRequest::CcClearCounters).await?;
     if !resp.ok {
         return Err(ApiError::internal(format!(

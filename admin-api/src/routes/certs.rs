@@ -1,13 +1,15 @@
 //! Certificate store: upload (multipart) and hot reload.
 
 use actix_multipart::Multipart;
-use actix_web::{post, web, HttpResponse};
+use actix_web::{post, HttpResponse};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 
 use super::{multipart_fields, pem_from_fields, text_field};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::state::AppState;
 use crate::tls::PemPair;
 
@@ -45,8 +47,8 @@ pub fn load_named(state: &AppState, name: &str) -> Result<PemPair, ApiError> {
 #[utoipa::path(tag = "cert",
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file, name (optional)"),
     responses((status = 200, description = "`{\"message\": \"Certificate uploaded\", \"name\"}`")))]
-#[post("/cert/upload")]
-async fn upload(state: web::Data<AppState>, mp: Multipart) -> Result<HttpResponse, ApiError> {
+#[post("/cert/upload", wrap = "Need::write(Module::Cert)")]
+async fn upload(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
     let pair = pem_from_fields(&fields)?;
     let name = text_field(&fields, "name")?
@@ -68,8 +70,8 @@ async fn upload(state: web::Data<AppState>, mp: Multipart) -> Result<HttpRespons
 #[utoipa::path(tag = "cert", responses(
     (status = 200, description = "`{\"message\": \"Certificates reloaded\"}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[post("/cert/reload")]
-async fn reload_certs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[post("/cert/reload", wrap = "Need::write(Module::Cert)")]
+async fn reload_certs(state: Authorized) -> Result<HttpResponse, ApiError> {
     let resp = state.proxy.call(&ControlRequest::Reload).await?;
     if !resp.ok {
         return Err(ApiError::Conflict(format!(

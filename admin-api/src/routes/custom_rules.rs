@@ -13,8 +13,9 @@ use waf_core::control::ControlRequest;
 use waf_core::model::raw::{Action, RawCustomRule, RawFile, RawJudge, Relation};
 
 use super::{written, EnabledBody};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::gate::Authorized;
 use crate::store::CustomSection;
 
 /// Largest ZIP accepted, and largest total it may expand to.
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create / update body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomRuleInput {
     /// Rule name.
     pub name: String,
@@ -109,8 +111,8 @@ pub(crate) fn new_id() -> String {
 
 /// List custom rules.
 #[utoipa::path(tag = "custom-rules", responses((status = 200, description = "`{\"rules\": [..]}`")))]
-#[get("/custom-rules")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/custom-rules", wrap = "Need::read(Module::CustomRules)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules: Vec<serde_json::Value> = state
         .rules_doc()?
         .all::<CustomSection>()
@@ -129,9 +131,9 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(tag = "custom-rules", request_body = CustomRuleInput,
     responses((status = 200, description = "`{\"message\", \"rule_id\", \"rule\"}`"),
               (status = 400, description = "validation_error, details name the judge")))]
-#[post("/custom-rules")]
+#[post("/custom-rules", wrap = "Need::write(Module::CustomRules)")]
 async fn create(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<CustomRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let spec = CustomRuleSpec::try_from(body.into_inner())?;
@@ -156,9 +158,9 @@ async fn create(
 #[utoipa::path(tag = "custom-rules", request_body = CustomRuleInput,
     params(("id" = String, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"Custom rule updated\"}`")))]
-#[put("/custom-rules/{id}")]
+#[put("/custom-rules/{id}", wrap = "Need::write(Module::CustomRules)")]
 async fn update(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<String>,
     body: web::Json<CustomRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -180,9 +182,9 @@ async fn update(
 #[utoipa::path(tag = "custom-rules", request_body = EnabledBody,
     params(("id" = String, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\"}`")))]
-#[post("/custom-rules/{id}/toggle")]
+#[post("/custom-rules/{id}/toggle", wrap = "Need::write(Module::CustomRules)")]
 async fn toggle(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<String>,
     body: web::Json<EnabledBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -209,11 +211,8 @@ async fn toggle(
 /// Delete a custom rule.
 #[utoipa::path(tag = "custom-rules", params(("id" = String, Path, description = "Rule id")),
     responses((status = 200, description = "`{\"message\": \"Custom rule deleted\"}`")))]
-#[delete("/custom-rules/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/custom-rules/{id}", wrap = "Need::write(Module::CustomRules)")]
+async fn remove(state: Authorized, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| match doc.remove::<CustomSection>(|r| r.id == id) {
@@ -227,8 +226,8 @@ async fn remove(
 /// Export every custom rule as a ZIP holding `custom_rules.yaml`.
 #[utoipa::path(tag = "custom-rules",
     responses((status = 200, description = "application/zip", content_type = "application/zip")))]
-#[get("/custom-rules/export")]
-async fn export(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/custom-rules/export", wrap = "Need::read(Module::CustomRules)")]
+async fn export(state: Authorized) -> Result<HttpResponse, ApiError> {
     let file = RawFile {
         custom_rules: state.rules_doc()?.all::<CustomSection>(),
         ..RawFile::default()
@@ -328,8 +327,8 @@ fn parse_rules(name: &str, text: &str, json: bool) -> Result<Vec<RawCustomRule>,
 #[utoipa::path(tag = "custom-rules",
     request_body(content_type = "multipart/form-data", description = "field `file`: a ZIP of YAML/JSON rule files"),
     responses((status = 200, description = "`{\"message\": \"Custom rules imported\", \"count\": N}`")))]
-#[post("/custom-rules/import")]
-async fn import(state: web::Data<AppState>, mp: Multipart) -> Result<HttpResponse, ApiError> {
+#[post("/custom-rules/import", wrap = "Need::write(Module::CustomRules)")]
+async fn import(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let rules = rules_from_zip(read_file_field(mp).await?)?;
     if rules.is_empty() {
         return Err(ApiError::field("file", "the ZIP holds no custom rule"));
@@ -356,8 +355,8 @@ async fn import(state: web::Data<AppState>, mp: Multipart) -> Result<HttpRespons
 #[utoipa::path(tag = "custom-rules",
     responses((status = 200, description = "`{\"message\": \"Custom rules reloaded\"}`"),
               (status = 503, description = "proxy_unavailable")))]
-#[post("/custom-rules/reload")]
-async fn hot_reload(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[post("/custom-rules/reload", wrap = "Need::write(Module::CustomRules)")]
+async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
     let resp = state.proxy.call(&ControlRequest::Reload).await?;
     if !resp.ok {
         return Err(ApiError::Conflict(format!(

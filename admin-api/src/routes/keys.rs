@@ -7,9 +7,11 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{EnabledBody, IdsOrAll};
+use crate::access::Need;
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::keys::{self, NewKey};
-use crate::state::{now, AppState};
+use crate::state::now;
 
 /// Registers the module.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Create body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeyInput {
     /// Display name.
     pub name: String,
@@ -44,8 +47,8 @@ impl TryFrom<KeyInput> for NewKey {
 
 /// List keys (never their secrets).
 #[utoipa::path(tag = "keys", responses((status = 200, description = "`{\"keys\": [..]}`")))]
-#[get("/keys")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/keys", wrap = "Need::admin()")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     state.flush_last_used();
     let keys = state.with_db(keys::list)?;
     Ok(HttpResponse::Ok().json(json!({ "keys": keys })))
@@ -54,11 +57,8 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Create a key; the response holds the full key, shown this once.
 #[utoipa::path(tag = "keys", request_body = KeyInput,
     responses((status = 200, description = "`{\"id\", \"key\", \"message\"}`")))]
-#[post("/keys")]
-async fn create(
-    state: web::Data<AppState>,
-    body: web::Json<KeyInput>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/keys", wrap = "Need::admin()")]
+async fn create(state: Authorized, body: web::Json<KeyInput>) -> Result<HttpResponse, ApiError> {
     let new = NewKey::try_from(body.into_inner())?;
     let created = state.with_db(|c| keys::create(c, &new, now()))?;
     Ok(HttpResponse::Ok().json(json!({
@@ -77,9 +77,9 @@ async fn create(
 #[utoipa::path(tag = "keys", request_body = EnabledBody,
     params(("id" = i64, Path, description = "Key id")),
     responses((status = 200, description = "`{\"message\"}`")))]
-#[post("/keys/{id}/toggle")]
+#[post("/keys/{id}/toggle", wrap = "Need::admin()")]
 async fn toggle(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<i64>,
     body: web::Json<EnabledBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -98,11 +98,8 @@ async fn toggle(
 /// Revoke one key, at once.
 #[utoipa::path(tag = "keys", params(("id" = i64, Path, description = "Key id")),
     responses((status = 200, description = "`{\"message\"}`")))]
-#[delete("/keys/{id}")]
-async fn revoke_one(
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+#[delete("/keys/{id}", wrap = "Need::admin()")]
+async fn revoke_one(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if state.with_db(|c| keys::revoke(c, &[id]))? == 0 {
         return Err(ApiError::NotFound(format!("API key {id}")));
@@ -113,9 +110,9 @@ async fn revoke_one(
 /// Revoke `{"ids": [..]}` or `{"all": true}`.
 #[utoipa::path(tag = "keys", request_body = IdsOrAll,
     responses((status = 200, description = "`{\"message\", \"affected\"}`")))]
-#[delete("/keys")]
+#[delete("/keys", wrap = "Need::admin()")]
 async fn revoke_many(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<IdsOrAll>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();

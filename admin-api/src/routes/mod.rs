@@ -12,12 +12,16 @@ use crate::proxy::ReloadOutcome;
 pub mod acl;
 pub mod attack;
 pub mod cc;
+pub mod cert_templates;
 pub mod certs;
 pub mod custom_rules;
 pub mod export;
+pub mod health;
 pub mod keys;
+pub mod maintenance;
 pub mod monitor;
 pub mod public;
+pub mod qrcode;
 pub mod rules;
 pub mod settings;
 pub mod sites;
@@ -29,14 +33,20 @@ pub mod wispanel_ratelimit;
 /// Routes under `/openapi/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     let modules: &[fn(&mut ServiceConfig)] = &[
+        // First: nothing registered after them can shadow a blocked prefix.
+        crate::access::configure_blocked,
         public::configure,
+        qrcode::configure,
         acl::configure,
         cc::configure,
         custom_rules::configure,
         sites::configure,
+        health::configure,
+        maintenance::configure,
         rules::configure,
         settings::configure,
         certs::configure,
+        cert_templates::configure,
         waf::configure,
         attack::configure,
         monitor::configure,
@@ -65,6 +75,7 @@ pub fn written(mut body: Value, reload: ReloadOutcome) -> HttpResponse {
 
 /// `{"enabled": bool}` (toggle endpoints).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EnabledBody {
     /// New state.
     pub enabled: bool,
@@ -72,6 +83,7 @@ pub struct EnabledBody {
 
 /// `{"ids": [..]}` or `{"all": true}` (batch deletes).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdsOrAll {
     /// Ids to delete.
     #[serde(default)]

@@ -11,8 +11,10 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::{ControlData, ControlRequest, StatsReport, StatusReport};
 
+use crate::access::{Module, Need};
 use crate::attack_log;
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::state::{format_time, now, AppState};
 
 /// Registers the module.
@@ -46,8 +48,8 @@ pub async fn proxy_status(state: &AppState) -> Result<StatusReport, ApiError> {
 #[utoipa::path(tag = "monitor", responses(
     (status = 200, description = "`{\"total_requests\", \"blocked_requests\", \"cache_hit_rate\": null, \"total_rules\", \"total_sites\", \"client_ip\", ..}`; cache_hit_rate is null: this WAF has no cache"),
     (status = 503, description = "proxy_unavailable")))]
-#[get("/stats")]
-async fn stats(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[get("/stats", wrap = "Need::read(Module::Monitor)")]
+async fn stats(state: Authorized, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let s = proxy_stats(&state).await?;
     let st = proxy_status(&state).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -110,8 +112,8 @@ fn pct(part: f64, whole: f64) -> f64 {
 /// the last full minute.
 #[utoipa::path(tag = "monitor", responses((status = 200,
     description = "`{\"port_stats\": {total_qps}, \"cpu_stats\": {usage_percent, load_average_1, cores}, \"memory_stats\": {..}, \"timestamp\"}`")))]
-#[get("/monitor/system")]
-async fn system(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/monitor/system", wrap = "Need::read(Module::Monitor)")]
+async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
     let a = cpu_sample();
     actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     let b = cpu_sample();
@@ -162,7 +164,7 @@ async fn system(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// TCP connection counts of the host by state (from `/proc/net/tcp` and `tcp6`).
 #[utoipa::path(tag = "monitor", responses((status = 200,
     description = "`{\"total\", \"established\", \"time_wait\", \"listen\", \"other\", \"timestamp\"}`")))]
-#[get("/monitor/connections")]
+#[get("/monitor/connections", wrap = "Need::read(Module::Monitor)")]
 async fn connections() -> HttpResponse {
     let (mut est, mut tw, mut listen, mut other) = (0u64, 0u64, 0u64, 0u64);
     for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
@@ -196,11 +198,8 @@ pub struct HoursQuery {
 #[utoipa::path(tag = "monitor", params(HoursQuery), responses(
     (status = 200, description = "`{\"history\": [{timestamp, time, attacks}], \"hours\"}`"),
     (status = 400, description = "validation_error")))]
-#[get("/monitor/history")]
-async fn history(
-    state: web::Data<AppState>,
-    q: web::Query<HoursQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/monitor/history", wrap = "Need::read(Module::Monitor)")]
+async fn history(state: Authorized, q: web::Query<HoursQuery>) -> Result<HttpResponse, ApiError> {
     let hours = q.hours.unwrap_or(1);
     if !(1..=24).contains(&hours) {
         return Err(ApiError::field("hours", "1 to 24"));
@@ -217,8 +216,8 @@ async fn history(
 #[utoipa::path(tag = "monitor", responses(
     (status = 200, description = "`{\"trend\": [{timestamp, time, requests, blocked}], \"total_requests\", \"blocked_requests\"}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[get("/traffic/trend")]
-async fn trend(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/traffic/trend", wrap = "Need::read(Module::Monitor)")]
+async fn trend(state: Authorized) -> Result<HttpResponse, ApiError> {
     let s = proxy_stats(&state).await?;
     // per_minute keys are minutes since the epoch.
     let since = ((now() - 24 * 3600).max(0) / 60) as u64;

@@ -1,10 +1,12 @@
 //! Public helpers: no key, not audited.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, HttpResponse};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::state::{AppState, Transport};
+use crate::access::Need;
+use crate::gate::Authorized;
+use crate::state::Transport;
 
 /// Registers the module.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -14,7 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Health probe: `pong`.
 #[utoipa::path(tag = "public", security(()),
     responses((status = 200, description = "pong", content_type = "text/plain", body = String)))]
-#[get("/ping")]
+#[get("/ping", wrap = "Need::public()")]
 async fn ping() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("pong")
 }
@@ -22,8 +24,8 @@ async fn ping() -> HttpResponse {
 /// Public configuration for clients bootstrapping.
 #[utoipa::path(tag = "public", security(()),
     responses((status = 200, description = "`{\"name\", \"version\", ...}`")))]
-#[get("/config")]
-async fn config(state: web::Data<AppState>) -> HttpResponse {
+#[get("/config", wrap = "Need::public()")]
+async fn config(state: Authorized) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "name": "waf-admin",
         "version": env!("CARGO_PKG_VERSION"),
@@ -38,7 +40,7 @@ async fn config(state: web::Data<AppState>) -> HttpResponse {
 /// Panel language.
 #[utoipa::path(tag = "public", security(()),
     responses((status = 200, description = "`{\"language\": \"en\"}`")))]
-#[get("/waf/language")]
+#[get("/waf/language", wrap = "Need::public()")]
 async fn language() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "language": "en" }))
 }

@@ -9,8 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 
 use super::written;
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::gate::Authorized;
 
 /// Registers the module.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,8 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Every managed rule with its state.
 #[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"rules\": [{id, name, attack_type, level, enabled}], \"total\"}`")))]
-#[get("/rules")]
-async fn catalog(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/rules", wrap = "Need::read(Module::Rule)")]
+async fn catalog(state: Authorized) -> Result<HttpResponse, ApiError> {
     let disabled: BTreeSet<u32> = state
         .rules_doc()?
         .managed()
@@ -42,8 +43,8 @@ async fn catalog(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 /// Disabled managed rule ids.
 #[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"id\": [..], \"rules\": [..]}`")))]
-#[get("/rule/blockRuleId")]
-async fn blocked_ids(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/rule/blockRuleId", wrap = "Need::read(Module::Rule)")]
+async fn blocked_ids(state: Authorized) -> Result<HttpResponse, ApiError> {
     let disabled: BTreeSet<u32> = state
         .rules_doc()?
         .managed()
@@ -61,8 +62,8 @@ async fn blocked_ids(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 #[utoipa::path(tag = "rule", responses(
     (status = 200, description = "`{\"message\": \"Rules reloaded\", \"preserved_status\": N}`"),
     (status = 503, description = "proxy_unavailable")))]
-#[get("/rules/reload")]
-async fn hot_reload(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/rules/reload", wrap = "Need::write(Module::Rule)")]
+async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
     let disabled = state.rules_doc()?.managed().disabled_rules.len();
     let resp = state.proxy.call(&ControlRequest::Reload).await?;
     if !resp.ok {
@@ -97,6 +98,7 @@ pub enum StatusInput {
 
 /// One rule's state.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleState {
     /// Managed rule id.
     pub id: u32,
@@ -107,9 +109,9 @@ pub struct RuleState {
 /// Batch update managed rule status (disabled ids go to `managed.disabled_rules`).
 #[utoipa::path(tag = "rule", request_body = StatusInput,
     responses((status = 200, description = "`{\"message\": \"Rule status updated\"}`")))]
-#[post("/rules/status")]
+#[post("/rules/status", wrap = "Need::write(Module::Rule)")]
 async fn set_status(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<StatusInput>,
 ) -> Result<HttpResponse, ApiError> {
     let changes: Vec<RuleState> = match body.into_inner() {

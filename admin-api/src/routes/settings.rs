@@ -6,8 +6,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::RawSettings;
 
 use super::written;
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::gate::Authorized;
 
 /// Registers the module.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -16,8 +17,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Current settings.
 #[utoipa::path(tag = "settings", responses((status = 200, description = "`{\"settings\": {...}}`")))]
-#[get("/settings")]
-async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/settings", wrap = "Need::read(Module::Settings)")]
+async fn get_settings(state: Authorized) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({ "settings": state.rules_doc()?.settings() })))
 }
 
@@ -25,9 +26,9 @@ async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
 #[utoipa::path(tag = "settings",
     request_body(content = Object, description = "Any of base64_depth, url_depth, unicode_depth, rule_match_rate, mode, sensitivity, body_limit, oversize_body, max_args, max_headers, max_value_len"),
     responses((status = 200, description = "`{\"message\": \"Settings updated\"}`")))]
-#[post("/settings")]
+#[post("/settings", wrap = "Need::write(Module::Settings)")]
 async fn update(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner();

@@ -3,15 +3,16 @@
 use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
-use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::RawSite;
 
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
+use crate::access::{Module, Need};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::ids::IdKind;
-use crate::state::{format_time, now, AppState};
+use crate::state::AppState;
 use crate::store::{RuleDoc, SiteSection};
 use crate::tls::PemPair;
 
@@ -31,13 +32,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_cert)
         .service(sm2_get)
         .service(sm2_bind)
-        .service(sm2_unbind)
-        .service(health_all)
-        .service(health_one);
+        .service(sm2_unbind);
 }
 
-/// Add / update body. Pro-only fields of the reference are accepted and ignored.
+/// Add / update body. Unknown fields are refused by name.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SiteInput {
     /// Site id (update only).
     #[serde(default)]
@@ -64,6 +64,14 @@ pub struct SiteInput {
     /// 1 enabled, 0 disabled (default 1).
     #[serde(default = "one")]
     pub status: u8,
+    /// Pro: anti-DevTools (the one Pro-only site field the reference names). Not built here:
+    /// `false` is accepted, `true` refused.
+    #[serde(default)]
+    pub enable_anti_devtools: bool,
+    /// Certificate template its self-signed certificate is issued from (now and at
+    /// renew). On update, absent keeps the current one.
+    #[serde(default)]
+    pub cert_template_id: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -90,6 +98,12 @@ impl TryFrom<SiteInput> for SiteSpec {
         if i.status > 1 {
             return Err(ApiError::field("status", "1 (enabled) or 0 (disabled)"));
         }
+        if i.enable_anti_devtools {
+            return Err(ApiError::field(
+                "enable_anti_devtools",
+                "anti-DevTools (a Pro feature of the reference) is not built in this WAF",
+            ));
+        }
         Ok(SiteSpec(RawSite {
             id: 0,
             name,
@@ -107,6 +121,8 @@ impl TryFrom<SiteInput> for SiteSpec {
             disabled_rules: Vec::new(),
             exclusions: Vec::new(),
             request_body_encoding: None,
+            maintenance: None,
+            cert_template_id: i.cert_template_id,
         }))
     }
 }
@@ -157,13 +173,18 @@ fn attach(
     Ok(())
 }
 
-fn self_signed_for(site: &RawSite) -> Result<PemPair, ApiError> {
-    PemPair::self_signed(
-        domains(&site.domain)
-            .into_iter()
-            .map(|d| d.trim_start_matches("*.").to_string())
-            .collect(),
-    )
+/// A self-signed certificate for the site: from its certificate template when it names one.
+fn self_signed_for(state: &AppState, site: &RawSite) -> Result<PemPair, ApiError> {
+    let names: Vec<String> = domains(&site.domain)
+        .into_iter()
+        .map(|d| d.trim_start_matches("*.").to_string())
+        .collect();
+    match site.cert_template_id {
+        Some(t) => super::cert_templates::for_site(state, t)?
+            .spec
+            .issue(&names),
+        None => PemPair::self_signed(names),
+    }
     .map_err(|e| ApiError::field("domain", format!("cannot issue a certificate: {e}")))
 }
 
@@ -193,10 +214,13 @@ async fn add_site(
                     attach(state, &mut site, p, false)?;
                 }
                 None if site.enable_https => {
-                    let pair = self_signed_for(&site)?;
+                    let pair = self_signed_for(state, &site)?;
                     attach(state, &mut site, &pair, true)?
                 }
                 None => {}
+            }
+            if let Some(t) = site.cert_template_id {
+                super::cert_templates::for_site(state, t)?;
             }
             doc.push::<SiteSection>(site.clone());
             Ok(site)
@@ -210,8 +234,8 @@ async fn add_site(
 
 /// List sites.
 #[utoipa::path(tag = "site", responses((status = 200, description = "`{\"sites\": [..]}`")))]
-#[get("/sites")]
-async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/sites", wrap = "Need::read(Module::Site)")]
+async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let sites: Vec<Value> = state
         .rules_doc()?
         .all::<SiteSection>()
@@ -224,11 +248,8 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Add a site.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site added\", \"site\": {..}}`")))]
-#[post("/site/add")]
-async fn add(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add", wrap = "Need::write(Module::Site)")]
+async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     add_site(&state, SiteSpec::try_from(body.into_inner())?, None).await
 }
 
@@ -236,12 +257,23 @@ async fn add(
 #[utoipa::path(tag = "site",
     request_body(content_type = "multipart/form-data", description = "name, domain, target_url, cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site added\"}`")))]
-#[post("/site/add-with-cert")]
-async fn add_with_cert(
-    state: web::Data<AppState>,
-    mp: Multipart,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/add-with-cert", wrap = "Need::write(Module::Site)")]
+async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
+    const KNOWN: &[&str] = &[
+        "name",
+        "domain",
+        "target_url",
+        "force_https_redirect",
+        "cert_file",
+        "key_file",
+    ];
+    if let Some(unknown) = fields.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::field(
+            unknown,
+            format!("unknown field, expected one of {}", KNOWN.join(", ")),
+        ));
+    }
     let input = SiteInput {
         id: None,
         name: text_field(&fields, "name")?.unwrap_or_default(),
@@ -253,6 +285,8 @@ async fn add_with_cert(
             .is_some_and(|v| v == "true" || v == "1"),
         enable_http2_upstream: true,
         status: 1,
+        enable_anti_devtools: false,
+        cert_template_id: None,
     };
     let spec = SiteSpec::try_from(input)?;
     let pair = pem_from_fields(&fields)?;
@@ -261,6 +295,7 @@ async fn add_with_cert(
 
 /// `{"id": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdBody {
     /// Site id.
     pub id: u64,
@@ -269,11 +304,8 @@ pub struct IdBody {
 /// Delete a site.
 #[utoipa::path(tag = "site", request_body = IdBody,
     responses((status = 200, description = "`{\"message\": \"Site deleted\"}`")))]
-#[post("/site/delete")]
-async fn delete_site(
-    state: web::Data<AppState>,
-    body: web::Json<IdBody>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/delete", wrap = "Need::write(Module::Site)")]
+async fn delete_site(state: Authorized, body: web::Json<IdBody>) -> Result<HttpResponse, ApiError> {
     let id = body.id;
     let ((), reload) = state
         .change(|doc| match doc.remove::<SiteSection>(|s| s.id == id) {
@@ -287,11 +319,8 @@ async fn delete_site(
 /// The site's certificate (PEM chain, public).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"id\", \"cert_type\", \"certificate\"}`")))]
-#[get("/site/{id}/certificate")]
-async fn certificate(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/site/{id}/certificate", wrap = "Need::read(Module::Site)")]
+async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let site = state
         .rules_doc()?
@@ -311,6 +340,7 @@ async fn certificate(
 
 /// `{"id": 1, "status": 1}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// Site id.
     pub id: u64,
@@ -321,9 +351,9 @@ pub struct StatusBody {
 /// Enable or disable a site.
 #[utoipa::path(tag = "site", request_body = StatusBody,
     responses((status = 200, description = "`{\"message\": \"Site enabled\", \"status\": 1}`")))]
-#[post("/site/status")]
+#[post("/site/status", wrap = "Need::write(Module::Site)")]
 async fn set_status(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<StatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let StatusBody { id, status } = body.into_inner();
@@ -346,6 +376,7 @@ async fn set_status(
 
 /// `{"id": 1, "enable_https": true}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HttpsBody {
     /// Site id.
     pub id: u64,
@@ -356,9 +387,9 @@ pub struct HttpsBody {
 /// Toggle HTTPS (a self-signed certificate is issued when the site has none).
 #[utoipa::path(tag = "site", request_body = HttpsBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\", \"cert_type\"}`")))]
-#[post("/site/https")]
+#[post("/site/https", wrap = "Need::write(Module::Site)")]
 async fn set_https(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<HttpsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let HttpsBody { id, enable_https } = body.into_inner();
@@ -367,7 +398,7 @@ async fn set_https(
             let site = site_mut(doc, id)?;
             site.enable_https = enable_https;
             if enable_https && site.cert_file.is_none() {
-                let pair = self_signed_for(site)?;
+                let pair = self_signed_for(&state, site)?;
                 attach(&state, site, &pair, true)?;
             }
             Ok(cert_type(site))
@@ -382,11 +413,8 @@ async fn set_https(
 /// Update a site (full fields, with `id`); its certificate is kept.
 #[utoipa::path(tag = "site", request_body = SiteInput,
     responses((status = 200, description = "`{\"message\": \"Site updated\"}`")))]
-#[put("/site/update")]
-async fn update(
-    state: web::Data<AppState>,
-    body: web::Json<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
+#[put("/site/update", wrap = "Need::write(Module::Site)")]
+async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = input.id.ok_or_else(|| ApiError::field("id", "required"))?;
     let spec = SiteSpec::try_from(input)?;
@@ -401,8 +429,16 @@ async fn update(
             new.sensitivity = site.sensitivity;
             new.disabled_rules = std::mem::take(&mut site.disabled_rules);
             new.exclusions = std::mem::take(&mut site.exclusions);
+            new.request_body_encoding = site.request_body_encoding;
+            new.maintenance = site.maintenance.take();
+            match new.cert_template_id {
+                Some(t) => {
+                    super::cert_templates::for_site(&state, t)?;
+                }
+                None => new.cert_template_id = site.cert_template_id,
+            }
             if new.enable_https && new.cert_file.is_none() {
-                let pair = self_signed_for(&new)?;
+                let pair = self_signed_for(&state, &new)?;
                 attach(&state, &mut new, &pair, true)?;
             }
             *site = new;
@@ -414,6 +450,7 @@ async fn update(
 
 /// `{"id", "cert_name"}` (a certificate of the store) or `{"id", "cert", "key"}` (PEM text).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCertBody {
     /// Site id.
     pub id: u64,
@@ -431,9 +468,9 @@ pub struct UpdateCertBody {
 /// Point a site at another certificate.
 #[utoipa::path(tag = "site", request_body = UpdateCertBody,
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/update-cert")]
+#[post("/site/update-cert", wrap = "Need::write(Module::Site)")]
 async fn update_cert(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<UpdateCertBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -465,16 +502,17 @@ async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpRe
     ))
 }
 
-/// Re-issue the site's self-signed certificate.
+/// Re-issue the site's self-signed certificate (from its certificate template, as the template
+/// is now, when it names one).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
-#[post("/site/{id}/renew-certificate")]
-async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/renew-certificate", wrap = "Need::write(Module::Site)")]
+async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
             let site = site_mut(doc, id)?;
-            let pair = self_signed_for(site)?;
+            let pair = self_signed_for(&state, site)?;
             attach(&state, site, &pair, true)?;
             site.enable_https = true;
             Ok(())
@@ -490,9 +528,9 @@ async fn renew(state: web::Data<AppState>, id: web::Path<u64>) -> Result<HttpRes
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file"),
     responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
-#[post("/site/{id}/replace-certificate")]
+#[post("/site/{id}/replace-certificate", wrap = "Need::write(Module::Site)")]
 async fn replace(
-    state: web::Data<AppState>,
+    state: Authorized,
     id: web::Path<u64>,
     mp: Multipart,
 ) -> Result<HttpResponse, ApiError> {
@@ -503,11 +541,8 @@ async fn replace(
 /// Disable HTTPS, keeping the certificate files.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 200, description = "`{\"message\": \"Certificate removed\"}`")))]
-#[post("/site/{id}/remove-certificate")]
-async fn remove_cert(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/site/{id}/remove-certificate", wrap = "Need::write(Module::Site)")]
+async fn remove_cert(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let ((), reload) = state
         .change(|doc| {
@@ -527,7 +562,7 @@ fn sm2() -> ApiError {
 /// SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[get("/site/{id}/sm2-certs")]
+#[get("/site/{id}/sm2-certs", wrap = "Need::read(Module::Site)")]
 async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -535,7 +570,7 @@ async fn sm2_get(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Bind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[post("/site/{id}/sm2-certs")]
+#[post("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
 }
@@ -543,59 +578,7 @@ async fn sm2_bind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
 /// Unbind SM2 certificates: not supported (501).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     responses((status = 501, description = "not_implemented")))]
-#[delete("/site/{id}/sm2-certs")]
+#[delete("/site/{id}/sm2-certs", wrap = "Need::write(Module::Site)")]
 async fn sm2_unbind(_id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     Err(sm2())
-}
-
-async fn health_map(state: &AppState) -> Result<Map<String, Value>, ApiError> {
-    let resp = state.proxy.call(&ControlRequest::Health).await?;
-    let Some(ControlData::Health(report)) = resp.data else {
-        return Err(ApiError::ProxyUnavailable(format!(
-            "unexpected health answer: {}",
-            resp.error.unwrap_or_default()
-        )));
-    };
-    Ok(report
-        .sites
-        .into_iter()
-        .map(|s| {
-            let first = s.upstreams.first();
-            let last = s.upstreams.iter().map(|u| u.last_check).max().unwrap_or(0);
-            let v = json!({
-                "site_id": s.site_id, "domain": s.domain, "is_alive": s.is_alive,
-                "status": first.map(|u| u.status).unwrap_or(0),
-                "latency": first.map(|u| u.latency_ms).unwrap_or(0),
-                "last_check": if last == 0 { String::new() } else { format_time(last as i64) },
-                "upstreams": s.upstreams,
-            });
-            (s.site_id.to_string(), v)
-        })
-        .collect())
-}
-
-/// Health of every site's upstreams, from waf-proxy's active checks.
-#[utoipa::path(tag = "site", responses(
-    (status = 200, description = "`{\"health_status\": {\"<id>\": {..}}, \"timestamp\"}`"),
-    (status = 503, description = "proxy_unavailable")))]
-#[get("/health")]
-async fn health_all(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let map = health_map(&state).await?;
-    Ok(HttpResponse::Ok().json(json!({ "health_status": map, "timestamp": format_time(now()) })))
-}
-
-/// Health of one site.
-#[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
-    responses((status = 200, description = "`{\"site_id\", \"is_alive\", ..}`")))]
-#[get("/health/{id}")]
-async fn health_one(
-    state: web::Data<AppState>,
-    id: web::Path<u64>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let mut map = health_map(&state).await?;
-    let v = map
-        .remove(&id.to_string())
-        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))?;
-    Ok(HttpResponse::Ok().json(v))
 }

@@ -7,6 +7,7 @@
 use actix_web::{delete, get, post, put, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::access::{Module, Need};
 use crate::error::{ApiError, ErrorBody};
 
 fn not_built(module: &str) -> ApiError {
@@ -22,13 +23,13 @@ fn not_built(module: &str) -> ApiError {
 }
 
 macro_rules! not_built {
-    ($($name:ident: $method:ident $path:literal, $module:literal $(, $param:literal)*;)*) => {
+    ($($name:ident: $method:ident $path:literal, $module:literal, $need:literal $(, $param:literal)*;)*) => {
         $(
             /// Not implemented in this WAF: answers 501 `not_implemented`.
             #[utoipa::path(tag = $module,
                 params($(($param = String, Path, description = "Identifier")),*),
                 responses((status = 501, description = "not_implemented", body = ErrorBody)))]
-            #[$method($path)]
+            #[$method($path, wrap = $need)]
             async fn $name() -> Result<HttpResponse, ApiError> {
                 Err(not_built($module))
             }
@@ -42,52 +43,52 @@ macro_rules! not_built {
 }
 
 not_built! {
-    cache_stats: get "/cache/stats", "cache";
-    cache_stats_detail: get "/cache/stats/detail", "cache";
-    cache_files: get "/cache/files", "cache";
-    cache_file_read: post "/cache/files", "cache";
-    cache_config: post "/cache/config", "cache";
-    cache_clear: post "/cache/clear", "cache";
-    cache_files_delete: delete "/cache/files/delete", "cache";
-    cache_js_obfuscate: post "/cache/js-obfuscate", "cache";
-    cache_js_obfuscate_status: get "/cache/js-obfuscate/status", "cache";
-    obs_config: get "/obs/config", "obs";
-    obs_config_put: put "/obs/config", "obs";
-    obs_rules: get "/obs/rules", "obs";
-    obs_rules_post: post "/obs/rules", "obs";
-    obs_rule_put: put "/obs/rules/{id}", "obs", "id";
-    obs_rule_delete: delete "/obs/rules/{id}", "obs", "id";
-    obs_records: get "/obs/records", "obs";
-    obs_record: get "/obs/records/{id}", "obs", "id";
-    obs_record_raw: get "/obs/records/{id}/raw", "obs", "id";
-    obs_records_clear: post "/obs/records/clear", "obs";
-    obs_stats: get "/obs/stats", "obs";
-    plugins_list: get "/plugins", "plugins";
-    plugins_config: get "/plugins/config", "plugins";
-    plugins_config_post: post "/plugins/config", "plugins";
-    plugins_reload: post "/plugins/reload", "plugins";
-    plugins_upload: post "/plugins/upload", "plugins";
-    plugins_import_url: post "/plugins/import-url", "plugins";
-    plugins_marketplace: get "/plugins/marketplace", "plugins";
-    plugins_events_recent: get "/plugins/events/recent", "plugins";
-    plugins_events_stats: get "/plugins/events/stats", "plugins";
-    plugins_events_ws: get "/plugins/events/ws", "plugins";
-    plugins_events_clear: post "/plugins/events/clear", "plugins";
-    plugin_toggle: post "/plugins/{name}/toggle", "plugins", "name";
-    plugin_order: post "/plugins/{name}/order", "plugins", "name";
-    plugin_sites: put "/plugins/{name}/sites", "plugins", "name";
-    plugin_delete: delete "/plugins/{name}", "plugins", "name";
-    feedbacks_list: get "/feedbacks", "feedbacks";
-    feedback_status: put "/feedbacks/{id}/status", "feedbacks", "id";
-    feedbacks_delete: delete "/feedbacks", "feedbacks";
-    le_alerts: get "/letsencrypt/alerts", "letsencrypt";
-    le_list: get "/letsencrypt/list", "letsencrypt";
-    le_status: get "/letsencrypt/status/{id}", "letsencrypt", "id";
-    le_check_dns: get "/letsencrypt/check-dns/{id}", "letsencrypt", "id";
-    le_order: post "/letsencrypt/order", "letsencrypt";
-    le_save: post "/letsencrypt/save", "letsencrypt";
-    le_renew: post "/letsencrypt/renew-order", "letsencrypt";
-    le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "id";
-    le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "id";
-    realtime_ws: get "/realtime/ws", "realtime";
+    cache_stats: get "/cache/stats", "cache", "Need::read(Module::Cache)";
+    cache_stats_detail: get "/cache/stats/detail", "cache", "Need::read(Module::Cache)";
+    cache_files: get "/cache/files", "cache", "Need::read(Module::Cache)";
+    cache_file_read: post "/cache/files", "cache", "Need::write(Module::Cache)";
+    cache_config: post "/cache/config", "cache", "Need::write(Module::Cache)";
+    cache_clear: post "/cache/clear", "cache", "Need::write(Module::Cache)";
+    cache_files_delete: delete "/cache/files/delete", "cache", "Need::write(Module::Cache)";
+    cache_js_obfuscate: post "/cache/js-obfuscate", "cache", "Need::write(Module::Cache)";
+    cache_js_obfuscate_status: get "/cache/js-obfuscate/status", "cache", "Need::read(Module::Cache)";
+    obs_config: get "/obs/config", "obs", "Need::read(Module::Obs)";
+    obs_config_put: put "/obs/config", "obs", "Need::write(Module::Obs)";
+    obs_rules: get "/obs/rules", "obs", "Need::read(Module::Obs)";
+    obs_rules_post: post "/obs/rules", "obs", "Need::write(Module::Obs)";
+    obs_rule_put: put "/obs/rules/{id}", "obs", "Need::write(Module::Obs)", "id";
+    obs_rule_delete: delete "/obs/rules/{id}", "obs", "Need::write(Module::Obs)", "id";
+    obs_records: get "/obs/records", "obs", "Need::read(Module::Obs)";
+    obs_record: get "/obs/records/{id}", "obs", "Need::read(Module::Obs)", "id";
+    obs_record_raw: get "/obs/records/{id}/raw", "obs", "Need::read(Module::Obs)", "id";
+    obs_records_clear: post "/obs/records/clear", "obs", "Need::write(Module::Obs)";
+    obs_stats: get "/obs/stats", "obs", "Need::read(Module::Obs)";
+    plugins_list: get "/plugins", "plugins", "Need::read(Module::Plugins)";
+    plugins_config: get "/plugins/config", "plugins", "Need::read(Module::Plugins)";
+    plugins_config_post: post "/plugins/config", "plugins", "Need::write(Module::Plugins)";
+    plugins_reload: post "/plugins/reload", "plugins", "Need::write(Module::Plugins)";
+    plugins_upload: post "/plugins/upload", "plugins", "Need::write(Module::Plugins)";
+    plugins_import_url: post "/plugins/import-url", "plugins", "Need::write(Module::Plugins)";
+    plugins_marketplace: get "/plugins/marketplace", "plugins", "Need::read(Module::Plugins)";
+    plugins_events_recent: get "/plugins/events/recent", "plugins", "Need::read(Module::Plugins)";
+    plugins_events_stats: get "/plugins/events/stats", "plugins", "Need::read(Module::Plugins)";
+    plugins_events_ws: get "/plugins/events/ws", "plugins", "Need::read(Module::Plugins)";
+    plugins_events_clear: post "/plugins/events/clear", "plugins", "Need::write(Module::Plugins)";
+    plugin_toggle: post "/plugins/{name}/toggle", "plugins", "Need::write(Module::Plugins)", "name";
+    plugin_order: post "/plugins/{name}/order", "plugins", "Need::write(Module::Plugins)", "name";
+    plugin_sites: put "/plugins/{name}/sites", "plugins", "Need::write(Module::Plugins)", "name";
+    plugin_delete: delete "/plugins/{name}", "plugins", "Need::write(Module::Plugins)", "name";
+    feedbacks_list: get "/feedbacks", "feedbacks", "Need::read(Module::Feedbacks)";
+    feedback_status: put "/feedbacks/{id}/status", "feedbacks", "Need::write(Module::Feedbacks)", "id";
+    feedbacks_delete: delete "/feedbacks", "feedbacks", "Need::write(Module::Feedbacks)";
+    le_alerts: get "/letsencrypt/alerts", "letsencrypt", "Need::read(Module::Letsencrypt)";
+    le_list: get "/letsencrypt/list", "letsencrypt", "Need::read(Module::Letsencrypt)";
+    le_status: get "/letsencrypt/status/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
+    le_check_dns: get "/letsencrypt/check-dns/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
+    le_order: post "/letsencrypt/order", "letsencrypt", "Need::write(Module::Letsencrypt)";
+    le_save: post "/letsencrypt/save", "letsencrypt", "Need::write(Module::Letsencrypt)";
+    le_renew: post "/letsencrypt/renew-order", "letsencrypt", "Need::write(Module::Letsencrypt)";
+    le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
+    le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
+    realtime_ws: get "/realtime/ws", "realtime", "Need::read(Module::Realtime)";
 }

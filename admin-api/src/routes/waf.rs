@@ -1,5 +1,7 @@
 //! Protocol settings: TLS versions (written to the rule set's `settings.tls_versions`, which
-//! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so).
+//! waf-proxy applies to new TLS handshakes at its reload), HTTP/3 (not supported, said so), and
+//! the CC proof-of-work challenge for clients that solve it themselves (issued and checked by
+//! waf-proxy, which holds the secret, over its control socket).
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -7,8 +9,10 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::written;
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::gate::Authorized;
+use waf_core::control::{ControlData, ControlRequest};
 
 /// TLS versions this stack can speak (Pingora/OpenSSL as built: no SSLv3, TLS 1.0 or 1.1).
 const SUPPORTED: &[&str] = &["1.2", "1.3"];
@@ -18,11 +22,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_tls)
         .service(set_tls)
         .service(get_http3)
-        .service(set_http3);
+        .service(set_http3)
+        .service(challenge_generate)
+        .service(challenge_verify);
 }
 
 /// `{"versions": ["1.2", "1.3"]}`.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TlsVersions {
     /// Enabled TLS versions.
     pub versions: Vec<String>,
@@ -58,8 +65,8 @@ impl TryFrom<TlsVersions> for TlsVersionSet {
 
 /// Enabled TLS versions (the rule set's `settings.tls_versions`; both when it does not say).
 #[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"versions\": [..], \"supported\": [..]}`")))]
-#[get("/waf/tls-versions")]
-async fn get_tls(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/waf/tls-versions", wrap = "Need::read(Module::Waf)")]
+async fn get_tls(state: Authorized) -> Result<HttpResponse, ApiError> {
     let versions: Vec<String> = state
         .rules_doc()?
         .settings()
@@ -73,9 +80,9 @@ async fn get_tls(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(tag = "waf", request_body = TlsVersions,
     responses((status = 200, description = "`{\"message\": \"TLS versions updated\", \"versions\": [..], \"reload\": {..}}`"),
               (status = 400, description = "validation_error")))]
-#[post("/waf/tls-versions")]
+#[post("/waf/tls-versions", wrap = "Need::write(Module::Waf)")]
 async fn set_tls(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<TlsVersions>,
 ) -> Result<HttpResponse, ApiError> {
     let set = TlsVersionSet::try_from(body.into_inner())?;
@@ -99,7 +106,7 @@ async fn set_tls(
 
 /// HTTP/3 status: not supported by this WAF.
 #[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"enabled\": false, \"supported\": false}`")))]
-#[get("/waf/http3")]
+#[get("/waf/http3", wrap = "Need::read(Module::Waf)")]
 async fn get_http3() -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "enabled": false,
@@ -110,9 +117,115 @@ async fn get_http3() -> HttpResponse {
 
 /// Enabling HTTP/3 is refused: the data plane does not speak QUIC.
 #[utoipa::path(tag = "waf", responses((status = 501, description = "not_implemented")))]
-#[post("/waf/http3")]
+#[post("/waf/http3", wrap = "Need::write(Module::Waf)")]
 async fn set_http3() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotImplemented(
         "HTTP/3 (QUIC) is not supported by this WAF".into(),
     ))
+}
+
+/// `{"client_ip": "203.0.113.7"}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeFor {
+    /// The client the challenge and its clearance are bound to.
+    pub client_ip: String,
+}
+
+/// `{"client_ip", "token", "nonce"}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeAnswer {
+    /// The client the challenge was generated for.
+    pub client_ip: String,
+    /// The token of `generate`.
+    pub token: String,
+    /// The answer (at most 32 characters).
+    pub nonce: String,
+}
+
+fn client_ip(s: &str) -> Result<String, ApiError> {
+    s.trim()
+        .parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| ApiError::field("client_ip", "an IPv4 or IPv6 address"))
+}
+
+/// A CC proof-of-work challenge for a client that solves it itself (an app that cannot run the
+/// challenge page's script): find `nonce` such that SHA-256(token ":" nonce) starts with
+/// `difficulty` zero bits.
+#[utoipa::path(tag = "waf", request_body = ChallengeFor,
+    responses((status = 200, description = "`{\"token\", \"difficulty\", \"expires_at\", \"client_ip\", \"algorithm\", \"verify_path\"}`"),
+              (status = 400, description = "validation_error"), (status = 503, description = "proxy_unavailable")))]
+#[post("/waf/cc-challenge/generate", wrap = "Need::write(Module::Waf)")]
+async fn challenge_generate(
+    state: Authorized,
+    body: web::Json<ChallengeFor>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = client_ip(&body.client_ip)?;
+    let resp = state
+        .proxy
+        .call(&ControlRequest::ChallengeIssue { ip: ip.clone() })
+        .await?;
+    let Some(ControlData::Challenge(c)) = resp.data else {
+        return Err(ApiError::ProxyUnavailable(resp.error.unwrap_or_default()));
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "token": c.token,
+        "difficulty": c.difficulty,
+        "expires_at": c.expires_at,
+        "client_ip": ip,
+        "algorithm": "sha256: nonce of at most 32 characters such that SHA-256(token + \":\" + nonce) starts with `difficulty` zero bits",
+        "verify_path": "/.well-known/waf-challenge?token=..&nonce=..&return=/path (on waf-proxy, from the client itself)",
+    })))
+}
+
+/// Check a solved challenge; on success the clearance cookie for that client (send it as
+/// `Cookie` to waf-proxy from that IP).
+#[utoipa::path(tag = "waf", request_body = ChallengeAnswer,
+    responses((status = 200, description = "`{\"message\": \"Challenge passed\", \"valid\": true, \"cookie\", \"set_cookie\", \"expires_at\"}`"),
+              (status = 400, description = "validation_error (wrong nonce, expired token, other client IP)"),
+              (status = 503, description = "proxy_unavailable")))]
+#[post("/waf/cc-challenge/verify", wrap = "Need::write(Module::Waf)")]
+async fn challenge_verify(
+    state: Authorized,
+    body: web::Json<ChallengeAnswer>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let ip = client_ip(&b.client_ip)?;
+    if b.nonce.is_empty() || b.nonce.len() > 32 {
+        return Err(ApiError::field("nonce", "1-32 characters"));
+    }
+    if b.token.len() > 200 {
+        return Err(ApiError::field("token", "not a challenge token"));
+    }
+    let resp = state
+        .proxy
+        .call(&ControlRequest::ChallengeVerify {
+            ip,
+            token: b.token,
+            nonce: b.nonce,
+        })
+        .await?;
+    match resp.data {
+        Some(ControlData::Clearance(c)) => {
+            let cookie = c
+                .set_cookie
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            Ok(HttpResponse::Ok().json(json!({
+                "message": "Challenge passed",
+                "valid": true,
+                "cookie": cookie,
+                "set_cookie": c.set_cookie,
+                "expires_at": c.clearance_expires_at,
+            })))
+        }
+        _ => Err(ApiError::field(
+            "nonce",
+            resp.error.unwrap_or_else(|| "challenge not solved".into()),
+        )),
+    }
 }

@@ -5,13 +5,13 @@
 //! allow rules. Writes go through [`AppState::change`] like every other rule write.
 //!
 //! Authentication is the same Bearer API key, with the scope of the module the call touches
-//! ([`classify`]). Errors use WisPanel's envelope `{"success": false, "code", "error", "message",
+//! (declared on each route, as everywhere). Errors use WisPanel's envelope `{"success": false, "code", "error", "message",
 //! "status"}`: [`envelope`] rewrites every error response under [`BASE`] (the gate's and the
 //! handlers'), mapping our codes in one place ([`wis_code`]).
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{get, post, put, web, Error, HttpResponse};
 use serde::Deserialize;
@@ -21,9 +21,9 @@ use waf_core::model::raw::{Mode, RawCustomRule};
 
 use super::monitor::proxy_status;
 use super::wispanel_ratelimit;
-use crate::access::Gate;
+use crate::access::{Module, Need};
 use crate::error::ApiError;
-use crate::keys::Access;
+use crate::gate::Authorized;
 use crate::state::AppState;
 use crate::store::CustomSection;
 
@@ -45,30 +45,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     wispanel_ratelimit::configure(cfg);
 }
 
-/// The scope a path below [`BASE`] needs (`None`: not below it).
-pub fn classify(method: &Method, path: &str) -> Option<Gate> {
-    let rest = path.strip_prefix(BASE)?;
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return None;
-    }
-    let module = [
-        ("/security/module/modsecurity/rules/custom", "custom-rules"),
-        ("/security/module/modsecurity", "settings"),
-        ("/security/module/ratelimit/whitelist", "acl"),
-        ("/security/module/ratelimit", "cc"),
-        ("/version", "monitor"),
-    ]
-    .iter()
-    .find(|(p, _)| rest == *p || rest.starts_with(&format!("{p}/")))
-    .map(|(_, m)| *m)
-    .unwrap_or("panel");
-    let read = matches!(*method, Method::GET | Method::HEAD);
-    Some(Gate::Key {
-        module: module.into(),
-        access: if read { Access::Read } else { Access::Write },
-    })
-}
-
 /// WisPanel's semantic code for one of ours (the one place they are mapped).
 pub fn wis_code(code: &str, status: StatusCode) -> &'static str {
     match code {
@@ -81,7 +57,7 @@ pub fn wis_code(code: &str, status: StatusCode) -> &'static str {
         | "https_required" => "FORBIDDEN",
         "not_found" => "NOT_FOUND",
         "conflict" => "CONFLICT",
-        "idempotency_key_conflict" => "IDEMPOTENCY_KEY_CONFLICT",
+        "idempotency_key_conflict" | "idempotency_key_in_use" => "IDEMPOTENCY_KEY_CONFLICT",
         "rate_limited" => "RATE_LIMITED",
         _ => match status.as_u16() {
             400 | 413 | 415 | 422 => "VALIDATION_ERROR",
@@ -96,12 +72,16 @@ pub fn wis_code(code: &str, status: StatusCode) -> &'static str {
 }
 
 /// Middleware (outermost): error responses under [`BASE`] in WisPanel's envelope; headers
-/// (rate limit, Retry-After) kept.
+/// (rate limit, Retry-After) kept. "Under" is decided on the path the router matches (its
+/// percent-decoded form), not on the raw request target.
 pub async fn envelope(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let ours = classify(req.method(), req.path()).is_some();
+    let path = req.match_info().as_str();
+    let ours = path
+        .strip_prefix(BASE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     let res = next.call(req).await?.map_into_boxed_body();
     if !ours || res.status().as_u16() < 400 {
         return Ok(res);
@@ -144,7 +124,7 @@ fn ok(data: Value) -> HttpResponse {
 /// Version of this WAF (WisPanel's `/version/info` shape).
 #[utoipa::path(tag = "wispanel", responses((status = 200,
     description = "`{\"version\", \"channel\", \"build_time\", \"git_commit\", \"info\"}`")))]
-#[get("/version/info")]
+#[get("/version/info", wrap = "Need::read(Module::Monitor)")]
 async fn version_info() -> HttpResponse {
     let v = env!("CARGO_PKG_VERSION");
     HttpResponse::Ok().json(json!({
@@ -182,17 +162,23 @@ async fn status_data(state: &AppState) -> Result<Value, ApiError> {
 /// Detection status, wrapped as WisPanel does; `rule_count` is the live policy's.
 #[utoipa::path(tag = "wispanel", responses((status = 200, description =
     "`{\"data\": {installed, enabled, log_only, paranoia_level, ruleset, webserver, crs_installed, crs_version, rule_count}, \"success\": true}`")))]
-#[get("/security/module/modsecurity/status")]
-async fn modsec_status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get(
+    "/security/module/modsecurity/status",
+    wrap = "Need::read(Module::Settings)"
+)]
+async fn modsec_status(state: Authorized) -> Result<HttpResponse, ApiError> {
     Ok(ok(status_data(&state).await?))
 }
 
 /// Turn managed detection on (restores the disabled-rule list from before `disable`).
 #[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
-#[post("/security/module/modsecurity/enable")]
-async fn enable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[post(
+    "/security/module/modsecurity/enable",
+    wrap = "Need::write(Module::Settings)"
+)]
+async fn enable(state: Authorized) -> Result<HttpResponse, ApiError> {
     let prev: Vec<u32> = state
-        .with_db(|c| crate::db::kv_get(c, PREV_DISABLED))?
+        .with_db(|c| crate::kv::get(c, PREV_DISABLED))?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     let (changed, reload) = state
@@ -210,12 +196,15 @@ async fn enable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 /// Turn managed detection off (every managed rule disabled; ACL, CC and custom rules stay).
 #[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
-#[post("/security/module/modsecurity/disable")]
-async fn disable(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[post(
+    "/security/module/modsecurity/disable",
+    wrap = "Need::write(Module::Settings)"
+)]
+async fn disable(state: Authorized) -> Result<HttpResponse, ApiError> {
     let current = state.rules_doc()?.managed().disabled_rules;
     if managed_enabled(&current) {
         let text = serde_json::to_string(&current).map_err(ApiError::internal)?;
-        state.with_db(|c| crate::db::kv_set(c, PREV_DISABLED, &text))?;
+        state.with_db(|c| crate::kv::set(c, PREV_DISABLED, &text))?;
     }
     let (changed, reload) = state
         .change(|doc| {
@@ -284,11 +273,11 @@ impl TryFrom<ConfigInput> for ConfigChange {
 #[utoipa::path(tag = "wispanel", request_body = ConfigInput, responses(
     (status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`"),
     (status = 400, description = "VALIDATION_ERROR")))]
-#[put("/security/module/modsecurity/config")]
-async fn config(
-    state: web::Data<AppState>,
-    body: web::Json<ConfigInput>,
-) -> Result<HttpResponse, ApiError> {
+#[put(
+    "/security/module/modsecurity/config",
+    wrap = "Need::write(Module::Settings)"
+)]
+async fn config(state: Authorized, body: web::Json<ConfigInput>) -> Result<HttpResponse, ApiError> {
     let change = ConfigChange::try_from(body.into_inner())?;
     let ((), reload) = state
         .change(|doc| {
@@ -308,8 +297,11 @@ async fn config(
 /// Our custom rules as YAML text (a list of rules, as in `custom.yaml`'s `custom_rules`).
 #[utoipa::path(tag = "wispanel", responses((status = 200,
     description = "`{\"data\": {\"rules\": \"<yaml>\", \"count\": N}, \"success\": true}`")))]
-#[get("/security/module/modsecurity/rules/custom")]
-async fn custom_get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get(
+    "/security/module/modsecurity/rules/custom",
+    wrap = "Need::read(Module::CustomRules)"
+)]
+async fn custom_get(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules = state.rules_doc()?.all::<CustomSection>();
     let yaml = if rules.is_empty() {
         String::from("[]\n")
@@ -323,6 +315,7 @@ async fn custom_get(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// `PUT .../rules/custom` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomInput {
     /// YAML: a list of custom rules (the same format `GET` returns; a rule without an `id` gets a
     /// fresh one). Empty text removes all.
@@ -380,9 +373,12 @@ impl TryFrom<CustomInput> for CustomRules {
 #[utoipa::path(tag = "wispanel", request_body = CustomInput, responses(
     (status = 200, description = "`{\"data\": {\"count\": N}, \"success\": true, \"message\"}`"),
     (status = 400, description = "VALIDATION_ERROR")))]
-#[put("/security/module/modsecurity/rules/custom")]
+#[put(
+    "/security/module/modsecurity/rules/custom",
+    wrap = "Need::write(Module::CustomRules)"
+)]
 async fn custom_put(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<CustomInput>,
 ) -> Result<HttpResponse, ApiError> {
     let CustomRules(rules) = CustomRules::try_from(body.into_inner())?;

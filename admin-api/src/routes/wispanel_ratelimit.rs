@@ -14,8 +14,10 @@ use waf_core::control::{ControlData, ControlRequest};
 use waf_core::model::raw::{AclRuleType, AclScope, Action, RawAclRule};
 
 use super::{next_id, EnabledBody};
+use crate::access::{Module, Need};
 use crate::attack_log::{self, AttackLog, Filter, Page, CC};
 use crate::error::ApiError;
+use crate::gate::Authorized;
 use crate::state::AppState;
 use crate::store::{AclSection, CcSection};
 
@@ -88,8 +90,8 @@ fn count_action(state: &AppState, action: &str) -> Result<i64, ApiError> {
 /// Blocks and challenges so far and the 20 latest events.
 #[utoipa::path(tag = "wispanel", responses((status = 200, description =
     "`{\"blocks\", \"challenges\", \"enabled\", \"recent_events\": [{id, remote_ip, endpoint, request_count, action, resolved, window_start, created_at}]}`")))]
-#[get("/security/module/ratelimit/summary")]
-async fn summary(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get("/security/module/ratelimit/summary", wrap = "Need::read(Module::Cc)")]
+async fn summary(state: Authorized) -> Result<HttpResponse, ApiError> {
     let f = Filter {
         attack_type: Some(CC.into()),
         ..Filter::default()
@@ -129,11 +131,8 @@ pub struct EventsQuery {
 #[utoipa::path(tag = "wispanel", params(EventsQuery), responses(
     (status = 200, description = "`{\"events\": [..], \"total\", \"page\", \"page_size\"}`"),
     (status = 400, description = "VALIDATION_ERROR")))]
-#[get("/security/module/ratelimit/events")]
-async fn events(
-    state: web::Data<AppState>,
-    q: web::Query<EventsQuery>,
-) -> Result<HttpResponse, ApiError> {
+#[get("/security/module/ratelimit/events", wrap = "Need::read(Module::Cc)")]
+async fn events(state: Authorized, q: web::Query<EventsQuery>) -> Result<HttpResponse, ApiError> {
     let page = q.page.unwrap_or(1);
     let size = q.page_size.unwrap_or(20);
     if !(1..=1_000_000).contains(&page) {
@@ -165,8 +164,11 @@ fn is_whitelist(r: &RawAclRule) -> bool {
 /// Whitelisted IPs (global ACL `ip` allow rules).
 #[utoipa::path(tag = "wispanel", responses((status = 200,
     description = "`{\"whitelist\": [{ip, id, enabled, description}]}`")))]
-#[get("/security/module/ratelimit/whitelist")]
-async fn whitelist(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[get(
+    "/security/module/ratelimit/whitelist",
+    wrap = "Need::read(Module::Acl)"
+)]
+async fn whitelist(state: Authorized) -> Result<HttpResponse, ApiError> {
     let list: Vec<Value> = state
         .rules_doc()?
         .all::<AclSection>()
@@ -182,6 +184,7 @@ async fn whitelist(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 
 /// `{"ip": "203.0.113.5"}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IpInput {
     /// IPv4 or IPv6 address.
     pub ip: String,
@@ -205,9 +208,12 @@ impl TryFrom<IpInput> for WhitelistIp {
 #[utoipa::path(tag = "wispanel", request_body = IpInput, responses(
     (status = 200, description = "`{\"success\": true, \"message\", \"data\": {ip, id}}`"),
     (status = 400, description = "VALIDATION_ERROR"), (status = 409, description = "CONFLICT")))]
-#[post("/security/module/ratelimit/whitelist")]
+#[post(
+    "/security/module/ratelimit/whitelist",
+    wrap = "Need::write(Module::Acl)"
+)]
 async fn whitelist_add(
-    state: web::Data<AppState>,
+    state: Authorized,
     body: web::Json<IpInput>,
 ) -> Result<HttpResponse, ApiError> {
     let WhitelistIp(ip) = WhitelistIp::try_from(body.into_inner())?;
@@ -242,9 +248,12 @@ async fn whitelist_add(
 #[utoipa::path(tag = "wispanel", params(("ip" = String, Path, description = "IP address")),
     responses((status = 200, description = "`{\"success\": true, \"message\"}`"),
     (status = 404, description = "NOT_FOUND")))]
-#[delete("/security/module/ratelimit/whitelist/{ip}")]
+#[delete(
+    "/security/module/ratelimit/whitelist/{ip}",
+    wrap = "Need::write(Module::Acl)"
+)]
 async fn whitelist_remove(
-    state: web::Data<AppState>,
+    state: Authorized,
     ip: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let WhitelistIp(ip) = WhitelistIp::try_from(IpInput {
@@ -268,11 +277,8 @@ async fn whitelist_remove(
 /// Enable or disable every CC rule.
 #[utoipa::path(tag = "wispanel", request_body = EnabledBody, responses(
     (status = 200, description = "`{\"success\": true, \"data\": {enabled, rules}}`")))]
-#[post("/security/module/ratelimit/toggle")]
-async fn toggle(
-    state: web::Data<AppState>,
-    body: web::Json<EnabledBody>,
-) -> Result<HttpResponse, ApiError> {
+#[post("/security/module/ratelimit/toggle", wrap = "Need::write(Module::Cc)")]
+async fn toggle(state: Authorized, body: web::Json<EnabledBody>) -> Result<HttpResponse, ApiError> {
     let enabled = body.enabled;
     let (n, reload) = state
         .change(|doc| {

@@ -35,22 +35,51 @@ pub struct Env {
 }
 
 pub fn env(tag: &str, transport: Transport) -> Env {
+    env_with(tag, transport, |_| {})
+}
+
+/// [`env`], with `tweak` applied to the state before it is shared (e.g. a larger rate limit).
+pub fn env_with(tag: &str, transport: Transport, tweak: impl FnOnce(&mut AppState)) -> Env {
     let dir = temp_dir(tag);
     let socket = dir.join("proxy.sock");
     let conn = admin_api::db::open(&dir.join("waf-admin.db")).expect("db");
     let rules = RuleStore::open(&dir).expect("store");
-    let state = web::Data::new(AppState::new(
+    let mut state = AppState::new(
         conn,
         &dir,
         rules,
         ProxyClient::new(&socket),
         ADMIN_TOKEN,
         transport,
-    ));
-    Env { dir, socket, state }
+    );
+    tweak(&mut state);
+    Env {
+        dir,
+        socket,
+        state: web::Data::new(state),
+    }
+}
+
+/// waf-admin on its real TLS listener (HTTP/1.1 and HTTP/2 by ALPN, as `waf-admin` serves) on
+/// 127.0.0.1, port 0; the listener certificate is [`Env::listener_cert`].
+pub fn serve_tls(e: &Env) -> std::net::SocketAddr {
+    let cfg = admin_api::tls::listener_config(&e.dir, None, None).expect("listener tls");
+    let state = e.state.clone();
+    let server = actix_web::HttpServer::new(move || admin_api::build_app(state.clone()))
+        .workers(2)
+        .bind_rustls_0_23("127.0.0.1:0", cfg)
+        .expect("bind");
+    let addr = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    addr
 }
 
 impl Env {
+    /// The self-signed certificate [`serve_tls`] listens with.
+    pub fn listener_cert(&self) -> PathBuf {
+        self.dir.join("tls").join("waf-admin.crt")
+    }
+
     /// A key with these scopes.
     pub fn key(&self, scopes: &[&str]) -> String {
         let new = NewKey::parse("test", scopes, 0).expect("scopes");
@@ -66,6 +95,15 @@ pub type Seen = Arc<Mutex<Vec<ControlRequest>>>;
 
 /// Serves the control protocol on `socket`: `reload` succeeds unless `fail_reload`.
 pub fn fake_proxy(socket: &std::path::Path, fail_reload: bool) -> Seen {
+    fake_proxy_slow(socket, fail_reload, std::time::Duration::ZERO)
+}
+
+/// [`fake_proxy`], answering each command after `delay` (a reload that takes time).
+pub fn fake_proxy_slow(
+    socket: &std::path::Path,
+    fail_reload: bool,
+    delay: std::time::Duration,
+) -> Seen {
     let seen: Seen = Arc::default();
     let listener = tokio::net::UnixListener::bind(socket).expect("bind");
     let s = seen.clone();
@@ -81,6 +119,7 @@ pub fn fake_proxy(socket: &std::path::Path, fail_reload: bool) -> Seen {
                 Err(_) => continue,
             };
             s.lock().expect("lock").push(req.clone());
+            actix_web::rt::time::sleep(delay).await;
             let resp = match req {
                 ControlRequest::Reload if fail_reload => {
                     ControlResponse::err("compile failed", Vec::new())

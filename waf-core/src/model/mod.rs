@@ -264,6 +264,29 @@ pub struct Site {
     pub exclusions: Vec<Exclusion>,
     /// Overrides `settings.request_body_encoding` for this site.
     pub request_body_encoding: Option<BodyEncoding>,
+    /// Maintenance mode, when on.
+    pub maintenance: Option<Maintenance>,
+}
+
+/// A site in maintenance: every request gets a 503 page, the origin is not contacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Plain text of the page.
+    pub message: String,
+    /// `Retry-After` seconds.
+    pub retry_after: u32,
+}
+
+impl Maintenance {
+    /// Text shown when the site gives none.
+    pub const DEFAULT_MESSAGE: &'static str =
+        "This site is down for maintenance. Please try again later.";
+    /// `Retry-After` when the site gives none.
+    pub const DEFAULT_RETRY_AFTER: u32 = 600;
+    /// Longest `retry_after` accepted (a week).
+    pub const MAX_RETRY_AFTER: u32 = 604_800;
+    /// Longest message accepted, in characters.
+    pub const MAX_MESSAGE_CHARS: usize = 2000;
 }
 
 /// Managed-detection switches applying to every site.

@@ -421,6 +421,28 @@ pub struct RawSite {
     /// Overrides the global `request_body_encoding` for this site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_body_encoding: Option<BodyEncoding>,
+    /// Maintenance mode: while on, waf-proxy answers every request for the site with a 503
+    /// maintenance page and never contacts the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<RawMaintenance>,
+    /// The certificate template (admin-api) the site's self-signed certificate is issued from;
+    /// waf-proxy does not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_template_id: Option<u64>,
+}
+
+/// A site's maintenance mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Whether the site is in maintenance.
+    pub enabled: bool,
+    /// Plain text shown on the page (HTML-escaped there); a default text when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `Retry-After` seconds sent with the 503 (1-604800; default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {

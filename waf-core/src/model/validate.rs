@@ -545,6 +545,10 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
     for x in &r.exclusions {
         exclusions.push(exclusion(x).map_err(|e| c.err("exclusions", e))?);
     }
+    let maintenance = match &r.maintenance {
+        Some(m) => maintenance(m).map_err(|e| c.err("maintenance", e))?,
+        None => None,
+    };
     Ok(Site {
         id: r.id,
         name: r.name.clone(),
@@ -561,7 +565,36 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
         disabled_rules: r.disabled_rules.iter().copied().collect(),
         exclusions,
         request_body_encoding: r.request_body_encoding,
+        maintenance,
     })
+}
+
+/// A site's maintenance block: `None` when off; the text and `Retry-After` checked when on.
+fn maintenance(m: &raw::RawMaintenance) -> Result<Option<Maintenance>, String> {
+    let message = match m.message.as_deref().map(str::trim) {
+        None | Some("") => Maintenance::DEFAULT_MESSAGE.to_string(),
+        Some(t) if t.chars().count() > Maintenance::MAX_MESSAGE_CHARS => {
+            return Err(format!(
+                "message: at most {} characters",
+                Maintenance::MAX_MESSAGE_CHARS
+            ))
+        }
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n') => {
+            return Err("message: no control characters but newlines".into())
+        }
+        Some(t) => t.to_string(),
+    };
+    let retry_after = m.retry_after.unwrap_or(Maintenance::DEFAULT_RETRY_AFTER);
+    if !(1..=Maintenance::MAX_RETRY_AFTER).contains(&retry_after) {
+        return Err(format!(
+            "retry_after: 1-{} seconds",
+            Maintenance::MAX_RETRY_AFTER
+        ));
+    }
+    Ok(m.enabled.then_some(Maintenance {
+        message,
+        retry_after,
+    }))
 }
 
 #[cfg(test)]

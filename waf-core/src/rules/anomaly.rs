@@ -11,7 +11,7 @@ pub mod protocol_ids {
     pub const TOO_MANY_ARGS: u32 = 1001;
     /// Too many headers.
     pub const TOO_MANY_HEADERS: u32 = 1002;
-    /// Malformed JSON/multipart/XML.
+    /// Malformed JSON/multipart/XML, or a multipart body without a usable boundary.
     pub const MALFORMED_BODY: u32 = 1003;
     /// Body over the limit (with `oversize_body: block`).
     pub const OVERSIZE_BODY: u32 = 1004;
@@ -24,12 +24,12 @@ pub mod protocol_ids {
 
 use protocol_ids::*;
 
-const fn anomaly(id: u32, name: &'static str) -> Rule {
+const fn anomaly(id: u32, name: &'static str, level: u8) -> Rule {
     Rule {
         id,
         name,
         class: A::Protocol,
-        level: 1,
+        level,
         locations: REQUEST,
         detect: Detect::Protocol,
     }
@@ -37,11 +37,12 @@ const fn anomaly(id: u32, name: &'static str) -> Rule {
 
 /// The protocol rules.
 pub(super) const RULES: &[Rule] = &[
-    anomaly(NULL_BYTE, "Null byte in request"),
-    anomaly(TOO_MANY_ARGS, "Too many parameters"),
-    anomaly(TOO_MANY_HEADERS, "Too many headers"),
-    anomaly(MALFORMED_BODY, "Malformed structured body"),
-    anomaly(OVERSIZE_BODY, "Body over the inspection limit"),
-    anomaly(BAD_PATH_ENCODING, "Invalid percent-encoding in path"),
-    anomaly(AMBIGUOUS_BODY, "Ambiguous multipart body"),
+    anomaly(NULL_BYTE, "Null byte in request", 1),
+    anomaly(TOO_MANY_ARGS, "Too many parameters", 1),
+    anomaly(TOO_MANY_HEADERS, "Too many headers", 1),
+    // Level 3: active from sensitivity 3 only.
+    anomaly(MALFORMED_BODY, "Malformed structured body", 3),
+    anomaly(OVERSIZE_BODY, "Body over the inspection limit", 1),
+    anomaly(BAD_PATH_ENCODING, "Invalid percent-encoding in path", 1),
+    anomaly(AMBIGUOUS_BODY, "Ambiguous multipart body", 1),
 ];

@@ -171,3 +171,8 @@ pub fn rule_name(id: u32) -> &'static str {
         .find(|r| r.id == id)
         .map_or("managed rule", |r| r.name)
 }
+
+/// The lowest sensitivity at which managed rule `id` is active (an unknown id: never).
+pub(crate) fn rule_level(id: u32) -> u8 {
+    all().find(|r| r.id == id).map_or(u8::MAX, |r| r.level)
+}

@@ -319,7 +319,7 @@ impl ProxyHttp for WafProxy {
     }
 
     /// Request line and headers: pin the policy, resolve client IP and site, enforce header and
-    /// body size limits, HTTPS redirect, the challenge endpoint, CC bans, then inspect the
+    /// body size limits, HTTPS redirect, maintenance mode, the challenge endpoint, CC bans, then inspect the
     /// request line and headers; a body of known length up to [`PREREAD_MAX`] is read and
     /// inspected here too, before the origin is connected ([`WafProxy::preread_body`]).
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
@@ -384,6 +384,14 @@ impl ProxyHttp for WafProxy {
                 return self
                     .refuse(session, ctx, Refusal::RedirectHttps { location })
                     .await;
+            }
+            // Maintenance: the site's page for everyone; the origin is never contacted.
+            if let Some(m) = &site.maintenance {
+                let r = Refusal::Maintenance {
+                    message: m.message.clone(),
+                    retry_after: m.retry_after,
+                };
+                return self.refuse(session, ctx, r).await;
             }
         }
         if s.no_waf {
@@ -621,10 +629,8 @@ impl ProxyHttp for WafProxy {
         gone
     }
 
-    /// End of every request: counters (requests, blocks, logs by site); the next byte on the
-    /// connection starts the next head's deadline.
-    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
-        crate::conn::request_done(session);
+    /// End of every request: counters (requests, blocks, logs by site).
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);

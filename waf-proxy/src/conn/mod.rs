@@ -1,13 +1,16 @@
 //! Client connections before Pingora's HTTP layer: a cap on open connections per client IP, a
-//! deadline for a complete request head, and h2c prior-knowledge detection that answers as soon
-//! as the first bytes differ from the HTTP/2 preface.
+//! deadline for a complete request head, h2c prior-knowledge detection that answers as soon
+//! as the first bytes differ from the HTTP/2 preface, and request lines made parseable.
 //!
 //! Pingora offers no hook for these (its per-read timeouts restart with every header line a
-//! slow client sends, and its h2c detection waits for 24 bytes, which a `GET / HTTP/1.0` never
-//! sends), so [`Guarded`] wraps Pingora's HTTP application as a [`ServerApp`] of its own and
-//! hands it each connection inside a [`GuardedStream`]. The proxy tells the stream when a head
-//! is complete ([`head_done`]) and when a request is over ([`request_done`]); the stream fails
-//! a read once the deadline of the head being read has passed.
+//! slow client sends, its h2c detection waits for 24 bytes, which a `GET / HTTP/1.0` never
+//! sends, and a request line it cannot parse gets a bare 400 before any proxy phase runs), so
+//! [`Guarded`] wraps Pingora's HTTP application as a [`ServerApp`] of its own and hands it each
+//! connection inside a [`GuardedStream`]. Before each HTTP/1 request head is read, the stream is
+//! told that its next byte starts one ([`Requests`]); the proxy tells it when the head is
+//! complete ([`head_done`]). The stream fails a read once the deadline of the head being read
+//! has passed, and percent-encodes the bytes of a request line that the URI parser refuses
+//! ([`RequestLine`]).
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -20,7 +23,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::{Buf, BytesMut};
 use dashmap::DashMap;
-use pingora_core::apps::ServerApp;
+use pingora_core::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp};
+use pingora_core::protocols::http::v2::server::H2Options;
+use pingora_core::protocols::http::ServerSession;
 use pingora_core::protocols::raw_connect::ProxyDigest;
 use pingora_core::protocols::tls::{SslDigest, TlsRef};
 use pingora_core::protocols::{
@@ -32,6 +37,9 @@ use prometheus::IntCounter;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use waf_core::IpTable;
+
+mod request_line;
+use request_line::RequestLine;
 
 /// The HTTP/2 connection preface (RFC 9113 §3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -59,7 +67,7 @@ pub struct ConnCounters {
 
 /// Pingora's HTTP application behind the per-IP cap and the head deadline.
 pub struct Guarded<A> {
-    inner: Arc<A>,
+    inner: Arc<Requests<A>>,
     limits: ConnLimits,
     open: DashMap<IpAddr, usize>,
     stats: ConnCounters,
@@ -69,7 +77,7 @@ impl<A> Guarded<A> {
     /// Wraps `inner`.
     pub fn new(inner: A, limits: ConnLimits, stats: ConnCounters) -> Self {
         Guarded {
-            inner: Arc::new(inner),
+            inner: Arc::new(Requests(Arc::new(inner))),
             limits,
             open: DashMap::new(),
             stats,
@@ -106,7 +114,7 @@ impl Drop for Slot<'_> {
 }
 
 #[async_trait]
-impl<A: ServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
+impl<A: HttpServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
     async fn process_new(
         self: &Arc<Self>,
         stream: Stream,
@@ -138,6 +146,49 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
     }
 }
 
+/// Pingora's HTTP application, with each HTTP/1 session's stream told before its request head
+/// is read that the next byte starts it. Pingora runs one session per request on a connection,
+/// after the previous one's body was read or drained, so this is exactly where a head starts
+/// (pipelining is off: bytes read past a request end the connection).
+pub struct Requests<A>(Arc<A>);
+
+#[async_trait]
+impl<A: HttpServerApp + Send + Sync + 'static> HttpServerApp for Requests<A> {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        session: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        if let Some(c) = session.stream().and_then(clock_of_stream) {
+            c.head_starts();
+        }
+        self.0.process_new_http(session, shutdown).await
+    }
+
+    fn h2_options(&self) -> Option<H2Options> {
+        self.0.h2_options()
+    }
+
+    fn server_options(&self) -> Option<&HttpServerOptions> {
+        self.0.server_options()
+    }
+
+    async fn http_cleanup(&self) {
+        self.0.http_cleanup().await;
+    }
+
+    async fn process_custom_session(
+        self: Arc<Self>,
+        stream: Stream,
+        shutdown: &ShutdownWatch,
+    ) -> Option<Stream> {
+        self.0
+            .clone()
+            .process_custom_session(stream, shutdown)
+            .await
+    }
+}
+
 /// Milliseconds since the first use, a clock shared by every connection's deadline.
 fn now_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -152,6 +203,8 @@ struct HeadClock {
     deadline: AtomicU64,
     /// Between requests: the next byte read starts a head (and its deadline).
     idle: AtomicBool,
+    /// The next byte read starts an HTTP/1 request line.
+    line: AtomicBool,
 }
 
 impl HeadClock {
@@ -160,6 +213,7 @@ impl HeadClock {
             timeout,
             deadline: AtomicU64::new(0),
             idle: AtomicBool::new(false),
+            line: AtomicBool::new(false),
         };
         if armed {
             c.arm();
@@ -177,10 +231,19 @@ impl HeadClock {
     fn disarm(&self) {
         self.deadline.store(0, Ordering::Relaxed);
     }
+
+    /// An HTTP/1 request head is to be read: its line starts at the next byte, and so does its
+    /// deadline, unless the connection's first head already has one running from the start.
+    fn head_starts(&self) {
+        self.line.store(true, Ordering::Relaxed);
+        if self.deadline.load(Ordering::Relaxed) == 0 {
+            self.idle.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A client connection whose reads fail once the head deadline has passed, with the bytes read
-/// to detect h2c kept for Pingora to read again.
+/// to detect h2c kept for Pingora to read again, and request lines escaped ([`RequestLine`]).
 pub struct GuardedStream {
     inner: Stream,
     clock: Arc<HeadClock>,
@@ -188,6 +251,10 @@ pub struct GuardedStream {
     timer: Option<(u64, Pin<Box<Sleep>>)>,
     /// Bytes read ahead by [`Peek::try_peek`], served before the inner stream's.
     ahead: BytesMut,
+    /// The request line being read, if one is.
+    line: Option<RequestLine>,
+    /// Escaped bytes that did not fit the last read, served first.
+    escaped: BytesMut,
     stats: ConnCounters,
 }
 
@@ -207,6 +274,8 @@ impl GuardedStream {
             clock,
             timer: None,
             ahead: BytesMut::new(),
+            line: None,
+            escaped: BytesMut::new(),
             stats,
         }
     }
@@ -265,13 +334,36 @@ impl AsyncRead for GuardedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
+        if !this.escaped.is_empty() {
+            let n = this.escaped.len().min(buf.remaining());
+            buf.put_slice(&this.escaped[..n]);
+            this.escaped.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        if this.clock.line.swap(false, Ordering::Relaxed) {
+            this.line = Some(RequestLine::default());
+        }
+        let before = buf.filled().len();
         if !this.ahead.is_empty() {
             let n = this.ahead.len().min(buf.remaining());
             buf.put_slice(&this.ahead[..n]);
             this.ahead.advance(n);
-            return Poll::Ready(Ok(()));
+        } else {
+            std::task::ready!(this.poll_inner(cx, buf))?;
         }
-        this.poll_inner(cx, buf)
+        if let Some(line) = this.line.as_mut() {
+            let (escaped, ended) = line.escape(&buf.filled()[before..]);
+            if ended {
+                this.line = None;
+            }
+            if let Some(escaped) = escaped {
+                buf.set_filled(before);
+                let n = escaped.len().min(buf.remaining());
+                buf.put_slice(&escaped[..n]);
+                this.escaped.extend_from_slice(&escaped[n..]);
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -380,13 +472,15 @@ impl GetSocketDigest for GuardedStream {
     }
 }
 
-fn clock_of(session: &pingora_proxy::Session) -> Option<&HeadClock> {
-    session
-        .as_ref()
-        .stream()?
+fn clock_of_stream(stream: &Stream) -> Option<&HeadClock> {
+    stream
         .as_any()
         .downcast_ref::<GuardedStream>()
         .map(|g| &*g.clock)
+}
+
+fn clock_of(session: &pingora_proxy::Session) -> Option<&HeadClock> {
+    clock_of_stream(session.as_ref().stream()?)
 }
 
 /// The head of the request on `session` is complete: its deadline no longer applies.
@@ -394,12 +488,5 @@ pub fn head_done(session: &pingora_proxy::Session) {
     if let Some(c) = clock_of(session) {
         c.disarm();
         c.idle.store(false, Ordering::Relaxed);
-    }
-}
-
-/// The request on `session` is over: the next byte on the connection starts a new head.
-pub fn request_done(session: &pingora_proxy::Session) {
-    if let Some(c) = clock_of(session) {
-        c.idle.store(true, Ordering::Relaxed);
     }
 }
