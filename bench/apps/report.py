@@ -26,6 +26,10 @@ import re
 import subprocess
 import time
 from urllib.parse import urlsplit
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import readme_block  # noqa: E402  (bench/readme_block.py)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("run")
@@ -296,15 +300,4 @@ failed = [s for s in steps if not s["ok"]]
 if failed:
     checks.append("scenario steps that failed: " + "; ".join(f"{s['name']} ({s['error'][:100]})" for s in failed))
 lines += [""] + [f"- {c}." for c in checks]
-print("\n".join(lines))
-with open(os.path.join(a.run, "report.md"), "w") as fh:
-    fh.write("\n".join(lines) + "\n")
-if a.readme:
-    t = open(a.readme).read()
-    block = "\n".join(["<!-- apps:start -->", ""] + lines + ["", "<!-- apps:end -->"])
-    i, j = t.find("<!-- apps:start -->"), t.find("<!-- apps:end -->")
-    if i >= 0 and j > i:
-        t = t[:i] + block + t[j + len("<!-- apps:end -->"):]
-    else:
-        t = t.rstrip("\n") + "\n\n## Real applications (bench/apps/run.sh)\n\n" + block + "\n"
-    open(a.readme, "w").write(t)
+readme_block.write(lines, a.run, a.readme, "apps", "Real applications (bench/apps/run.sh)")

@@ -16,6 +16,10 @@ import os
 import platform
 import subprocess
 import time
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import readme_block  # noqa: E402  (bench/readme_block.py)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("out")
@@ -192,15 +196,4 @@ for s in SPLITS:
     fps += ["", f"### waf-proxy false positives by rule, {s} split", ""] + fp_rules(s)
 full = head + body + fps + ["", "### Examples of missed attacks, validation split (first of each source)", ""] + \
     examples("validation") + ["", "### End to end vs offline", ""] + [f"- {x}" for x in agreement()]
-with open(os.path.join(a.out, "report.md"), "w") as fh:
-    fh.write("\n".join(full) + "\n")
-print("\n".join(full))
-if a.readme:
-    text = open(a.readme).read()
-    block = "\n".join(["<!-- eval:start -->", ""] + head + body + fps + ["", "<!-- eval:end -->"])
-    i, j = text.find("<!-- eval:start -->"), text.find("<!-- eval:end -->")
-    if i >= 0 and j > i:
-        text = text[:i] + block + text[j + len("<!-- eval:end -->"):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Evaluation (bench/eval/run.sh)\n\n" + block + "\n"
-    open(a.readme, "w").write(text)
+readme_block.write(full, a.out, a.readme, "eval", "Evaluation (bench/eval/run.sh)", readme_lines=head + body + fps)

@@ -9,6 +9,10 @@ import os
 import re
 import subprocess
 import time
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import readme_block  # noqa: E402  (bench/readme_block.py)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("out")
@@ -136,15 +140,4 @@ lines += [f"| {s} | {h} | {d} | {x} |" for s, h, d, x in rows]
 if rules:
     lines += ["", "Rules that refused the scanners' requests through waf-proxy (event log): " +
               ", ".join(f"{k} ({n})" for k, n in rules.most_common(12)) + "."]
-print("\n".join(lines))
-with open(os.path.join(a.out, "report.md"), "w") as fh:
-    fh.write("\n".join(lines) + "\n")
-if a.readme:
-    t = open(a.readme).read()
-    block = "\n".join(["<!-- scanners:start -->", ""] + lines + ["", "<!-- scanners:end -->"])
-    i, j = t.find("<!-- scanners:start -->"), t.find("<!-- scanners:end -->")
-    if i >= 0 and j > i:
-        t = t[:i] + block + t[j + len("<!-- scanners:end -->"):]
-    else:
-        t = t.rstrip("\n") + "\n\n## Scanners (bench/scanners/run.sh)\n\n" + block + "\n"
-    open(a.readme, "w").write(t)
+readme_block.write(lines, a.out, a.readme, "scanners", "Scanners (bench/scanners/run.sh)")
