@@ -8,35 +8,11 @@ mod common;
 #[path = "common/procs.rs"]
 mod procs;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
-use admin_api::build_app;
-use admin_api::state::Transport;
-use common::env;
-use procs::{proxy_bin, spawn_proxy};
+use procs::{counting_origin, stack};
 use serde_json::{json, Value};
-
-/// An origin counting the requests it receives.
-fn counting_origin() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    let origin = HttpServer::new(move || {
-        let h = h.clone();
-        App::new().default_service(web::to(move || {
-            h.fetch_add(1, Ordering::SeqCst);
-            async { HttpResponse::Ok().body("origin") }
-        }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("origin bind");
-    let addr = origin.addrs()[0];
-    actix_web::rt::spawn(origin.run());
-    (addr, hits)
-}
 
 async fn get(client: &reqwest::Client, url: &str, host: &str) -> Option<(u16, String)> {
     let r = client.get(url).header("Host", host).send().await.ok()?;
@@ -57,47 +33,16 @@ async fn wait_for(client: &reqwest::Client, url: &str, host: &str, want: u16) ->
 
 #[actix_web::test]
 async fn a_site_in_maintenance_gets_the_503_page_and_its_origin_nothing() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
-        return;
-    }
-    let e = env("maint", Transport::PlainHttp);
     let (origin, hits) = counting_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    let Some(st) = stack("maint", origin).await else {
+        return;
+    };
+    let (e, api, port) = (&st.env, &st.api, st.port);
     let url = format!("http://127.0.0.1:{port}/shop/cart?x=1");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let start = Instant::now();
-    while get(&client, &url, "other.test").await.is_none() || !e.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "waf-proxy did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let key = e.key(&["site:write"]);
     let post = |path: &str, body: Value| {
         client

@@ -14,7 +14,7 @@ use actix_web::HttpServer;
 use admin_api::build_app;
 use admin_api::state::Transport;
 use common::env;
-use procs::{proxy_bin, spawn_origin, spawn_proxy};
+use procs::{proxy_bin, spawn_origin, spawn_proxy, stack};
 use serde_json::{json, Value};
 
 async fn status_for_ua(client: &reqwest::Client, url: &str, ua: &str) -> Option<u16> {
@@ -41,39 +41,10 @@ async fn wait_for_status(
 
 #[actix_web::test]
 async fn acl_rule_created_through_the_api_blocks_at_the_proxy() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
+    let Some(st) = stack("e2e", spawn_origin()).await else {
         return;
-    }
-    let e = env("e2e", Transport::PlainHttp);
-
-    let origin = spawn_origin();
-
-    // waf-admin on port 0 (plain HTTP, loopback).
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let admin_url = format!("http://{}", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-
-    // The proxy, reading the rules waf-admin writes.
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    };
+    let (e, admin_url, port) = (&st.env, &st.admin, st.port);
     let proxy_url = format!("http://127.0.0.1:{port}/hello");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -269,49 +240,14 @@ async fn attacks_through_the_proxy_reach_the_attack_log_exactly_once() {
 
 #[actix_web::test]
 async fn wispanel_status_reports_the_live_rule_count_and_log_only_changes_the_proxy() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
+    let Some(st) = stack("e2e-wis", spawn_origin()).await else {
         return;
-    }
-    let e = env("e2e-wis", Transport::PlainHttp);
-    let origin = spawn_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let admin_url = format!("http://{}", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    };
+    let (e, admin_url, port) = (&st.env, &st.admin, st.port);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let up = format!("http://127.0.0.1:{port}/");
-    assert!(
-        wait_for_status(&client, &up, "Mozilla/5.0", 200, Duration::from_secs(20))
-            .await
-            .is_some(),
-        "waf-proxy did not come up"
-    );
-    let start = Instant::now();
-    while !e.socket.exists() && start.elapsed() < Duration::from_secs(5) {
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
     let key = e.key(&["settings:write", "custom-rules:write"]);
     let base = format!("{admin_url}/api/v1/security/module/modsecurity");
     let attack = format!("http://127.0.0.1:{port}/?id=1%27%20or%20%271%27%3D%271");

@@ -1,28 +1,15 @@
 //! CRUD of every module through the app, with a fake proxy on the control socket.
 
+#[macro_use]
 mod common;
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use admin_api::build_app;
 use admin_api::state::Transport;
-use common::{env, fake_proxy};
+use common::{auth, env, fake_proxy};
 use serde_json::{json, Value};
 use waf_core::control::ControlRequest;
-
-macro_rules! call {
-    ($app:expr, $req:expr) => {{
-        let res = test::call_service(&$app, $req.to_request()).await;
-        let status = res.status();
-        let body = test::read_body(res).await;
-        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        (status, json)
-    }};
-}
-
-fn auth(k: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {k}"))
-}
 
 #[actix_web::test]
 async fn acl_crud_reloads_the_proxy() {

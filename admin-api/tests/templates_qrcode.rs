@@ -3,6 +3,7 @@
 //! (read back from the stored PEM); renew issues from the template as it is then; templates in
 //! use cannot be deleted; bad input is refused by name. QR codes are bounded and well formed.
 
+#[macro_use]
 mod common;
 
 use actix_web::http::StatusCode;
@@ -10,23 +11,9 @@ use actix_web::test::{self, TestRequest};
 use admin_api::build_app;
 use admin_api::state::Transport;
 use base64::Engine;
-use common::{env, fake_proxy};
-use serde_json::{json, Value};
+use common::{auth, env, fake_proxy};
+use serde_json::json;
 use x509_parser::prelude::*;
-
-macro_rules! call {
-    ($app:expr, $req:expr) => {{
-        let res = test::call_service(&$app, $req.to_request()).await;
-        let status = res.status();
-        let body = test::read_body(res).await;
-        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        (status, json)
-    }};
-}
-
-fn auth(k: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {k}"))
-}
 
 /// What a certificate says: (CN, O, C, SANs, key algorithm OID, validity in days).
 fn inspect(pem_text: &str) -> (String, String, String, Vec<String>, String, i64) {

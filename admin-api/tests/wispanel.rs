@@ -2,6 +2,7 @@
 //! rule count, config -> settings, custom rules as YAML validated by the compiler, rate-limit
 //! whitelist and toggle, version info.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use admin_api::build_app;
 use admin_api::state::Transport;
+use common::auth;
 use common::env;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -17,20 +19,6 @@ use waf_core::control::{
     ControlData, ControlRequest, ControlResponse, ReloadReport, StatsReport, StatusReport,
 };
 use waf_core::RuleCounts;
-
-macro_rules! call {
-    ($app:expr, $req:expr) => {{
-        let res = test::call_service(&$app, $req.to_request()).await;
-        let status = res.status();
-        let body = test::read_body(res).await;
-        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        (status, json)
-    }};
-}
-
-fn auth(k: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {k}"))
-}
 
 /// A proxy answering `status` with 65 managed rules + 2 ACL rules, and everything else.
 fn status_proxy(socket: &Path) {

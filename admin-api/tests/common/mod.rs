@@ -13,6 +13,24 @@ use admin_api::store::RuleStore;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use waf_core::control::{ControlData, ControlRequest, ControlResponse, ReloadReport};
 
+/// Calls the test service with a request builder; yields (status, body as JSON or `Null`).
+#[allow(unused_macros)]
+macro_rules! call {
+    ($app:expr, $req:expr) => {{
+        let res = actix_web::test::call_service(&$app, $req.to_request()).await;
+        let status = res.status();
+        let body = actix_web::test::read_body(res).await;
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        (status, json)
+    }};
+}
+
+/// The `Authorization` header of an API key.
+pub fn auth(k: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {k}"))
+}
+
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// A fresh directory under the system temp dir.
