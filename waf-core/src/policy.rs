@@ -12,13 +12,13 @@ use crate::custom::{CompiledCustom, Slot};
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
 use crate::fields::{has_null, hit_match, scan_value, Fields};
-use crate::memo::{CleanMemo, Probe, ValueCache, CACHE_ENTRIES};
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
 use crate::normalize::{self, Depths};
 use crate::parse::{self, FieldRef, Limits, Parts};
 use crate::request::{Location, Request};
+use crate::reuse::{Lookup, Memos, Reuse, Session, CACHE_ENTRIES};
 use crate::verdict::{AttackType, Match, Verdict};
 
 /// How many rules of each kind a policy holds.
@@ -53,8 +53,7 @@ pub struct Scratch {
     judge_hits: Vec<bool>,
     pset: Vec<usize>,
     sig_set: Option<detect::Candidates>,
-    clean: CleanMemo,
-    cache: ValueCache,
+    pub(crate) memos: Memos,
 }
 
 impl Default for Scratch {
@@ -84,8 +83,7 @@ impl Scratch {
             judge_hits: Vec::new(),
             pset: Vec::new(),
             sig_set: None,
-            clean: CleanMemo::default(),
-            cache: ValueCache::with_capacity(entries),
+            memos: Memos::new(entries),
         }
     }
 }
@@ -595,31 +593,19 @@ impl Policy {
         };
         let engine = &self.engine;
         let set = scratch.sig_set.get_or_insert_with(|| engine.candidates());
-        // Whether the rules active for a value are the same for every parameter of this request:
-        // then a value found clean once is clean wherever it repeats at the same location.
-        let memo_ok = !excl.iter().any(|x| x.parameter.is_some());
         // No disabled rule and no exclusion: a rule is active by its level alone, without the
         // set lookups (asked for every candidate signature and check of every value).
         let all_enabled = excl.is_empty()
             && self.rules.managed.disabled_rules.is_empty()
             && site.is_none_or(|s| s.disabled_rules.is_empty());
-        let clean = &mut scratch.clean;
-        clean.clear();
-        // Across requests: only where the rules active for a value depend on the site alone.
-        let cache = &mut scratch.cache;
-        cache.sync(self.id);
-        let cross = excl.is_empty();
-        let site_key = site.map(|s| s.id);
+        let memos = scratch
+            .memos
+            .start(self.id, Reuse::decide(&excl, site.map(|s| s.id)));
         let mut found = None;
         // Fields are scanned as the parser finds them: no list of owned values is built.
         let mut fields = Fields {
-            pairs: cross && cache.enabled(),
-            // Names reach a verdict only through exclusions by parameter; a match is named
-            // either way (the field that stopped is handed again under its name).
-            names: !memo_ok,
-            cache,
-            site: site_key,
-            field: |f: FieldRef<'_>, cache: &mut ValueCache| {
+            memos,
+            field: |f: FieldRef<'_>, memos: &mut Session<'_>| {
                 // A parameter's plain number: nothing to decode and nothing fires on it.
                 if matches!(
                     f.location,
@@ -639,35 +625,16 @@ impl Policy {
                 } else {
                     ""
                 };
-                // The worker's cache, when it keeps this value, is the only memo it needs.
-                let probe = if cross {
-                    cache.probe(site_key, f.location, name, f.value)
-                } else {
-                    Probe::NotKept
+                let Lookup::Scan(pending) = memos.lookup(f.location, name, f.value) else {
+                    return false;
                 };
-                if matches!(probe, Probe::Clean) {
-                    return false;
-                }
-                // Within the request, values repeat in bodies (a tag or a comment in every
-                // element of a JSON array); the line, headers and cookies are few and distinct.
-                let memo = matches!(probe, Probe::NotKept)
-                    && memo_ok
-                    && matches!(
-                        f.location,
-                        Location::Body | Location::BodyArg | Location::BodyArgName
-                    );
-                if memo && clean.is_clean(f.location, f.value) {
-                    return false;
-                }
                 let active = |id: u32, level: u8| {
                     level <= sens && (all_enabled || (!disabled(id) && !excluded_for(id, param)))
                 };
                 if let Some(h) = scan_value(engine, set, depths, &active, f) {
                     found = Some(hit_match(h, f));
-                } else if let Probe::Miss(miss) = probe {
-                    cache.record(miss, site_key, f.location, name, f.value);
-                } else if memo {
-                    clean.record(f.location, f.value);
+                } else {
+                    memos.passed(pending, f.location, name, f.value);
                 }
                 found.is_some()
             },
