@@ -7,7 +7,7 @@ use crate::normalize::{self, Depths};
 use crate::parse::{self, FieldRef};
 use crate::request::Location;
 use crate::reuse::{Reuse, Session};
-use crate::verdict::Match;
+use crate::verdict::{Match, RuleRef};
 
 /// The engine's [`parse::Visitor`]: `field` decides about each value (`true`: a detection,
 /// stop), given the request's memos; query, form and cookie pairs whose fields all passed in an
@@ -72,7 +72,7 @@ pub(crate) fn scan_value(
 #[inline(never)]
 pub(crate) fn hit_match(h: detect::Hit, f: FieldRef<'_>) -> Match {
     Match::at(
-        h.id.to_string(),
+        RuleRef::Managed(h.id),
         h.name,
         h.attack,
         Action::Block,

@@ -40,7 +40,7 @@ pub use error::{RuleError, RuleErrors};
 pub use model::{Action, RuleSet, SourceFile};
 pub use policy::{Policy, RuleCounts, Scratch};
 pub use request::{Field, Location, Request};
-pub use verdict::{AttackType, Match, Verdict};
+pub use verdict::{AttackType, Match, RuleRef, Verdict};
 
 /// The engine version, reported by status endpoints.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

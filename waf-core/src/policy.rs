@@ -8,7 +8,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::acl::CompiledAcl;
-use crate::custom::{CompiledCustom, Slot};
+use crate::custom::CompiledCustom;
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
 use crate::fields::{has_null, hit_match, scan_value, Fields};
@@ -19,7 +19,7 @@ use crate::normalize::{self, Depths};
 use crate::parse::{self, FieldRef, Limits, Parts};
 use crate::request::{Location, Request};
 use crate::reuse::{Lookup, Memos, Reuse, Session, CACHE_ENTRIES};
-use crate::verdict::{AttackType, Match, Verdict};
+use crate::verdict::{AttackType, Match, RuleRef, Verdict};
 
 /// How many rules of each kind a policy holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -350,55 +350,19 @@ impl Policy {
         let mut logged = Vec::new();
         // 1-2. ACL: allow beats block.
         if !self.acl.rules.is_empty() && parts == Parts::All {
-            scratch.acl_hits.clear();
-            self.acl
-                .matches(req, &mut scratch.pset, &mut scratch.acl_hits);
-            scratch.acl_hits.sort_unstable();
-            scratch.acl_hits.dedup();
-            let host = req.host.to_ascii_lowercase();
-            let host = crate::request::host_without_port(&host);
-            let applicable =
-                |i: &usize| self.acl.rules[*i].host.as_deref().is_none_or(|h| h == host);
-            let mut block = None;
-            for &i in scratch.acl_hits.iter().filter(|i| applicable(i)) {
-                let r = &self.acl.rules[i];
-                let m = Match::at(
-                    format!("acl_{}", r.id),
-                    if r.description.is_empty() {
-                        "ACL rule"
-                    } else {
-                        &r.description
-                    },
-                    AttackType::Acl,
-                    r.action,
-                    None,
-                    "",
-                    "",
-                );
-                match r.action {
-                    Action::Allow => {
-                        return Verdict {
-                            action: Action::Allow,
-                            matched: Some(m),
-                            logged,
-                        }
-                    }
-                    Action::Block if block.is_none() => block = Some(m),
-                    Action::Log => logged.push(m),
-                    _ => {}
-                }
-            }
-            if let Some(m) = block {
-                return Verdict {
-                    action: Action::Block,
-                    matched: Some(m),
-                    logged,
-                };
+            let (pset, hits) = (&mut scratch.pset, &mut scratch.acl_hits);
+            if let Some(v) = self.acl.decide(req, pset, hits, &mut logged) {
+                return v;
             }
         }
         // 3. Custom rules.
         if !self.custom.is_empty() {
-            if let Some(v) = self.custom_rules(req, scratch, &mut logged) {
+            let (pset, fired, judged) = (
+                &mut scratch.pset,
+                &mut scratch.fired,
+                &mut scratch.judge_hits,
+            );
+            if let Some(v) = self.custom.decide(req, pset, fired, judged, &mut logged) {
                 return v;
             }
         }
@@ -429,84 +393,6 @@ impl Policy {
             matched: Some(first),
             logged,
         }
-    }
-
-    fn custom_rules(
-        &self,
-        req: &Request,
-        scratch: &mut Scratch,
-        logged: &mut Vec<Match>,
-    ) -> Option<Verdict> {
-        let c = &self.custom;
-        let pset = &mut scratch.pset;
-        let fired = &mut scratch.fired;
-        fired.clear();
-        let uri = normalize::url_decode(req.uri, false);
-        c.scan(Slot::Uri, None, &uri, pset, fired);
-        if let Some(q) = req.query() {
-            for (k, val) in parse::form_pairs(q) {
-                c.scan(Slot::Key, None, &k, pset, fired);
-                c.scan(Slot::Value, None, &val, pset, fired);
-            }
-        }
-        let ct = req
-            .header_str("content-type")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if ct.starts_with("application/x-www-form-urlencoded") {
-            if let Ok(b) = std::str::from_utf8(req.body) {
-                for (k, val) in parse::form_pairs(b) {
-                    c.scan(Slot::Key, None, &k, pset, fired);
-                    c.scan(Slot::Value, None, &val, pset, fired);
-                }
-            }
-        }
-        for (name, value) in req.headers {
-            let lname = name.to_ascii_lowercase();
-            c.scan(
-                Slot::Header,
-                Some(&lname),
-                &normalize::utf8_lossy(value),
-                pset,
-                fired,
-            );
-        }
-        if !req.body.is_empty() {
-            c.scan(
-                Slot::Body,
-                None,
-                &String::from_utf8_lossy(req.body),
-                pset,
-                fired,
-            );
-        }
-        let mut decided = None;
-        c.evaluate(req.method, fired, &mut scratch.judge_hits, &mut |r| {
-            let m = Match::at(
-                format!("custom_{}", r.id),
-                &r.name,
-                AttackType::Custom,
-                r.action,
-                None,
-                "",
-                "",
-            );
-            if r.action == Action::Log {
-                logged.push(m);
-                false
-            } else {
-                decided = Some(Verdict {
-                    action: r.action,
-                    matched: Some(m),
-                    logged: Vec::new(),
-                });
-                true
-            }
-        });
-        decided.map(|mut v| {
-            v.logged = std::mem::take(logged);
-            v
-        })
     }
 
     fn excluded<'e>(
@@ -556,7 +442,7 @@ impl Policy {
                 return None;
             }
             Some(Match::at(
-                id.to_string(),
+                RuleRef::Managed(id),
                 detect::rule_name(id),
                 AttackType::Protocol,
                 Action::Block,
