@@ -1,7 +1,7 @@
-//! Authorization follows the route that runs, for every spelling of every path (issue 15).
+//! Authorization follows the route that runs, for every spelling of every path.
 //!
 //! Every operation of `/openapi.yaml` (the FOXWAF routes, WisPanel's `/api/v1` and key management
-//! under `/api/openapi/keys`), the document itself and the §9 blocked prefixes are requested on
+//! under `/api/openapi/keys`), the document itself and the blocked prefixes (never exposed) are requested on
 //! the server's real TLS listener, over HTTP/1.1 and HTTP/2, at their canonical path and at every
 //! variant of it: each character percent-encoded (upper and lower hex), `%2F` for a `/`, doubled
 //! slashes, `/./` and `/%2e/`, a trailing slash, `;param` after a segment, mixed case of the
@@ -9,7 +9,7 @@
 //! with a key whose only scope no route needs.
 //!
 //! The canonical path must get its declared decision (401 without a key, 403 `scope_denied` with
-//! the wrong scope, 403 `endpoint_not_exposed` for §9 and for API keys on key management, the
+//! the wrong scope, 403 `endpoint_not_exposed` for the blocked prefixes and for API keys on key management, the
 //! handler's answer for public routes); every variant must get exactly the canonical decision or
 //! a 404, and never a 2xx without the credential.
 
@@ -25,7 +25,7 @@ use common::{env_with, serve_tls};
 use serde_json::Value;
 use wire::{Client, Proto, Req};
 
-/// §9 paths (not in the document: never exposed).
+/// Blocked paths (not in the document: never exposed).
 const BLOCKED: &[&str] = &[
     "/openapi/v1/license/info",
     "/openapi/v1/update/run",
@@ -60,7 +60,7 @@ enum Kind {
     Public,
     /// Admin token only.
     Admin,
-    /// §9.
+    /// A blocked prefix: never exposed.
     Blocked,
     /// An API key with a scope.
     Keyed,
@@ -131,7 +131,7 @@ fn ops(doc: &Value) -> Vec<Op> {
     out
 }
 
-/// Every spelling of `p` the issue lists (without `p` itself).
+/// Every spelling of `p` listed in the module docs (without `p` itself).
 fn variants(p: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let splice = |i: usize, j: usize, with: &str| format!("{}{with}{}", &p[..i], &p[j..]);

@@ -1,5 +1,5 @@
 //! Bodies over the limits get 413 with the error envelope on HTTP/2 as on HTTP/1.1, on the
-//! server's real TLS listener: never a stream reset before the answer (issue 15).
+//! server's real TLS listener: never a stream reset before the answer.
 
 mod common;
 #[path = "common/wire.rs"]

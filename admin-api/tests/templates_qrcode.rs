@@ -1,4 +1,4 @@
-//! Certificate templates (§8.11) and `/qrcode` (§8.17) through the app: a site added with HTTPS
+//! Certificate templates and `/qrcode` through the app: a site added with HTTPS
 //! and a template gets a certificate with the template's subject, SANs, key type and validity
 //! (read back from the stored PEM); renew issues from the template as it is then; templates in
 //! use cannot be deleted; bad input is refused by name. QR codes are bounded and well formed.
@@ -262,7 +262,7 @@ async fn qrcode_is_a_bounded_svg_data_uri() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {b}");
         assert!(b.to_string().contains(field), "{q}: {b}");
     }
-    // §4: the path takes the `qrcode` scope.
+    // The path takes the `qrcode` scope.
     let other = e.key(&["site:read"]);
     let (s, b) = call!(
         app,

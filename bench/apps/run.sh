@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-application benchmark (issue 17): WordPress, MediaWiki and phpMyAdmin (Debian packages,
+# Real-application benchmark: WordPress, MediaWiki and phpMyAdmin (Debian packages,
 # Apache + PHP + MariaDB) on loopback behind waf-proxy, driven by Debian's chromium with
 # playwright-core (bench/apps/scenario.mjs). Every request the browser sends is recorded, as
 # sent, by bench/apps/recorder.py in front of the WAF into target/apps/corpus.jsonl (replayable:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scanner benchmark (issue 17): real scanners against a deliberately vulnerable origin
+# Scanner benchmark: real scanners against a deliberately vulnerable origin
 # (bench/scanners/vulnapp.py: SQLi on SQLite, reflected XSS, file read, command injection, SSTI,
 # SSRF), first directly (to prove each scanner finds the holes), then through a release
 # waf-proxy (default policy). Prints what each scanner confirmed, per target; XSStrike's reported

@@ -10,7 +10,7 @@
 //! A crash found by any of them goes into `fuzz/regressions/TARGET/`, which
 //! `tests/regressions.rs` replays as an ordinary test.
 
-use waf_core::normalize::{self, Depths};
+use waf_core::internals::{self as normalize, Depths};
 use waf_core::{Policy, Request, Scratch, SourceFile};
 
 /// Names of the targets.
@@ -54,7 +54,11 @@ pub fn body(data: &[u8]) {
         ..Request::get("/")
     };
     let mut out = Vec::new();
-    let _ = waf_core::parse::extract(&req, waf_core::parse::Limits { max_args: 512 }, &mut out);
+    let _ = waf_core::internals::extract(
+        &req,
+        waf_core::internals::Limits { max_args: 512 },
+        &mut out,
+    );
 }
 
 /// The decoders.

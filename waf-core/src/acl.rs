@@ -17,9 +17,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::error::{RuleError, RuleErrors};
-use crate::model::{AclMatcher, AclRule, RegexPattern, RuleSet, TextPattern};
+use crate::model::{AclMatcher, AclRule, Action, RegexPattern, RuleSet, TextPattern};
 use crate::request::Request;
 use crate::textset::TextSet;
+use crate::verdict::{AttackType, Match, RuleRef, Verdict};
 
 /// IP networks grouped by prefix length: a lookup costs one hash probe per distinct prefix
 /// length, whatever the number of networks. Used for IP ACL rules and the CC allowlist.
@@ -237,5 +238,59 @@ impl CompiledAcl {
         if let Some(ids) = self.method.get(&req.method.to_ascii_uppercase()) {
             out.extend_from_slice(ids);
         }
+    }
+
+    /// The ACL stage: evaluates the rules that match `req` (and whose host, if any, is the
+    /// request's, port stripped) in rule order. Any `allow` decides over every `block`; else the
+    /// first `block` decides; `log` matches are appended to `logged` (and carried by a deciding
+    /// verdict). `None`: the request goes on to the next stage.
+    pub(crate) fn decide(
+        &self,
+        req: &Request,
+        pset: &mut Vec<usize>,
+        hits: &mut Vec<usize>,
+        logged: &mut Vec<Match>,
+    ) -> Option<Verdict> {
+        hits.clear();
+        self.matches(req, pset, hits);
+        hits.sort_unstable();
+        hits.dedup();
+        let host = req.host.to_ascii_lowercase();
+        let host = crate::request::host_without_port(&host);
+        let applicable = |i: &usize| self.rules[*i].host.as_deref().is_none_or(|h| h == host);
+        let mut block = None;
+        for &i in hits.iter().filter(|i| applicable(i)) {
+            let r = &self.rules[i];
+            let m = Match::at(
+                RuleRef::Acl(r.id),
+                if r.description.is_empty() {
+                    "ACL rule"
+                } else {
+                    &r.description
+                },
+                AttackType::Acl,
+                r.action,
+                None,
+                "",
+                "",
+            );
+            match r.action {
+                Action::Allow => {
+                    return Some(Verdict {
+                        action: Action::Allow,
+                        matched: Some(m),
+                        logged: std::mem::take(logged),
+                    });
+                }
+                Action::Block if block.is_none() => block = Some(m),
+                Action::Log => logged.push(m),
+                _ => {}
+            }
+        }
+        block.map(|m| Verdict {
+            action: Action::Block,
+            matched: Some(m),
+            logged: std::mem::take(logged),
+        })
     }
 }

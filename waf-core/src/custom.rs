@@ -9,8 +9,13 @@
 use std::collections::HashMap;
 
 use crate::error::{RuleError, RuleErrors};
+use crate::model::Action;
 use crate::model::{CustomRule, JudgeMatcher, Position, RegexPattern, Relation, RuleSet};
+use crate::normalize;
+use crate::parse;
+use crate::request::Request;
 use crate::textset::TextSet;
+use crate::verdict::{AttackType, Match, RuleRef, Verdict};
 
 /// Which set each position's values are scanned with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,5 +199,87 @@ impl CompiledCustom {
             }
         }
         fired.clear();
+    }
+
+    /// The custom-rule stage: scans the decoded URI, the query and urlencoded body pairs, the
+    /// headers and the raw body once per position, then evaluates the rules in file order. The
+    /// first rule that allows, blocks or challenges decides (with the `log` matches before it);
+    /// matching `log` rules are appended to `logged` and the request goes on.
+    pub(crate) fn decide(
+        &self,
+        req: &Request,
+        pset: &mut Vec<usize>,
+        fired: &mut Vec<usize>,
+        judged: &mut Vec<bool>,
+        logged: &mut Vec<Match>,
+    ) -> Option<Verdict> {
+        let c = self;
+        fired.clear();
+        let uri = normalize::url_decode(req.uri, false);
+        c.scan(Slot::Uri, None, &uri, pset, fired);
+        if let Some(q) = req.query() {
+            for (k, val) in parse::form_pairs(q) {
+                c.scan(Slot::Key, None, &k, pset, fired);
+                c.scan(Slot::Value, None, &val, pset, fired);
+            }
+        }
+        let ct = req
+            .header_str("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            if let Ok(b) = std::str::from_utf8(req.body) {
+                for (k, val) in parse::form_pairs(b) {
+                    c.scan(Slot::Key, None, &k, pset, fired);
+                    c.scan(Slot::Value, None, &val, pset, fired);
+                }
+            }
+        }
+        for (name, value) in req.headers {
+            let lname = name.to_ascii_lowercase();
+            c.scan(
+                Slot::Header,
+                Some(&lname),
+                &normalize::utf8_lossy(value),
+                pset,
+                fired,
+            );
+        }
+        if !req.body.is_empty() {
+            c.scan(
+                Slot::Body,
+                None,
+                &String::from_utf8_lossy(req.body),
+                pset,
+                fired,
+            );
+        }
+        let mut decided = None;
+        c.evaluate(req.method, fired, judged, &mut |r| {
+            let m = Match::at(
+                RuleRef::Custom(r.id.clone()),
+                &r.name,
+                AttackType::Custom,
+                r.action,
+                None,
+                "",
+                "",
+            );
+            if r.action == Action::Log {
+                logged.push(m);
+                false
+            } else {
+                decided = Some(Verdict {
+                    action: r.action,
+                    matched: Some(m),
+                    logged: Vec::new(),
+                });
+                true
+            }
+        });
+        decided.map(|mut v| {
+            v.logged = std::mem::take(logged);
+            v
+        })
     }
 }

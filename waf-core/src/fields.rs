@@ -1,78 +1,48 @@
-//! The engine's visitor of a request's values: the worker's cache of clean values, the runs of
-//! known pairs and cookie headers, and the out-of-line scan of a value the cache does not know.
+//! The engine's visitor of a request's values: hands the parser's questions about reuse to the
+//! request's [`Session`], and scans out of line a value no memo knows.
 
 use crate::detect::{self, Engine};
-use crate::memo::{Probe, ValueCache};
 use crate::model::Action;
 use crate::normalize::{self, Depths};
 use crate::parse::{self, FieldRef};
 use crate::request::Location;
-use crate::verdict::Match;
+use crate::reuse::{Reuse, Session};
+use crate::verdict::{Match, RuleRef};
 
 /// The engine's [`parse::Visitor`]: `field` decides about each value (`true`: a detection,
-/// stop); query and form pairs whose fields all passed in an earlier request are found in the
-/// worker's cache by their undecoded text, and skipped without being decoded.
-pub(crate) struct Fields<'c, F> {
-    /// The worker's cache of values found clean.
-    pub(crate) cache: &'c mut ValueCache,
-    /// The site's id, part of every cache key.
-    pub(crate) site: Option<u64>,
-    /// Whether the cache may answer: it is on, and the rules active for a value depend on the
-    /// site alone (no exclusion on this path).
-    pub(crate) pairs: bool,
-    /// Whether a value's verdict depends on its parameter's name (an exclusion names one):
-    /// JSON paths are then built for every field, not only for one that matched.
-    pub(crate) names: bool,
-    /// The decision about one value, given the cache.
+/// stop), given the request's memos; query, form and cookie pairs whose fields all passed in an
+/// earlier request are found by their undecoded text, and skipped without being decoded.
+pub(crate) struct Fields<'m, F> {
+    /// The request's memos, with what they may answer.
+    pub(crate) memos: Session<'m>,
+    /// The decision about one value, given the memos.
     pub(crate) field: F,
 }
 
-impl<F: FnMut(FieldRef<'_>, &mut ValueCache) -> bool> parse::Visitor for Fields<'_, F> {
+impl<F: FnMut(FieldRef<'_>, &mut Session<'_>) -> bool> parse::Visitor for Fields<'_, F> {
     fn field(&mut self, location: Location, name: &str, value: &str) -> bool {
         let f = FieldRef {
             location,
             name,
             value,
         };
-        (self.field)(f, self.cache)
+        (self.field)(f, &mut self.memos)
     }
 
-    fn names(&self) -> bool {
-        self.names
-    }
-
-    fn repeats_pass(&self) -> bool {
-        // Without names the verdict depends on the location and value alone (the memo's own
-        // premise): no exclusion names a parameter.
-        !self.names
+    fn reuse(&self) -> Reuse {
+        self.memos.reuse()
     }
 
     fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
-        self.pairs && matches!(self.cache.probe_pair(self.site, loc, raw), Probe::Clean)
-    }
-
-    fn known_cookies(&mut self, raw: &str) -> bool {
-        self.known_pair(Location::Cookie, raw)
-    }
-
-    fn cookies_passed(&mut self, raw: &str) {
-        self.pair_passed(Location::Cookie, raw);
+        self.memos.known_pair(loc, raw)
     }
 
     fn known_run(&mut self, loc: Location, rest: &str) -> (usize, usize) {
-        if !self.pairs {
-            return (0, 0);
-        }
-        self.cache.follow_pairs(self.site, loc, rest)
+        self.memos.known_run(loc, rest)
     }
 
     fn pair_passed(&mut self, loc: Location, raw: &str) {
-        if !self.pairs {
-            return;
-        }
-        if let Probe::Miss(m) = self.cache.probe_pair(self.site, loc, raw) {
-            self.cache.record_pair(m, self.site, loc, raw);
-        }
+        self.memos.pair_passed(loc, raw);
     }
 }
 
@@ -102,7 +72,7 @@ pub(crate) fn scan_value(
 #[inline(never)]
 pub(crate) fn hit_match(h: detect::Hit, f: FieldRef<'_>) -> Match {
     Match::at(
-        h.id.to_string(),
+        RuleRef::Managed(h.id),
         h.name,
         h.attack,
         Action::Block,

@@ -21,16 +21,16 @@ mod acl;
 pub mod cc;
 pub mod control;
 mod custom;
-pub mod detect;
+mod detect;
 pub mod error;
 pub mod event;
 mod fields;
-mod memo;
 pub mod model;
-pub mod normalize;
-pub mod parse;
+mod normalize;
+mod parse;
 mod policy;
 pub mod request;
+mod reuse;
 mod rules;
 mod textset;
 pub mod verdict;
@@ -38,9 +38,19 @@ pub mod verdict;
 pub use acl::IpTable;
 pub use error::{RuleError, RuleErrors};
 pub use model::{Action, RuleSet, SourceFile};
+pub use parse::form_pairs;
 pub use policy::{Policy, RuleCounts, Scratch};
 pub use request::{Field, Location, Request};
-pub use verdict::{AttackType, Match, Verdict};
+pub use rules::{catalog, protocol_ids, rule_name, ManagedRuleInfo};
+pub use verdict::{AttackType, Match, RuleRef, Verdict};
+
+/// Engine internals for the fuzz targets, benchmarks and tests: not part of the API, and free to
+/// change with the engine.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::normalize::{canonical_path, url_decode, variants, Depths};
+    pub use crate::parse::{extract, Limits, ParseNotes};
+}
 
 /// The engine version, reported by status endpoints.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,18 +8,18 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::acl::CompiledAcl;
-use crate::custom::{CompiledCustom, Slot};
+use crate::custom::CompiledCustom;
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
 use crate::fields::{has_null, hit_match, scan_value, Fields};
-use crate::memo::{CleanMemo, Probe, ValueCache, CACHE_ENTRIES};
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
 use crate::normalize::{self, Depths};
 use crate::parse::{self, FieldRef, Limits, Parts};
 use crate::request::{Location, Request};
-use crate::verdict::{AttackType, Match, Verdict};
+use crate::reuse::{Lookup, Memos, Reuse, Session, CACHE_ENTRIES};
+use crate::verdict::{AttackType, Match, RuleRef, Verdict};
 
 /// How many rules of each kind a policy holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -53,8 +53,7 @@ pub struct Scratch {
     judge_hits: Vec<bool>,
     pset: Vec<usize>,
     sig_set: Option<detect::Candidates>,
-    clean: CleanMemo,
-    cache: ValueCache,
+    pub(crate) memos: Memos,
 }
 
 impl Default for Scratch {
@@ -84,8 +83,7 @@ impl Scratch {
             judge_hits: Vec::new(),
             pset: Vec::new(),
             sig_set: None,
-            clean: CleanMemo::default(),
-            cache: ValueCache::with_capacity(entries),
+            memos: Memos::new(entries),
         }
     }
 }
@@ -352,55 +350,19 @@ impl Policy {
         let mut logged = Vec::new();
         // 1-2. ACL: allow beats block.
         if !self.acl.rules.is_empty() && parts == Parts::All {
-            scratch.acl_hits.clear();
-            self.acl
-                .matches(req, &mut scratch.pset, &mut scratch.acl_hits);
-            scratch.acl_hits.sort_unstable();
-            scratch.acl_hits.dedup();
-            let host = req.host.to_ascii_lowercase();
-            let host = crate::request::host_without_port(&host);
-            let applicable =
-                |i: &usize| self.acl.rules[*i].host.as_deref().is_none_or(|h| h == host);
-            let mut block = None;
-            for &i in scratch.acl_hits.iter().filter(|i| applicable(i)) {
-                let r = &self.acl.rules[i];
-                let m = Match::at(
-                    format!("acl_{}", r.id),
-                    if r.description.is_empty() {
-                        "ACL rule"
-                    } else {
-                        &r.description
-                    },
-                    AttackType::Acl,
-                    r.action,
-                    None,
-                    "",
-                    "",
-                );
-                match r.action {
-                    Action::Allow => {
-                        return Verdict {
-                            action: Action::Allow,
-                            matched: Some(m),
-                            logged,
-                        }
-                    }
-                    Action::Block if block.is_none() => block = Some(m),
-                    Action::Log => logged.push(m),
-                    _ => {}
-                }
-            }
-            if let Some(m) = block {
-                return Verdict {
-                    action: Action::Block,
-                    matched: Some(m),
-                    logged,
-                };
+            let (pset, hits) = (&mut scratch.pset, &mut scratch.acl_hits);
+            if let Some(v) = self.acl.decide(req, pset, hits, &mut logged) {
+                return v;
             }
         }
         // 3. Custom rules.
         if !self.custom.is_empty() {
-            if let Some(v) = self.custom_rules(req, scratch, &mut logged) {
+            let (pset, fired, judged) = (
+                &mut scratch.pset,
+                &mut scratch.fired,
+                &mut scratch.judge_hits,
+            );
+            if let Some(v) = self.custom.decide(req, pset, fired, judged, &mut logged) {
                 return v;
             }
         }
@@ -431,84 +393,6 @@ impl Policy {
             matched: Some(first),
             logged,
         }
-    }
-
-    fn custom_rules(
-        &self,
-        req: &Request,
-        scratch: &mut Scratch,
-        logged: &mut Vec<Match>,
-    ) -> Option<Verdict> {
-        let c = &self.custom;
-        let pset = &mut scratch.pset;
-        let fired = &mut scratch.fired;
-        fired.clear();
-        let uri = normalize::url_decode(req.uri, false);
-        c.scan(Slot::Uri, None, &uri, pset, fired);
-        if let Some(q) = req.query() {
-            for (k, val) in parse::form_pairs(q) {
-                c.scan(Slot::Key, None, &k, pset, fired);
-                c.scan(Slot::Value, None, &val, pset, fired);
-            }
-        }
-        let ct = req
-            .header_str("content-type")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if ct.starts_with("application/x-www-form-urlencoded") {
-            if let Ok(b) = std::str::from_utf8(req.body) {
-                for (k, val) in parse::form_pairs(b) {
-                    c.scan(Slot::Key, None, &k, pset, fired);
-                    c.scan(Slot::Value, None, &val, pset, fired);
-                }
-            }
-        }
-        for (name, value) in req.headers {
-            let lname = name.to_ascii_lowercase();
-            c.scan(
-                Slot::Header,
-                Some(&lname),
-                &normalize::utf8_lossy(value),
-                pset,
-                fired,
-            );
-        }
-        if !req.body.is_empty() {
-            c.scan(
-                Slot::Body,
-                None,
-                &String::from_utf8_lossy(req.body),
-                pset,
-                fired,
-            );
-        }
-        let mut decided = None;
-        c.evaluate(req.method, fired, &mut scratch.judge_hits, &mut |r| {
-            let m = Match::at(
-                format!("custom_{}", r.id),
-                &r.name,
-                AttackType::Custom,
-                r.action,
-                None,
-                "",
-                "",
-            );
-            if r.action == Action::Log {
-                logged.push(m);
-                false
-            } else {
-                decided = Some(Verdict {
-                    action: r.action,
-                    matched: Some(m),
-                    logged: Vec::new(),
-                });
-                true
-            }
-        });
-        decided.map(|mut v| {
-            v.logged = std::mem::take(logged);
-            v
-        })
     }
 
     fn excluded<'e>(
@@ -558,7 +442,7 @@ impl Policy {
                 return None;
             }
             Some(Match::at(
-                id.to_string(),
+                RuleRef::Managed(id),
                 detect::rule_name(id),
                 AttackType::Protocol,
                 Action::Block,
@@ -595,31 +479,19 @@ impl Policy {
         };
         let engine = &self.engine;
         let set = scratch.sig_set.get_or_insert_with(|| engine.candidates());
-        // Whether the rules active for a value are the same for every parameter of this request:
-        // then a value found clean once is clean wherever it repeats at the same location.
-        let memo_ok = !excl.iter().any(|x| x.parameter.is_some());
         // No disabled rule and no exclusion: a rule is active by its level alone, without the
         // set lookups (asked for every candidate signature and check of every value).
         let all_enabled = excl.is_empty()
             && self.rules.managed.disabled_rules.is_empty()
             && site.is_none_or(|s| s.disabled_rules.is_empty());
-        let clean = &mut scratch.clean;
-        clean.clear();
-        // Across requests: only where the rules active for a value depend on the site alone.
-        let cache = &mut scratch.cache;
-        cache.sync(self.id);
-        let cross = excl.is_empty();
-        let site_key = site.map(|s| s.id);
+        let memos = scratch
+            .memos
+            .start(self.id, Reuse::decide(&excl, site.map(|s| s.id)));
         let mut found = None;
         // Fields are scanned as the parser finds them: no list of owned values is built.
         let mut fields = Fields {
-            pairs: cross && cache.enabled(),
-            // Names reach a verdict only through exclusions by parameter; a match is named
-            // either way (the field that stopped is handed again under its name).
-            names: !memo_ok,
-            cache,
-            site: site_key,
-            field: |f: FieldRef<'_>, cache: &mut ValueCache| {
+            memos,
+            field: |f: FieldRef<'_>, memos: &mut Session<'_>| {
                 // A parameter's plain number: nothing to decode and nothing fires on it.
                 if matches!(
                     f.location,
@@ -639,35 +511,16 @@ impl Policy {
                 } else {
                     ""
                 };
-                // The worker's cache, when it keeps this value, is the only memo it needs.
-                let probe = if cross {
-                    cache.probe(site_key, f.location, name, f.value)
-                } else {
-                    Probe::NotKept
+                let Lookup::Scan(pending) = memos.lookup(f.location, name, f.value) else {
+                    return false;
                 };
-                if matches!(probe, Probe::Clean) {
-                    return false;
-                }
-                // Within the request, values repeat in bodies (a tag or a comment in every
-                // element of a JSON array); the line, headers and cookies are few and distinct.
-                let memo = matches!(probe, Probe::NotKept)
-                    && memo_ok
-                    && matches!(
-                        f.location,
-                        Location::Body | Location::BodyArg | Location::BodyArgName
-                    );
-                if memo && clean.is_clean(f.location, f.value) {
-                    return false;
-                }
                 let active = |id: u32, level: u8| {
                     level <= sens && (all_enabled || (!disabled(id) && !excluded_for(id, param)))
                 };
                 if let Some(h) = scan_value(engine, set, depths, &active, f) {
                     found = Some(hit_match(h, f));
-                } else if let Probe::Miss(miss) = probe {
-                    cache.record(miss, site_key, f.location, name, f.value);
-                } else if memo {
-                    clean.record(f.location, f.value);
+                } else {
+                    memos.passed(pending, f.location, name, f.value);
                 }
                 found.is_some()
             },

@@ -85,10 +85,37 @@ impl AttackType {
     }
 }
 
+/// Which rule of which stage a match is of. Its [`Display`](std::fmt::Display) is the
+/// [`Match::rule_id`] that events, metrics, logs and the API show: the managed rule's number,
+/// `acl_<id>`, `custom_<id>` or `cc_<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleRef {
+    /// A managed rule, by its number.
+    Managed(u32),
+    /// An ACL rule, by its id.
+    Acl(u64),
+    /// A custom rule, by its id.
+    Custom(String),
+    /// A CC rule, by its id.
+    Cc(u64),
+}
+
+impl std::fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleRef::Managed(id) => write!(f, "{id}"),
+            RuleRef::Acl(id) => write!(f, "acl_{id}"),
+            RuleRef::Custom(id) => write!(f, "custom_{id}"),
+            RuleRef::Cc(id) => write!(f, "cc_{id}"),
+        }
+    }
+}
+
 /// One rule that matched, with where and on what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Match {
-    /// Stable rule id: `acl_<n>`, `cc_<n>`, `custom_<id>` or the managed rule number.
+    /// Stable rule id: a [`RuleRef`] as text (`acl_<n>`, `cc_<n>`, `custom_<id>` or the managed
+    /// rule number).
     pub rule_id: String,
     /// Human-readable rule name.
     pub rule_name: String,
@@ -110,7 +137,7 @@ pub const SNIPPET_MAX: usize = 120;
 
 impl Match {
     pub(crate) fn at(
-        rule_id: String,
+        rule: RuleRef,
         rule_name: &str,
         attack_type: AttackType,
         action: Action,
@@ -123,7 +150,7 @@ impl Match {
             end -= 1;
         }
         Match {
-            rule_id,
+            rule_id: rule.to_string(),
             rule_name: rule_name.to_string(),
             attack_type,
             action,
@@ -162,5 +189,22 @@ impl Verdict {
     /// True for block and challenge.
     pub fn is_blocking(&self) -> bool {
         matches!(self.action, Action::Block | Action::Challenge)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleRef;
+
+    /// The ids events and the API have always shown.
+    #[test]
+    fn rule_refs_read_as_the_ids_logs_show() {
+        assert_eq!(RuleRef::Managed(2001).to_string(), "2001");
+        assert_eq!(RuleRef::Acl(7).to_string(), "acl_7");
+        assert_eq!(
+            RuleRef::Custom("api-key".into()).to_string(),
+            "custom_api-key"
+        );
+        assert_eq!(RuleRef::Cc(3).to_string(), "cc_3");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use waf_core::normalize::url_decode;
+use waf_core::internals::url_decode;
 use waf_core::{Action, Policy, Request, Scratch, SourceFile};
 
 fn policy(sensitivity: u8) -> Policy {

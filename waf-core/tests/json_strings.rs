@@ -1,7 +1,7 @@
 //! JSON string scanning in the body walker: plain strings are borrowed up to the closing quote,
 //! escaped ones decoded, and raw control characters or a missing quote make the body malformed.
 
-use waf_core::parse::{extract, Limits};
+use waf_core::internals::{extract, Limits};
 use waf_core::{Location, Request};
 
 /// The body values extracted from `body` sent as JSON, and whether it was malformed.

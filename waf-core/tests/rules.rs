@@ -602,7 +602,7 @@ custom_rules:
 
 #[test]
 fn a_multipart_body_without_a_usable_boundary_is_reported_as_malformed() {
-    let listed = waf_core::detect::catalog()
+    let listed = waf_core::catalog()
         .into_iter()
         .find(|r| r.id == 1003)
         .map(|r| r.level);

@@ -183,7 +183,7 @@ pub fn safe_return(p: &str) -> bool {
 
 /// A query parameter, percent-decoded.
 pub fn query_param(query: &str, name: &str) -> Option<String> {
-    waf_core::parse::form_pairs(query)
+    waf_core::form_pairs(query)
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }

@@ -1,7 +1,7 @@
 //! Request lines with bytes the URI parser refuses (`<`, `>`, `"` in the query, `` ` `` in the
 //! path, sent raw as attack tools send them) are inspected like any request: blocked with the
 //! block page, a request id and an attack-log event when they are attacks, passed
-//! percent-encoded when they are not; never Pingora's bare 400 (issue 15). A line Pingora
+//! percent-encoded when they are not; never Pingora's bare 400. A line Pingora
 //! already accepts reaches the origin byte for byte.
 
 mod common;

@@ -31,7 +31,7 @@ async fn catalog(state: Authorized) -> Result<HttpResponse, ApiError> {
         .disabled_rules
         .into_iter()
         .collect();
-    let rules: Vec<_> = waf_core::detect::catalog()
+    let rules: Vec<_> = waf_core::catalog()
         .into_iter()
         .map(|r| {
             json!({ "id": r.id, "name": r.name, "attack_type": r.attack_type,
@@ -51,7 +51,7 @@ async fn blocked_ids(state: Authorized) -> Result<HttpResponse, ApiError> {
         .disabled_rules
         .into_iter()
         .collect();
-    let rules: Vec<_> = waf_core::detect::catalog()
+    let rules: Vec<_> = waf_core::catalog()
         .into_iter()
         .filter(|r| disabled.contains(&r.id))
         .collect();
@@ -121,7 +121,7 @@ async fn set_status(
             .collect(),
         StatusInput::Rules { rules } => rules,
     };
-    let known: BTreeSet<u32> = waf_core::detect::catalog().iter().map(|r| r.id).collect();
+    let known: BTreeSet<u32> = waf_core::catalog().iter().map(|r| r.id).collect();
     if let Some(bad) = changes.iter().find(|c| !known.contains(&c.id)) {
         return Err(ApiError::field(
             "ids",

@@ -135,7 +135,7 @@ async fn version_info() -> HttpResponse {
 
 /// Whether managed detection is on: not every managed rule disabled.
 fn managed_enabled(disabled: &[u32]) -> bool {
-    let catalog = waf_core::detect::catalog();
+    let catalog = waf_core::catalog();
     catalog.is_empty() || catalog.iter().any(|r| !disabled.contains(&r.id))
 }
 
@@ -212,7 +212,7 @@ async fn disable(state: Authorized) -> Result<HttpResponse, ApiError> {
             if !managed_enabled(&m.disabled_rules) {
                 return Ok(false);
             }
-            m.disabled_rules = waf_core::detect::catalog().iter().map(|r| r.id).collect();
+            m.disabled_rules = waf_core::catalog().iter().map(|r| r.id).collect();
             Ok(true)
         })
         .await?;

@@ -1,5 +1,6 @@
 //! The libinjection checks (rules 2001, 2002, 2003, 3001 of `rules/checks.rs`): SQLi and XSS
-//! detectors, each behind a cheap gate, and their memos.
+//! detectors, each behind a cheap gate (libinjection's verdicts are memoised in
+//! [`crate::reuse::verdicts`]).
 //!
 //! SQLi uses evidence, not a single signal: libinjection's fingerprint says which token shape it
 //! recognised. A few shapes are also the shapes of ordinary text (`sos`: a quoted word between
@@ -10,35 +11,10 @@
 
 use super::sql_gate::sqli_gate;
 use crate::request::Location;
+use crate::reuse::verdicts;
 
 /// Fingerprints that ordinary text also produces; they need corroboration (see module docs).
 const WEAK: &[&str] = &["sos", "s&s", "1&1", "1c", "nc", "Enknk"];
-
-/// Most values the memo keeps; it is emptied when full.
-const MEMO_ENTRIES: usize = 512;
-/// Longest value the memo keeps.
-const MEMO_VALUE_LEN: usize = 4096;
-
-/// libinjection's verdicts on recent values of this thread, so that a value repeated within a
-/// request (the same comment or tag in every element of a JSON array, the same cookie on every
-/// request of a connection) is tokenised once, and rules 2001, 2003 and 2002, which look at the
-/// same value one after the other, share one call. A pure function's results: never stale.
-/// Keyed with a per-thread random hash (no flooding); bounded in entries and value length.
-#[derive(Default)]
-struct SqliMemo {
-    last: String,
-    last_header: bool,
-    last_fp: Option<libinjectionrs::Fingerprint>,
-    map: std::collections::HashMap<Box<str>, Option<libinjectionrs::Fingerprint>>,
-}
-
-thread_local! {
-    static SQLI_MEMO: std::cell::RefCell<SqliMemo> = std::cell::RefCell::new(SqliMemo::default());
-    /// libinjection's XSS verdicts on recent values of this thread (the same Referer or
-    /// User-Agent on request after request); bounded like [`SqliMemo`].
-    static XSS_MEMO: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
 
 fn libinjection_sqli(v: &str) -> Option<libinjectionrs::Fingerprint> {
     let r = libinjectionrs::detect_sqli(v.as_bytes());
@@ -50,37 +26,14 @@ fn libinjection_sqli(v: &str) -> Option<libinjectionrs::Fingerprint> {
 }
 
 fn sqli_fingerprint(v: &str, loc: Location) -> Option<libinjectionrs::Fingerprint> {
-    let header = loc == Location::Header;
-    SQLI_MEMO.with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else {
-            return sqli_gate(v, loc).then(|| libinjection_sqli(v)).flatten();
-        };
-        // Rules 2001 and 2003 ask about the same value one after the other: the second one
-        // neither gates nor hashes again.
-        if m.last_header == header && m.last == v {
-            return m.last_fp.clone();
-        }
-        let fp = if !sqli_gate(v, loc) {
-            None
-        } else if v.len() > MEMO_VALUE_LEN {
-            libinjection_sqli(v)
-        } else if let Some(fp) = m.map.get(v) {
-            fp.clone()
-        } else {
-            let fp = libinjection_sqli(v);
-            if m.map.len() >= MEMO_ENTRIES {
-                m.map.clear();
-            }
-            m.map.insert(v.into(), fp.clone());
-            fp
-        };
-        m.last.clear();
-        m.last.push_str(v);
-        m.last_header = header;
-        m.last_fp = fp.clone();
-        fp
-    })
+    verdicts::sqli(
+        v,
+        loc == Location::Header,
+        || sqli_gate(v, loc),
+        || libinjection_sqli(v),
+    )
 }
+
 pub(crate) fn sqli(v: &str, loc: Location) -> bool {
     sqli_fingerprint(v, loc).is_some_and(|fp| !WEAK.contains(&fp.as_str()))
 }
@@ -227,22 +180,5 @@ pub(crate) fn xss(v: &str, _loc: Location) -> bool {
     if !gate {
         return false;
     }
-    let detect = || libinjectionrs::detect_xss(b).is_injection();
-    if v.len() > MEMO_VALUE_LEN {
-        return detect();
-    }
-    XSS_MEMO.with(|m| {
-        let Ok(mut m) = m.try_borrow_mut() else {
-            return detect();
-        };
-        if let Some(&r) = m.get(v) {
-            return r;
-        }
-        let r = detect();
-        if m.len() >= MEMO_ENTRIES {
-            m.clear();
-        }
-        m.insert(v.into(), r);
-        r
-    })
+    verdicts::xss(v, || libinjectionrs::detect_xss(b).is_injection())
 }

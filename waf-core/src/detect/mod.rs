@@ -28,7 +28,7 @@ use crate::rules::{self, Detect, Gate, Rule};
 use crate::verdict::AttackType;
 use class::shape;
 
-pub use rules::{catalog, protocol_ids, rule_name, ManagedRuleInfo};
+pub use rules::{catalog, protocol_ids, rule_name};
 pub(crate) use sql_gate::sqli_gate;
 
 /// A compiled regex rule: what the engine reads of it per candidate.

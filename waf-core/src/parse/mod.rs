@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use crate::normalize::{url_decode, utf8_lossy};
 use crate::request::{Field, Location, Request};
+use crate::reuse::Reuse;
 
 mod headers;
 mod json;
@@ -70,24 +71,20 @@ pub trait Visitor {
     /// through memory, and reading it back right after it was written stalls on every value.
     fn field(&mut self, location: Location, name: &str, value: &str) -> bool;
 
-    /// Whether the visitor reads the names of JSON body fields (their dotted paths). When it
-    /// does not, those fields come with an empty name and the path is not built; a field that
-    /// stops extraction (`field` returned `true`) is then handed again under its path, and
-    /// `field` must decide it the same way. The default reads names.
-    fn names(&self) -> bool {
-        true
-    }
-
-    /// Whether a field that passed (`field` returned `false`) passes again wherever the same
-    /// value comes again at the same location in this request, whatever its name: then a JSON
-    /// body's repeats are counted against `max_args` but not handed over again. Only asked
-    /// when [`Visitor::names`] is `false`. The default says no.
-    fn repeats_pass(&self) -> bool {
-        false
+    /// What the visitor's verdicts may be reused for in this request. Unless it is
+    /// [`Reuse::Off`] (the default), a field's verdict does not depend on its name: JSON body
+    /// fields then come with an empty name and their path is not built; a field that stops
+    /// extraction (`field` returned `true`) is then handed again under its path, and `field` must
+    /// decide it the same way. And a field that passed (`field` returned `false`) passes wherever
+    /// the same value comes again at the same location: a JSON body's repeats are then counted
+    /// against `max_args` but not handed over again.
+    fn reuse(&self) -> Reuse {
+        Reuse::Off
     }
 
     /// Before a query or form pair is decoded: `raw` is the undecoded `name=value` and `loc`
-    /// where its value goes (`QueryArg` or `BodyArg`). `true` says that both its fields are
+    /// where its value goes (`QueryArg` or `BodyArg`); or, for `loc` `Cookie`, before a Cookie
+    /// header is split, `raw` its whole text. `true` says that both its fields are
     /// known to pass: the pair is then counted against `max_args` but neither decoded nor
     /// visited. The default knows no pair.
     fn known_pair(&mut self, loc: Location, raw: &str) -> bool {
@@ -98,19 +95,6 @@ pub trait Visitor {
     /// After both fields of a pair were visited and neither stopped extraction.
     fn pair_passed(&mut self, loc: Location, raw: &str) {
         let _ = (loc, raw);
-    }
-
-    /// Before a Cookie header is split: `raw` is its whole text. `true` says that every cookie
-    /// of exactly this text is known to pass: the header is then neither split, decoded nor
-    /// visited. The default knows none.
-    fn known_cookies(&mut self, raw: &str) -> bool {
-        let _ = raw;
-        false
-    }
-
-    /// After every cookie of a Cookie header was visited and none stopped extraction.
-    fn cookies_passed(&mut self, raw: &str) {
-        let _ = raw;
     }
 
     /// Before the pairs of `rest`, the undecoded remainder of a query or form from one pair's
@@ -386,7 +370,7 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
         if lname == "cookie" {
             // A browser sends the same Cookie header until a cookie changes.
             let text = utf8_lossy(value);
-            if sink.f.known_cookies(&text) {
+            if sink.f.known_pair(Location::Cookie, &text) {
                 continue;
             }
             for c in split_ascii(&text, b';') {
@@ -399,7 +383,7 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
                 sink.push(Location::Cookie, k, &url_decode(v, false));
             }
             if !sink.done() {
-                sink.f.cookies_passed(&text);
+                sink.f.pair_passed(Location::Cookie, &text);
             }
         } else if lname == "authorization" {
             // Basic credentials are inspected decoded (an injection in the user name reaches

@@ -80,12 +80,6 @@ impl Visitor for PairLog {
     fn pair_passed(&mut self, loc: Location, raw: &str) {
         self.passed.push((loc, raw.to_string()));
     }
-    fn known_cookies(&mut self, raw: &str) -> bool {
-        self.known.contains(&raw)
-    }
-    fn cookies_passed(&mut self, raw: &str) {
-        self.passed.push((Location::Cookie, raw.to_string()));
-    }
     fn known_run(&mut self, _loc: Location, rest: &str) -> (usize, usize) {
         if !self.runs {
             return (0, 0);

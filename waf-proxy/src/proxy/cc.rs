@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use pingora_proxy::Session;
 use waf_core::model::Action;
-use waf_core::{AttackType, Match, Policy};
+use waf_core::{AttackType, Match, Policy, RuleRef};
 
 use super::{Ctx, WafProxy};
 use crate::error::Refusal;
@@ -39,7 +39,7 @@ impl WafProxy {
                     if challenge && self.cleared(session, ctx) {
                         continue;
                     }
-                    let rule_id = format!("cc_{}", rule.id);
+                    let rule_id = RuleRef::Cc(rule.id).to_string();
                     let action = if challenge {
                         Action::Challenge
                     } else {

@@ -172,7 +172,7 @@ impl WafProxy {
         match (effective, &v.matched) {
             // A body that parsers read differently is a bad request, not an attack found.
             (Action::Block, Some(m))
-                if m.rule_id.parse() == Ok(waf_core::detect::protocol_ids::AMBIGUOUS_BODY) =>
+                if m.rule_id.parse() == Ok(waf_core::protocol_ids::AMBIGUOUS_BODY) =>
             {
                 Decision::Refuse(Refusal::Ambiguous {
                     rule_id: m.rule_id.clone(),

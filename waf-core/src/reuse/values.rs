@@ -1,4 +1,4 @@
-//! Memos of values already found clean, so that a value is decoded and scanned once:
+//! The memos of values already found clean, so that a value is decoded and scanned once:
 //!
 //! - [`CleanMemo`], per request: a value repeated within one request (a tag, a status or a
 //!   comment in every element of a JSON array, a form key). `cargo bench -p waf-bench --bench
@@ -12,8 +12,8 @@
 //! Only *clean* results are kept: a detection is never cached, so a cached value is one the
 //! engine itself passed under the same rules. A value is only a key together with its location
 //! (and its header name, for headers), and only while the rules active for a value do not depend
-//! on the parameter's name or the path (no exclusion on the request's path); the caller checks
-//! that.
+//! on the parameter's name or the path (no exclusion on the request's path): [`super::Reuse`]
+//! decides that.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
