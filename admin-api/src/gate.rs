@@ -26,17 +26,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::access::Need;
 use crate::db::{self, AuditEntry};
 use crate::error::ApiError;
-use crate::keys::{self, PresentedKey};
+use crate::keys::{self, Caller, PresentedKey};
 use crate::state::{now, AppState, RateStatus, Transport};
-
-/// Who made an authenticated call.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// Key id (0 for the admin token).
-    pub id: i64,
-    /// Key prefix, or `admin`.
-    pub prefix: String,
-}
 
 /// The state as app data: only this module can open it.
 #[derive(Debug, Clone)]

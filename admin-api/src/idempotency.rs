@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{self, Reservation, StoredResponse};
 use crate::error::ApiError;
-use crate::gate::{refuse, Caller};
+use crate::keys::Caller;
 use crate::state::{now, AppState};
 
 /// Idempotency records live this long (seconds).
@@ -74,10 +74,7 @@ where
         return Ok(service.call(req).await?.map_into_boxed_body());
     };
     if idem_key.is_empty() || idem_key.len() > 255 {
-        return Ok(refuse(
-            req,
-            ApiError::field("Idempotency-Key", "1 to 255 characters"),
-        ));
+        return Ok(req.error_response(ApiError::field("Idempotency-Key", "1 to 255 characters")));
     }
     let body = match req.extract::<Bytes>().await {
         Ok(b) => b,

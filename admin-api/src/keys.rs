@@ -13,6 +13,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// Who made an authenticated call.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Key id (0 for the admin token).
+    pub id: i64,
+    /// Key prefix, or `admin`.
+    pub prefix: String,
+}
+
 /// The modules: what a scope names and what a route declares it touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Module {

@@ -94,6 +94,18 @@ pub(crate) enum Ceiling {
     Off,
 }
 
+#[cfg(test)]
+impl Ceiling {
+    /// `reuse`, capped.
+    fn cap(self, reuse: Reuse) -> Reuse {
+        match (self, reuse) {
+            (Ceiling::Off, _) => Reuse::Off,
+            (Ceiling::InRequest, Reuse::AcrossRequests { .. }) => Reuse::InRequest,
+            (_, r) => r,
+        }
+    }
+}
+
 impl Memos {
     /// Empty memos; the cross-request cache keeps up to `entries` values (0: off).
     pub(crate) fn new(entries: usize) -> Memos {
@@ -111,21 +123,13 @@ impl Memos {
     pub(crate) fn start(&mut self, policy: u64, reuse: Reuse) -> Session<'_> {
         self.clean.clear();
         self.cache.sync(policy);
-        let mut reuse = match reuse {
+        let reuse = match reuse {
             // A cache of no entries keeps nothing: repeats within the request only.
             Reuse::AcrossRequests { .. } if !self.cache.enabled() => Reuse::InRequest,
             r => r,
         };
         #[cfg(test)]
-        {
-            reuse = match (self.ceiling, reuse) {
-                (Ceiling::Off, _) => Reuse::Off,
-                (Ceiling::InRequest, Reuse::AcrossRequests { .. }) => Reuse::InRequest,
-                (_, r) => r,
-            };
-        }
-        #[cfg(not(test))]
-        let _ = &mut reuse;
+        let reuse = self.ceiling.cap(reuse);
         Session {
             reuse,
             clean: &mut self.clean,
