@@ -52,6 +52,30 @@ pub enum ControlRequest {
         /// The answer.
         nonce: String,
     },
+    /// Response cache counters: hits, misses, entries, bytes, per host.
+    CacheStats,
+    /// Cached entries (newest first), of one host or all.
+    CacheList {
+        /// Only this host.
+        #[serde(default)]
+        host: Option<String>,
+    },
+    /// One cached entry: its response headers and body.
+    CacheRead {
+        /// The entry id of `cache-list`.
+        id: String,
+    },
+    /// Delete cached entries by id.
+    CachePurge {
+        /// Entry ids of `cache-list`.
+        ids: Vec<String>,
+    },
+    /// Delete every cached entry, or those of one host.
+    CacheClear {
+        /// Only this host.
+        #[serde(default)]
+        host: Option<String>,
+    },
 }
 
 /// The answer to one [`ControlRequest`].
@@ -111,6 +135,106 @@ pub enum ControlData {
     Challenge(ChallengeIssued),
     /// Reply to a successful `challenge-verify`.
     Clearance(Clearance),
+    /// Reply to `cache-stats`.
+    CacheStats(CacheStats),
+    /// Reply to `cache-list`.
+    CacheEntries(CacheEntries),
+    /// Reply to `cache-read`.
+    CacheContent(CacheContent),
+    /// Reply to `cache-purge` and `cache-clear`.
+    CacheRemoved(CacheRemoved),
+}
+
+/// Response cache counters since start, and what the cache holds now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheStats {
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Cacheable requests the cache could not answer (sent to the origin).
+    pub misses: u64,
+    /// `hits / (hits + misses)`, 0 when there were none.
+    pub hit_rate: f64,
+    /// Entries held.
+    pub entries: u64,
+    /// Bytes held (bodies and headers).
+    pub bytes: u64,
+    /// The memory bound in bytes; least recently used entries are evicted past it.
+    pub max_bytes: u64,
+    /// Largest entry stored, in bytes.
+    pub max_entry_bytes: u64,
+    /// Entries evicted to stay under `max_bytes` since start.
+    pub evicted_entries: u64,
+    /// Bytes evicted since start.
+    pub evicted_bytes: u64,
+    /// Counters and contents per host.
+    pub by_host: BTreeMap<String, HostCacheStats>,
+}
+
+/// Response cache counters of one host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostCacheStats {
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Cacheable requests sent to the origin.
+    pub misses: u64,
+    /// Entries held.
+    pub entries: u64,
+    /// Bytes held.
+    pub bytes: u64,
+}
+
+/// Cached entries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheEntries {
+    /// The entries, newest first.
+    pub entries: Vec<CacheEntry>,
+}
+
+/// One cached response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    /// Entry id (hex of its cache key), for `cache-read` and `cache-purge`.
+    pub id: String,
+    /// Host of the request.
+    pub host: String,
+    /// Scheme, path and query: `https://host/path?q`.
+    pub url: String,
+    /// Response status.
+    pub status: u16,
+    /// Response `Content-Type` (empty when none).
+    pub content_type: String,
+    /// Bytes held for the entry.
+    pub bytes: u64,
+    /// Unix time it was stored.
+    pub stored_at: u64,
+    /// Unix time it stops being fresh.
+    pub fresh_until: u64,
+    /// Whether it is one variant of several (`Vary`).
+    pub variant: bool,
+}
+
+/// The content of one cached entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheContent {
+    /// The entry.
+    pub entry: CacheEntry,
+    /// The stored response headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// `utf-8` when `body` is the text itself, `base64` otherwise.
+    pub encoding: String,
+    /// The body (at most 1 MiB of it).
+    pub body: String,
+    /// Whether the body was cut at 1 MiB.
+    pub truncated: bool,
+}
+
+/// How many cached entries a purge or clear removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheRemoved {
+    /// Entries removed.
+    pub removed: u64,
+    /// Bytes they held.
+    pub removed_bytes: u64,
 }
 
 /// A proof-of-work challenge: find a nonce (at most 32 characters) such that
@@ -186,6 +310,12 @@ pub struct StatsReport {
     /// Per-minute counters, oldest first: (unix minute, requests, blocked).
     #[serde(default)]
     pub per_minute: Vec<(u64, u64, u64)>,
+    /// Requests answered from the response cache.
+    #[serde(default)]
+    pub cache_hits: u64,
+    /// Cacheable requests the response cache could not answer.
+    #[serde(default)]
+    pub cache_misses: u64,
 }
 
 /// Requests and blocks of one site.
@@ -264,10 +394,38 @@ mod tests {
                 r#"{"cmd":"cc-clear-counters"}"#,
                 ControlRequest::CcClearCounters,
             ),
+            (
+                r#"{"cmd":"cache-clear","host":"a.example"}"#,
+                ControlRequest::CacheClear {
+                    host: Some("a.example".into()),
+                },
+            ),
+            (
+                r#"{"cmd":"cache-purge","ids":["ab"]}"#,
+                ControlRequest::CachePurge {
+                    ids: vec!["ab".into()],
+                },
+            ),
         ] {
             let got: ControlRequest = serde_json::from_str(line).expect("parse");
             assert_eq!(got, want);
         }
         assert!(serde_json::from_str::<ControlRequest>(r#"{"cmd":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn cache_answers_keep_their_variant() {
+        for data in [
+            ControlData::CacheStats(CacheStats::default()),
+            ControlData::CacheEntries(CacheEntries::default()),
+            ControlData::CacheRemoved(CacheRemoved {
+                removed: 2,
+                removed_bytes: 10,
+            }),
+        ] {
+            let line = serde_json::to_string(&ControlResponse::ok(data.clone())).expect("ser");
+            let back: ControlResponse = serde_json::from_str(&line).expect("de");
+            assert_eq!(back.data, Some(data));
+        }
     }
 }

@@ -65,6 +65,27 @@ pub struct ProxyConfig {
     pub limits: Limits,
     /// Active upstream health checks.
     pub health_check: HealthCheckConfig,
+    /// Response cache memory bounds (which sites cache, and for how long, is in the rule set).
+    pub cache: CacheConfig,
+}
+
+/// Memory bounds of the response cache, shared by every site.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Bytes the cache holds at most; least recently used entries are evicted past it.
+    pub max_bytes: usize,
+    /// Largest response stored, in bytes (larger ones pass through uncached).
+    pub max_entry_bytes: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_bytes: 256 * 1024 * 1024,
+            max_entry_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 /// Fail-closed or fail-open when inspection fails.
@@ -209,6 +230,11 @@ impl ProxyConfig {
             return Err(StartError::Config(
                 "limits.request_head_timeout_ms and limits.max_connections_per_ip must be positive"
                     .into(),
+            ));
+        }
+        if self.cache.max_bytes == 0 || self.cache.max_entry_bytes == 0 {
+            return Err(StartError::Config(
+                "cache.max_bytes and cache.max_entry_bytes must be positive".into(),
             ));
         }
         ip_table(&self.trusted_proxies, "trusted_proxies")?;

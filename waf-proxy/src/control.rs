@@ -92,10 +92,27 @@ pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlRespons
         ControlRequest::Status => ControlResponse::ok(ControlData::Status(shared.status())),
         ControlRequest::Stats => {
             let bans = shared.limiter.bans().list(Instant::now()).len() as u64;
-            ControlResponse::ok(ControlData::Stats(
-                shared.stats.report(bans, shared.events.dropped()),
-            ))
+            let mut report = shared.stats.report(bans, shared.events.dropped());
+            (report.cache_hits, report.cache_misses) = shared.cache.hits_misses();
+            ControlResponse::ok(ControlData::Stats(report))
         }
+        ControlRequest::CacheStats => {
+            ControlResponse::ok(ControlData::CacheStats(shared.cache.stats()))
+        }
+        ControlRequest::CacheList { host } => ControlResponse::ok(ControlData::CacheEntries(
+            shared.cache.list(host.as_deref()),
+        )),
+        ControlRequest::CacheRead { id } => match shared.cache.read(&id).await {
+            Ok(Some(c)) => ControlResponse::ok(ControlData::CacheContent(c)),
+            Ok(None) => ControlResponse::err("no cached entry with this id", Vec::new()),
+            Err(e) => ControlResponse::err(format!("cache read failed: {e}"), Vec::new()),
+        },
+        ControlRequest::CachePurge { ids } => {
+            ControlResponse::ok(ControlData::CacheRemoved(shared.cache.purge(&ids).await))
+        }
+        ControlRequest::CacheClear { host } => ControlResponse::ok(ControlData::CacheRemoved(
+            shared.cache.clear(host.as_deref()).await,
+        )),
         ControlRequest::Health => {
             ControlResponse::ok(ControlData::Health(shared.routes.load().report()))
         }

@@ -5,6 +5,7 @@
 //! `--conf`, `--test`) pass through.
 
 mod body;
+mod cache;
 mod challenge;
 mod cli;
 mod config;
@@ -76,6 +77,12 @@ struct Args {
     /// MaxMind country database.
     #[arg(long)]
     geoip: Option<PathBuf>,
+    /// Response cache memory bound in bytes (default 256 MiB).
+    #[arg(long)]
+    cache_max_bytes: Option<usize>,
+    /// Largest response the cache stores, in bytes (default 8 MiB).
+    #[arg(long)]
+    cache_max_entry_bytes: Option<usize>,
     /// Pingora options.
     #[command(flatten)]
     pingora: Opt,
@@ -119,6 +126,12 @@ fn config(args: Args) -> Result<(ProxyConfig, Opt), error::StartError> {
     cfg.threads = args.threads.or(cfg.threads);
     cfg.geoip = args.geoip.or(cfg.geoip);
     cfg.no_waf |= args.no_waf;
+    if let Some(n) = args.cache_max_bytes {
+        cfg.cache.max_bytes = n;
+    }
+    if let Some(n) = args.cache_max_entry_bytes {
+        cfg.cache.max_entry_bytes = n;
+    }
     Ok((cfg, args.pingora))
 }
 

@@ -12,6 +12,7 @@ use waf_core::cc::{CcLimiter, LocalCounters};
 use waf_core::control::{ReloadReport, StatusReport};
 use waf_core::{IpTable, Policy, RuleErrors};
 
+use crate::cache::Cache;
 use crate::challenge::Challenger;
 use crate::config::{Limits, ProxyConfig};
 use crate::error::StartError;
@@ -36,6 +37,8 @@ pub struct Shared {
     pub limiter: CcLimiter<LocalCounters>,
     /// Counters.
     pub stats: Stats,
+    /// The response cache.
+    pub cache: Cache,
     /// Attack events.
     pub events: EventSink,
     /// Country database.
@@ -112,6 +115,7 @@ impl Shared {
                 cfg.cc_max_bans.unwrap_or(100_000),
             ),
             stats,
+            cache: Cache::new(&cfg.cache),
             events,
             geo,
             challenger: Challenger::new(

@@ -137,6 +137,9 @@ impl Stats {
             cc_bans_total: self.cc_bans_total.load(Ordering::Relaxed),
             events_dropped,
             per_minute: self.minutes.lock().map(|v| v.clone()).unwrap_or_default(),
+            // Filled by the control handler from the response cache.
+            cache_hits: 0,
+            cache_misses: 0,
         }
     }
 }

@@ -115,7 +115,7 @@ pub struct StatusQuery {
 
 /// How well `site` serves `host`: `usize::MAX` for an exact domain, the suffix length for a
 /// `*.` wildcard (the longest wins, as in waf-proxy's routing), `None` when it does not.
-fn serves(site: &RawSite, host: &str) -> Option<usize> {
+pub(crate) fn serves(site: &RawSite, host: &str) -> Option<usize> {
     site.domain
         .split([',', ';', '\n'])
         .map(|d| d.trim().to_ascii_lowercase())

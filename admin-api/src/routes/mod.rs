@@ -11,6 +11,7 @@ use crate::proxy::ReloadOutcome;
 
 pub mod acl;
 pub mod attack;
+pub mod cache;
 pub mod cc;
 pub mod cert_templates;
 pub mod certs;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         waf::configure,
         attack::configure,
         monitor::configure,
+        cache::configure,
         unimplemented::configure,
     ];
     for m in modules {

@@ -46,7 +46,7 @@ pub async fn proxy_status(state: &AppState) -> Result<StatusReport, ApiError> {
 
 /// WAF totals since the proxy started, rule and site counts of the live policy.
 #[utoipa::path(tag = "monitor", responses(
-    (status = 200, description = "`{\"total_requests\", \"blocked_requests\", \"cache_hit_rate\": null, \"total_rules\", \"total_sites\", \"client_ip\", ..}`; cache_hit_rate is null: this WAF has no cache"),
+    (status = 200, description = "`{\"total_requests\", \"blocked_requests\", \"cache_hit_rate\", \"cache_hits\", \"cache_misses\", \"total_rules\", \"total_sites\", \"client_ip\", ..}`; cache_hit_rate is hits / (hits + misses) of the response cache, 0 before any cacheable request"),
     (status = 503, description = "proxy_unavailable")))]
 #[get("/stats", wrap = "Need::read(Module::Monitor)")]
 async fn stats(state: Authorized, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -56,8 +56,9 @@ async fn stats(state: Authorized, req: HttpRequest) -> Result<HttpResponse, ApiE
         "total_requests": s.total_requests,
         "blocked_requests": s.blocked_requests,
         "logged_requests": s.logged_requests,
-        "cache_hit_rate": Value::Null,
-        "cache_hit_rate_note": "not applicable: this WAF has no response cache",
+        "cache_hit_rate": cache_hit_rate(&s),
+        "cache_hits": s.cache_hits,
+        "cache_misses": s.cache_misses,
         "total_rules": st.counts.total(),
         "rule_counts": st.counts,
         "total_sites": st.counts.sites,
@@ -66,6 +67,16 @@ async fn stats(state: Authorized, req: HttpRequest) -> Result<HttpResponse, ApiE
         "events_dropped": s.events_dropped,
         "client_ip": req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
     })))
+}
+
+/// Hits over cacheable requests of the response cache (0 when there were none).
+fn cache_hit_rate(s: &StatsReport) -> f64 {
+    let all = s.cache_hits + s.cache_misses;
+    if all == 0 {
+        0.0
+    } else {
+        s.cache_hits as f64 / all as f64
+    }
 }
 
 /// `(busy, total)` jiffies from the first line of `/proc/stat`.

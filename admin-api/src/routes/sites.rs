@@ -122,6 +122,7 @@ impl TryFrom<SiteInput> for SiteSpec {
             exclusions: Vec::new(),
             request_body_encoding: None,
             maintenance: None,
+            cache: None,
             cert_template_id: i.cert_template_id,
         }))
     }
@@ -431,6 +432,7 @@ async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRes
             new.exclusions = std::mem::take(&mut site.exclusions);
             new.request_body_encoding = site.request_body_encoding;
             new.maintenance = site.maintenance.take();
+            new.cache = site.cache.take();
             match new.cert_template_id {
                 Some(t) => {
                     super::cert_templates::for_site(&state, t)?;

@@ -1,4 +1,4 @@
-//! Modules of the reference this WAF does not have: cache, observation room,
+//! Modules of the reference this WAF does not have: JS obfuscation of the cache, observation room,
 //! plugins, feedbacks, Let's Encrypt and the realtime WebSocket.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
@@ -12,7 +12,9 @@ use crate::error::{ApiError, ErrorBody};
 
 fn not_built(module: &str) -> ApiError {
     let what = match module {
-        "cache" => "response cache (§8.6): this WAF does not cache responses",
+        "cache" => {
+            "JavaScript obfuscation of cached responses (§8.6): the response cache itself is built"
+        }
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
         "feedbacks" => "feedbacks (§8.14)",
@@ -43,13 +45,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    cache_stats: get "/cache/stats", "cache", "Need::read(Module::Cache)";
-    cache_stats_detail: get "/cache/stats/detail", "cache", "Need::read(Module::Cache)";
-    cache_files: get "/cache/files", "cache", "Need::read(Module::Cache)";
-    cache_file_read: post "/cache/files", "cache", "Need::write(Module::Cache)";
-    cache_config: post "/cache/config", "cache", "Need::write(Module::Cache)";
-    cache_clear: post "/cache/clear", "cache", "Need::write(Module::Cache)";
-    cache_files_delete: delete "/cache/files/delete", "cache", "Need::write(Module::Cache)";
     cache_js_obfuscate: post "/cache/js-obfuscate", "cache", "Need::write(Module::Cache)";
     cache_js_obfuscate_status: get "/cache/js-obfuscate/status", "cache", "Need::read(Module::Cache)";
     obs_config: get "/obs/config", "obs", "Need::read(Module::Obs)";

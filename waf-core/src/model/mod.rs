@@ -266,6 +266,26 @@ pub struct Site {
     pub request_body_encoding: Option<BodyEncoding>,
     /// Maintenance mode, when on.
     pub maintenance: Option<Maintenance>,
+    /// Response cache of waf-proxy for this site, when on.
+    pub cache: Option<SiteCache>,
+}
+
+/// A site's response cache (waf-proxy, RFC 9111 shared-cache rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteCache {
+    /// Longest freshness in seconds: explicit freshness of the origin (`s-maxage`, `max-age`,
+    /// `Expires`) is capped to it, and it is the freshness of a response that gives none.
+    pub ttl: u32,
+    /// Whether responses carrying `Set-Cookie` are stored (off by default: a cookie set for one
+    /// client must not be served to another).
+    pub cache_set_cookie: bool,
+}
+
+impl SiteCache {
+    /// TTL when the site gives none.
+    pub const DEFAULT_TTL: u32 = 3600;
+    /// Longest TTL accepted (a year).
+    pub const MAX_TTL: u32 = 31_536_000;
 }
 
 /// A site in maintenance: every request gets a 503 page, the origin is not contacted.

@@ -425,6 +425,10 @@ pub struct RawSite {
     /// maintenance page and never contacts the origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<RawMaintenance>,
+    /// Response cache: while on, waf-proxy stores this site's cacheable responses (RFC 9111
+    /// shared cache) and serves them to requests that passed inspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<RawCache>,
     /// The certificate template (admin-api) the site's self-signed certificate is issued from;
     /// waf-proxy does not read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -443,6 +447,20 @@ pub struct RawMaintenance {
     /// `Retry-After` seconds sent with the 503 (1-604800; default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
+}
+
+/// A site's response cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// Whether the cache is on for the site.
+    pub enabled: bool,
+    /// Longest freshness in seconds (1-31536000; default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    /// Store responses carrying `Set-Cookie` too (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_set_cookie: Option<bool>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {

@@ -341,6 +341,10 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
         Some(m) => maintenance(m).map_err(|e| c.err("maintenance", e))?,
         None => None,
     };
+    let cache = match &r.cache {
+        Some(x) => cache(x).map_err(|e| c.err("cache", e))?,
+        None => None,
+    };
     Ok(Site {
         id: r.id,
         name: r.name.clone(),
@@ -358,7 +362,20 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
         exclusions,
         request_body_encoding: r.request_body_encoding,
         maintenance,
+        cache,
     })
+}
+
+/// A site's cache block: `None` when off; the TTL checked when on.
+fn cache(c: &raw::RawCache) -> Result<Option<SiteCache>, String> {
+    let ttl = c.ttl.unwrap_or(SiteCache::DEFAULT_TTL);
+    if !(1..=SiteCache::MAX_TTL).contains(&ttl) {
+        return Err(format!("ttl: 1-{} seconds", SiteCache::MAX_TTL));
+    }
+    Ok(c.enabled.then_some(SiteCache {
+        ttl,
+        cache_set_cookie: c.cache_set_cookie.unwrap_or(false),
+    }))
 }
 
 /// A site's maintenance block: `None` when off; the text and `Retry-After` checked when on.

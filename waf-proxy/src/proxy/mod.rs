@@ -4,6 +4,7 @@
 //! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`.
 
 mod body;
+mod cache;
 mod cc;
 
 use std::net::IpAddr;
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use pingora_cache::key::HashBinary;
+use pingora_cache::{CacheKey, CacheMeta, RespCacheable};
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
@@ -72,6 +75,8 @@ pub struct Ctx {
     logged: bool,
     upstream: Option<Arc<Upstream>>,
     upstream_start: Option<Instant>,
+    /// The site's cache settings when the cache is on for this request.
+    cache: Option<waf_core::model::SiteCache>,
 }
 
 impl Ctx {
@@ -309,6 +314,7 @@ impl ProxyHttp for WafProxy {
             logged: false,
             upstream: None,
             upstream_start: None,
+            cache: None,
         }
     }
 
@@ -476,6 +482,38 @@ impl ProxyHttp for WafProxy {
         Ok(())
     }
 
+    /// After inspection passed: the cache is on for a body-less `GET` of a site that caches
+    /// (so a blocked request never reaches a lookup).
+    fn request_cache_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<()> {
+        self.enable_cache(session, ctx);
+        Ok(())
+    }
+
+    /// Cache key: scheme, host and request target.
+    fn cache_key_callback(&self, session: &Session, ctx: &mut Ctx) -> Result<CacheKey> {
+        Ok(self.cache_key(session, ctx))
+    }
+
+    /// Whether the origin's response is stored (RFC 9111 shared-cache rules, the site's TTL).
+    fn response_cache_filter(
+        &self,
+        session: &Session,
+        resp: &ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<RespCacheable> {
+        self.cacheable(session, resp, ctx)
+    }
+
+    /// Variant key from the stored response's `Vary` and this request's headers.
+    fn cache_vary_filter(
+        &self,
+        meta: &CacheMeta,
+        _ctx: &mut Ctx,
+        req: &RequestHeader,
+    ) -> Option<HashBinary> {
+        self.vary(meta, req)
+    }
+
     /// Upstream choice: round robin among the healthy upstreams of the routed site (or the
     /// default upstream), with the configured timeouts and HTTP/2 where the site allows it.
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
@@ -629,8 +667,9 @@ impl ProxyHttp for WafProxy {
         gone
     }
 
-    /// End of every request: counters (requests, blocks, logs by site).
-    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+    /// End of every request: counters (requests, blocks, logs by site, cache hits and misses).
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        self.count_cache(session, ctx);
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);

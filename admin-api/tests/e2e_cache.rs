@@ -1,0 +1,247 @@
+//! The response cache end to end through the admin API: `POST /cache/config` turns a site's
+//! cache on (rule set + reload), waf-proxy then answers the page from cache with `Age` and the
+//! origin is not hit again while an attack on the same URL still gets 403; `/cache/stats`,
+//! `/cache/stats/detail`, `/stats` (`cache_hit_rate`), `/cache/files` (list and read) show it;
+//! deleting the entry or clearing the host makes the next request reach the origin; turning the
+//! cache off stops it.
+
+mod common;
+#[path = "common/procs.rs"]
+mod procs;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use admin_api::build_app;
+use admin_api::state::Transport;
+use common::env;
+use procs::{proxy_bin, spawn_proxy};
+use serde_json::{json, Value};
+
+/// An origin counting the requests it receives, answering cacheable pages.
+fn counting_origin() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let origin = HttpServer::new(move || {
+        let h = h.clone();
+        App::new().default_service(web::to(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+            async {
+                HttpResponse::Ok()
+                    .insert_header(("Cache-Control", "max-age=120"))
+                    .content_type("text/html")
+                    .body("<p>catalogue</p>")
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("origin bind");
+    let addr = origin.addrs()[0];
+    actix_web::rt::spawn(origin.run());
+    (addr, hits)
+}
+
+#[actix_web::test]
+async fn cache_configured_through_the_api_serves_from_cache_and_purges() {
+    let bin = proxy_bin();
+    if !bin.exists() {
+        eprintln!(
+            "SKIP: {} not built (CI builds it before the tests)",
+            bin.display()
+        );
+        return;
+    }
+    let e = env("cache", Transport::PlainHttp);
+    let (origin, hits) = counting_origin();
+    let state = e.state.clone();
+    let admin = HttpServer::new(move || build_app(state.clone()))
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("admin bind");
+    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
+    actix_web::rt::spawn(admin.run());
+    let rules = e.dir.join("rules");
+    let (_proxy, port) = spawn_proxy(
+        &bin,
+        origin,
+        &[
+            "--rules-dir".as_ref(),
+            rules.as_os_str(),
+            "--control-socket".as_ref(),
+            e.socket.as_os_str(),
+        ],
+    );
+    let url = format!("http://127.0.0.1:{port}/catalogue?page=2");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let start = Instant::now();
+    while client.get(&url).send().await.is_err() || !e.socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "waf-proxy did not come up"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let key = e.key(&["site:write", "cache:write", "monitor:read"]);
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut r = client
+            .request(method, format!("{api}{path}"))
+            .bearer_auth(&key);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move {
+            let r = r.send().await.expect("api");
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, added) = call(
+        reqwest::Method::POST,
+        "/site/add",
+        Some(json!({"name": "Shop", "domain": "shop.test", "target_url": format!("http://{origin}")})),
+    )
+    .await;
+    assert_eq!(s, 200, "{added}");
+
+    let (s, bad) = call(
+        reqwest::Method::POST,
+        "/cache/config",
+        Some(json!({"host": "shop.test", "enabled": true, "ttl": 0})),
+    )
+    .await;
+    assert_eq!(
+        (s, bad["code"].as_str()),
+        (400, Some("validation_error")),
+        "{bad}"
+    );
+    let (s, on) = call(
+        reqwest::Method::POST,
+        "/cache/config",
+        Some(json!({"host": "shop.test", "enabled": true, "ttl": 600})),
+    )
+    .await;
+    assert_eq!(s, 200, "{on}");
+    assert_eq!(on["reload"]["applied"], true, "{on}");
+    assert_eq!(on["sites"][0]["ttl"], 600, "{on}");
+
+    let page = |extra: Option<(&'static str, &'static str)>| {
+        let mut r = client.get(&url).header("Host", "shop.test");
+        if let Some((k, v)) = extra {
+            r = r.header(k, v);
+        }
+        async move {
+            let r = r.send().await.expect("get");
+            let age = r.headers().get("age").is_some();
+            (r.status().as_u16(), age, r.text().await.unwrap_or_default())
+        }
+    };
+    let before = hits.load(Ordering::SeqCst);
+    assert_eq!(page(None).await, (200, false, "<p>catalogue</p>".into()));
+    for _ in 0..3 {
+        assert_eq!(page(None).await, (200, true, "<p>catalogue</p>".into()));
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), before + 1, "origin hit once");
+    let (status, _, body) = page(Some(("User-Agent", "sqlmap/1.8"))).await;
+    assert_eq!(status, 403, "attack on the cached URL");
+    assert!(!body.contains("catalogue"));
+
+    let (s, st) = call(reqwest::Method::GET, "/cache/stats", None).await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        (st["hits"].as_u64(), st["misses"].as_u64()),
+        (Some(3), Some(1)),
+        "{st}"
+    );
+    assert_eq!(st["entries"], 1, "{st}");
+    assert_eq!(st["sites_enabled"], 1, "{st}");
+    let (_, detail) = call(reqwest::Method::GET, "/cache/stats/detail", None).await;
+    assert_eq!(detail["hosts"][0]["host"], "shop.test", "{detail}");
+    let (_, stats) = call(reqwest::Method::GET, "/stats", None).await;
+    assert_eq!(stats["cache_hit_rate"], 0.75, "{stats}");
+
+    let (s, files) = call(reqwest::Method::GET, "/cache/files?host=shop.test", None).await;
+    assert_eq!(s, 200, "{files}");
+    assert_eq!(files["total"], 1, "{files}");
+    assert_eq!(
+        files["files"][0]["url"],
+        "http://shop.test/catalogue?page=2"
+    );
+    let file = files["files"][0]["file"].as_str().unwrap_or("").to_string();
+    let (s, read) = call(
+        reqwest::Method::POST,
+        "/cache/files",
+        Some(json!({ "file": file })),
+    )
+    .await;
+    assert_eq!(s, 200, "{read}");
+    assert_eq!(read["content"], "<p>catalogue</p>", "{read}");
+    assert_eq!(read["encoding"], "utf-8");
+
+    let (s, del) = call(
+        reqwest::Method::DELETE,
+        "/cache/files/delete",
+        Some(json!({ "files": [file.clone()] })),
+    )
+    .await;
+    assert_eq!((s, del["removed"].as_u64()), (200, Some(1)), "{del}");
+    let (s, gone) = call(
+        reqwest::Method::POST,
+        "/cache/files",
+        Some(json!({ "file": file })),
+    )
+    .await;
+    assert_eq!(s, 404, "{gone}");
+    page(None).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        before + 2,
+        "deleted: origin again"
+    );
+    page(None).await;
+    assert_eq!(hits.load(Ordering::SeqCst), before + 2, "cached again");
+
+    let (s, cleared) = call(
+        reqwest::Method::POST,
+        "/cache/clear",
+        Some(json!({"host": "shop.test"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{cleared}");
+    assert_eq!(cleared["message"], "Site cache cleared");
+    assert_eq!(cleared["removed"], 1, "{cleared}");
+    page(None).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        before + 3,
+        "cleared: origin again"
+    );
+
+    let (s, off) = call(
+        reqwest::Method::POST,
+        "/cache/config",
+        Some(json!({"host": "shop.test", "enabled": false})),
+    )
+    .await;
+    assert_eq!(s, 200, "{off}");
+    assert_eq!(off["removed"], 1, "{off}");
+    for _ in 0..2 {
+        assert!(!page(None).await.1, "no Age once off");
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        before + 5,
+        "cache off: every request"
+    );
+    let (s, all) = call(reqwest::Method::POST, "/cache/clear", None).await;
+    assert_eq!(
+        (s, all["message"].as_str()),
+        (200, Some("All cache cleared")),
+        "{all}"
+    );
+}
