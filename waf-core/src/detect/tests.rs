@@ -377,6 +377,20 @@ fn checks_fire_only_on_values_with_their_needs() {
             "1 union select 1,2--",
             "admin'--",
             "1 and 1=1",
+            "../../etc/passwd",
+            "..\\..\\boot.ini",
+            "..0x2f..0x2fetc",
+            "0x5c0x2e.\0/",
+            "\u{ff0e}\u{ff0e}\u{ff0f}etc",
+            "c:/windows/win.ini",
+            "WEB-INF/web.xml",
+            "/bin/ls -al",
+            "nohup ifconfig",
+            "timeout 5 cat /etc/hosts",
+            "cat$IFS/etc/passwd",
+            "'i'fconfig",
+            "id;",
+            "whoami|",
         ]
         .map(String::from),
     );
@@ -418,7 +432,7 @@ fn checks_fire_only_on_values_with_their_needs() {
             }
             let v: String = seed
                 .chars()
-                .filter(|c| !c.is_ascii() || class::shape(&[*c as u8]) & needs == 0)
+                .filter(|c| class::shape(c.encode_utf8(&mut [0; 4]).as_bytes()) & needs == 0)
                 .collect();
             for &loc in &locations {
                 tried += 1;

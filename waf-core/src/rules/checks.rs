@@ -82,7 +82,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: shell_line::command_line,
-            needs: 0,
+            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP,
             gate: Gate::None,
         },
     },
@@ -94,7 +94,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: traversal::path_escape,
-            needs: 0,
+            needs: SLASH | HIGH | ZERO,
             gate: Gate::None,
         },
     },
