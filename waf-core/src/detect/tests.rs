@@ -442,3 +442,26 @@ fn checks_fire_only_on_values_with_their_needs() {
     }
     assert!(tried > 10_000, "{tried}");
 }
+
+/// Rule 1201 takes an editor's backup of a file (`index.php~`), not a `~` that is a whole
+/// segment: a home directory (`/~`, `/docs/~`) is a path a site may serve.
+#[test]
+fn backup_tilde_needs_a_file_name() {
+    let e = Engine::new().expect("compile");
+    let mut set = e.candidates();
+    let all = |_: u32, _: u8| true;
+    let mut id = |v: &str| e.scan(v, Location::Path, "", &mut set, &all).map(|h| h.id);
+    for a in ["/index.php~", "/wp-config.php~", "/app/.env~", "/Makefile~"] {
+        assert_eq!(id(a), Some(1201), "{a}");
+    }
+    for b in [
+        "/~",
+        "/docs/~",
+        "/~/",
+        "/~alice/",
+        "/~alice/index.html",
+        "/a~b",
+    ] {
+        assert_eq!(id(b), None, "{b}");
+    }
+}
