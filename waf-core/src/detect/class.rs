@@ -21,6 +21,14 @@ pub const EQ: u16 = 1 << 7;
 pub const COLON: u16 = 1 << 8;
 /// `'` `"`
 pub const QUOTE: u16 = 1 << 9;
+/// `/` and backslash: path separators.
+pub const SLASH: u16 = 1 << 10;
+/// Space, tab and `+` (a space in a query string): what separates words on a command line.
+pub const SPACE: u16 = 1 << 11;
+/// `0`: the start of `0x..` byte notation.
+pub const ZERO: u16 = 1 << 12;
+/// Any byte of a multi-byte UTF-8 character (Unicode look-alikes of ASCII punctuation).
+pub const HIGH: u16 = 1 << 13;
 
 const fn class_table() -> [u16; 256] {
     let mut t = [0u16; 256];
@@ -36,6 +44,17 @@ const fn class_table() -> [u16; 256] {
     t[b':' as usize] = COLON;
     t[b'\'' as usize] = QUOTE;
     t[b'"' as usize] = QUOTE;
+    t[b'/' as usize] = SLASH;
+    t[b'\\' as usize] = SLASH;
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'+' as usize] = SPACE;
+    t[b'0' as usize] = ZERO;
+    let mut c = 0x80;
+    while c < 256 {
+        t[c] = HIGH;
+        c += 1;
+    }
     t
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod class;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
 mod sql_gate;
+pub(crate) mod tautology;
 pub(crate) mod traversal;
 
 use aho_corasick::automaton::Automaton;

@@ -225,7 +225,8 @@ fn arithmetic(s: &str) -> bool {
 
 pub(crate) fn first_word(s: &str) -> &str {
     let end = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || "_./-".contains(c)))
+        .bytes()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-')))
         .unwrap_or(s.len());
     &s[..end]
 }
@@ -233,21 +234,48 @@ pub(crate) fn first_word(s: &str) -> &str {
 /// The basename of `w`, when it is a known command (`/bin/cat` -> `cat`). Compared without
 /// lower-casing into a new string (an allocation per separator).
 pub(crate) fn is_command(w: &str, any: bool) -> bool {
-    let base = w.rsplit(['/', '\\']).next().unwrap_or(w);
+    let base = w
+        .bytes()
+        .rposition(|c| c == b'/' || c == b'\\')
+        .map_or(w, |i| &w[i + 1..]);
     let base = base.strip_suffix(".exe").unwrap_or(base);
     let Some(&first) = base.as_bytes().first() else {
         return false;
     };
-    // Length and first letter before the full comparison: most words after a separator are
-    // not commands, and this runs for each of them against a hundred names.
+    // Length and first letter before the full comparison: most words are not commands, and
+    // this runs for each of them against a hundred names. One table load rules out most.
     let first = first.to_ascii_lowercase();
-    let known = |list: &[&str]| {
-        list.iter().any(|c| {
-            c.len() == base.len() && c.as_bytes()[0] == first && c.eq_ignore_ascii_case(base)
-        })
+    let letter = first.wrapping_sub(b'a') as usize;
+    let known = |list: &[&str], shapes: &[u32; 26]| {
+        letter < 26
+            && base.len() < 32
+            && shapes[letter] & (1 << base.len()) != 0
+            && list.iter().any(|c| {
+                c.len() == base.len() && c.as_bytes()[0] == first && c.eq_ignore_ascii_case(base)
+            })
     };
-    known(UNAMBIGUOUS) || (any && known(AMBIGUOUS))
+    known(UNAMBIGUOUS, &UNAMBIGUOUS_SHAPES) || (any && known(AMBIGUOUS, &AMBIGUOUS_SHAPES))
 }
+
+/// Per first letter (`a`-`z`), one bit per length of the names of `list` that start with it.
+/// Every name starts with a letter and is shorter than 32 bytes (checked when compiling).
+const fn name_shapes(list: &[&str]) -> [u32; 26] {
+    let mut t = [0u32; 26];
+    let mut i = 0;
+    while i < list.len() {
+        let w = list[i].as_bytes();
+        let c = w[0].to_ascii_lowercase();
+        assert!(c.is_ascii_lowercase() && w.len() < 32);
+        t[(c - b'a') as usize] |= 1 << w.len();
+        i += 1;
+    }
+    t
+}
+
+/// [`name_shapes`] of [`UNAMBIGUOUS`].
+static UNAMBIGUOUS_SHAPES: [u32; 26] = name_shapes(UNAMBIGUOUS);
+/// [`name_shapes`] of [`AMBIGUOUS`].
+static AMBIGUOUS_SHAPES: [u32; 26] = name_shapes(AMBIGUOUS);
 
 /// Whether `rest` (the text after a separator) starts with a command clause; a word not in
 /// the lists counts only when `unknown_ok` (not after a backtick: markdown quotes any command). `strict()` (a

@@ -37,6 +37,9 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         return false;
     }
     let v = v.trim_matches([' ', '+', '\t', '\r', '\n']);
+    if !may_start_command(v) {
+        return false;
+    }
     // The clause ends at the first separator; what follows is rule 5000's.
     let (clause, chained) = match v.find([';', '|', '&', '\n', '`']) {
         // Only a separator that ends the value chains a bare word (`id;`): `Python | Django`
@@ -54,16 +57,22 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     {
         return false;
     }
+    // Words split at spaces, `+` and tabs; `$IFS` is a space to the shell. Only a value with a
+    // `$` is copied.
+    let spread;
     let words = if clause.contains('$') {
-        clause
+        spread = clause
             .replace("${IFS}", " ")
             .replace("$IFS$9", " ")
-            .replace("$IFS", " ")
-            .replace(['+', '\t'], " ")
+            .replace("$IFS", " ");
+        spread.as_str()
     } else {
-        clause.replace(['+', '\t'], " ")
+        clause
     };
-    let mut toks = words.split(' ').filter(|t| !t.is_empty()).peekable();
+    let mut toks = words
+        .split([' ', '+', '\t'])
+        .filter(|t| !t.is_empty())
+        .peekable();
     let mut wrapped = false;
     while let Some(t) = toks.peek() {
         if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(t))
@@ -114,6 +123,23 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         return binary || wrapped || (chained && is_command(cmd, false));
     }
     plain <= 1 && (shell > 0 || binary)
+}
+
+/// Whether the first word of `v` (up to a blank or a separator) can start what
+/// [`command_line`] takes: a precommand modifier, a path, a known command, or a word with the
+/// quotes, backslashes or `$` of splicing and `$IFS`. Most values are ruled out here, by one
+/// short scan and a table load, before anything is split.
+fn may_start_command(v: &str) -> bool {
+    let end = v
+        .bytes()
+        .position(|c| matches!(c, b' ' | b'+' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'`'))
+        .unwrap_or(v.len());
+    let w = &v[..end];
+    !w.is_empty()
+        && (w.starts_with('/')
+            || w.contains(['$', '\'', '"', '\\'])
+            || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
+            || (first_word(w) == w && is_command(w, true)))
 }
 
 /// `t` as the shell reads one word: quotes and backslashes removed, `$@`, `$*`, `${name}` and

@@ -377,6 +377,20 @@ fn checks_fire_only_on_values_with_their_needs() {
             "1 union select 1,2--",
             "admin'--",
             "1 and 1=1",
+            "../../etc/passwd",
+            "..\\..\\boot.ini",
+            "..0x2f..0x2fetc",
+            "0x5c0x2e.\0/",
+            "\u{ff0e}\u{ff0e}\u{ff0f}etc",
+            "c:/windows/win.ini",
+            "WEB-INF/web.xml",
+            "/bin/ls -al",
+            "nohup ifconfig",
+            "timeout 5 cat /etc/hosts",
+            "cat$IFS/etc/passwd",
+            "'i'fconfig",
+            "id;",
+            "whoami|",
         ]
         .map(String::from),
     );
@@ -418,7 +432,7 @@ fn checks_fire_only_on_values_with_their_needs() {
             }
             let v: String = seed
                 .chars()
-                .filter(|c| !c.is_ascii() || class::shape(&[*c as u8]) & needs == 0)
+                .filter(|c| class::shape(c.encode_utf8(&mut [0; 4]).as_bytes()) & needs == 0)
                 .collect();
             for &loc in &locations {
                 tried += 1;
@@ -427,4 +441,27 @@ fn checks_fire_only_on_values_with_their_needs() {
         }
     }
     assert!(tried > 10_000, "{tried}");
+}
+
+/// Rule 1201 takes an editor's backup of a file (`index.php~`), not a `~` that is a whole
+/// segment: a home directory (`/~`, `/docs/~`) is a path a site may serve.
+#[test]
+fn backup_tilde_needs_a_file_name() {
+    let e = Engine::new().expect("compile");
+    let mut set = e.candidates();
+    let all = |_: u32, _: u8| true;
+    let mut id = |v: &str| e.scan(v, Location::Path, "", &mut set, &all).map(|h| h.id);
+    for a in ["/index.php~", "/wp-config.php~", "/app/.env~", "/Makefile~"] {
+        assert_eq!(id(a), Some(1201), "{a}");
+    }
+    for b in [
+        "/~",
+        "/docs/~",
+        "/~/",
+        "/~alice/",
+        "/~alice/index.html",
+        "/a~b",
+    ] {
+        assert_eq!(id(b), None, "{b}");
+    }
 }

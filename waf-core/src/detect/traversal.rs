@@ -33,10 +33,7 @@ const DRIVE_ROOTS: &[&str] = &[
 /// Rule 4003: a path that climbs above its start, or a whole value naming a system file.
 pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
-    if !v
-        .bytes()
-        .any(|c| matches!(c, b'.' | b'/' | b'\\' | b'x' | b'X') || c >= 0x80)
-    {
+    if !worth_reading(v, loc) {
         return false;
     }
     let canon = canonical(v);
@@ -105,6 +102,41 @@ fn canonical(v: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// One pass over `v` that rules out, for most values, both readings of [`path_escape`]: a
+/// climb needs two dots in a row once canonical, so `..`, a look-alike (a non-ASCII character)
+/// or `0x..` notation; a system path is the whole value, so it starts as an absolute path, a
+/// drive or a `file:` URL, or it names `WEB-INF`/`META-INF`. Outside the URL path only: the path
+/// is the site's own.
+fn worth_reading(v: &str, loc: Location) -> bool {
+    if !v.is_ascii() {
+        return true;
+    }
+    // One vectorised search for the three bytes that start `..`, `0x` and `-inf`: this runs on
+    // every value with a slash (User-Agent, Accept, Referer).
+    let b = v.as_bytes();
+    let mut inf = false;
+    for i in memchr::memchr3_iter(b'.', b'0', b'-', b) {
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        match b[i] {
+            b'.' if next == b'.' => return true,
+            b'0' if next | 0x20 == b'x' => return true,
+            b'-' => {
+                inf |= b
+                    .get(i + 1..i + 4)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"inf"))
+            }
+            _ => {}
+        }
+    }
+    if loc == Location::Path {
+        return false;
+    }
+    let t = v.trim_start().as_bytes();
+    inf || matches!(t.first(), Some(b'/' | b'\\'))
+        || t.get(1) == Some(&b':')
+        || t.get(..5).is_some_and(|w| w.eq_ignore_ascii_case(b"file:"))
+}
+
 /// The byte named by the two hex digits at `b[i..i + 2]`.
 fn hex_byte(b: &[u8], i: usize) -> Option<u8> {
     let d = |k: usize| b.get(k).and_then(|c| (*c as char).to_digit(16));
@@ -140,19 +172,20 @@ fn climbs(tok: &str) -> Option<(u32, bool)> {
 /// `file:///proc/self/environ`) or a path on a Windows drive into its system folders
 /// (`c:/windows/win.ini`).
 fn system_path(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
-    let p = lower.strip_prefix("file:").unwrap_or(&lower);
+    let p = strip_prefix_ci(v, "file:").unwrap_or(v);
     let b = p.as_bytes();
     if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
         let first = p[3..].split('/').find(|s| !s.is_empty());
-        return first.is_some_and(|s| DRIVE_ROOTS.contains(&s));
+        return first.is_some_and(|s| DRIVE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(s)));
     }
     if p.contains(char::is_whitespace) {
         return false;
     }
     // A Java web application's deployment descriptors, which its container never serves.
     let mut all = p.split('/').filter(|s| !s.is_empty() && *s != ".");
-    if all.any(|s| s == "web-inf" || s == "meta-inf") && all.next().is_some() {
+    if all.any(|s| s.eq_ignore_ascii_case("web-inf") || s.eq_ignore_ascii_case("meta-inf"))
+        && all.next().is_some()
+    {
         return true;
     }
     if !p.starts_with('/') {
@@ -160,9 +193,15 @@ fn system_path(v: &str) -> bool {
     }
     let mut segs = p.split('/').filter(|s| !s.is_empty() && *s != ".");
     match (segs.next(), segs.next()) {
-        (Some(root), Some(_)) => SYSTEM_ROOTS.contains(&root),
+        (Some(root), Some(_)) => SYSTEM_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(root)),
         _ => false,
     }
+}
+
+/// `v` without `prefix`, compared ASCII case-insensitively.
+fn strip_prefix_ci<'a>(v: &'a str, prefix: &str) -> Option<&'a str> {
+    let n = prefix.len();
+    (v.len() >= n && v.as_bytes()[..n].eq_ignore_ascii_case(prefix.as_bytes())).then(|| &v[n..])
 }
 
 #[cfg(test)]

@@ -4,12 +4,13 @@
 //! SQLi uses evidence, not a single signal: libinjection's fingerprint says which token shape it
 //! recognised, and a few shapes are also those of ordinary text. Rule 2001 takes strong
 //! fingerprints; for weak ones, rule 2003 wants corroboration from the value itself; rule 2002
-//! takes libinjection's word alone.
+//! takes libinjection's word alone. Rule 2004 reads what libinjection cannot take from the
+//! value's start: a boolean condition injected into a numeric context (`detect/tautology.rs`).
 
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::{shell, shell_line, traversal};
+use crate::detect::{shell, shell_line, tautology, traversal};
 use crate::verdict::AttackType as A;
 
 /// The checks, in the order they are tried.
@@ -51,6 +52,18 @@ pub(super) const RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: 2004,
+        name: "SQL condition comparing literals after a logical operator",
+        class: A::Sqli,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: tautology::boolean_condition,
+            needs: EQ | ANGLE,
+            gate: Gate::None,
+        },
+    },
+    Rule {
         id: 5000,
         name: "Command chaining into a shell command",
         class: A::Rce,
@@ -82,7 +95,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: shell_line::command_line,
-            needs: 0,
+            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP,
             gate: Gate::None,
         },
     },
@@ -94,7 +107,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: traversal::path_escape,
-            needs: 0,
+            needs: SLASH | HIGH | ZERO,
             gate: Gate::None,
         },
     },

@@ -87,7 +87,7 @@ pub(super) const RULES: &[Rule] = &[
                 ".bak", ".old", ".orig", ".save", ".swp", ".swo", ".sql", "~", ".tar", ".tgz",
                 ".zip", ".7z", ".rar", ".gz", ".dump",
             ],
-            pattern: r"(\.(bak|old|orig|save|swp|swo|sql|dump)|~)$|/(backup|backups|db|database|dump|site|www|htdocs|wwwroot)\.(sql|tar|tgz|tar\.gz|zip|7z|rar|gz)$",
+            pattern: r"(\.(bak|old|orig|save|swp|swo|sql|dump)|[^/~]~)$|/(backup|backups|db|database|dump|site|www|htdocs|wwwroot)\.(sql|tar|tgz|tar\.gz|zip|7z|rar|gz)$",
         },
     },
     Rule {
