@@ -113,6 +113,9 @@ fn ends_condition(t: Option<Tok<'_>>) -> bool {
 /// Rule 2004: a logical operator followed by a comparison of two literals.
 pub(crate) fn boolean_condition(v: &str, _loc: Location) -> bool {
     let v = &v[..floor_boundary(v, MAX_SCAN)];
+    if !may_hold_condition(v.as_bytes()) {
+        return false;
+    }
     let toks: Vec<Tok<'_>> = {
         // Most values have no logical operator: nothing is collected for them.
         if !tokens(v).any(opens_condition) {
@@ -145,6 +148,30 @@ pub(crate) fn boolean_condition(v: &str, _loc: Location) -> bool {
         }
     }
     false
+}
+
+/// Whether some comparison operator in `b` has, on its left, an operand that a blank, a
+/// comment, `(`, `!`, `&` or `|` separates from what comes before: a condition's left side
+/// follows a logical operator so. One vectorised search; it rules out most values with `=`
+/// (`q=0.9` in Accept headers, `a=1` in query strings).
+fn may_hold_condition(b: &[u8]) -> bool {
+    memchr::memchr3_iter(b'=', b'<', b'>', b).any(|i| {
+        let mut j = i;
+        while j > 0 && b[j - 1].is_ascii_whitespace() {
+            j -= 1;
+        }
+        if j > 0 && b[j - 1] == b'/' {
+            return true; // a comment may hide the operand
+        }
+        let end = j;
+        while j > 0 && (b[j - 1].is_ascii_alphanumeric() || matches!(b[j - 1], b'_' | b'.')) {
+            j -= 1;
+        }
+        end > j
+            && j > 0
+            && (b[j - 1].is_ascii_whitespace()
+                || matches!(b[j - 1], b'/' | b'(' | b'!' | b'&' | b'|'))
+    })
 }
 
 /// The largest character boundary of `v` at most `max`.
