@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::raw::RawFile;
-use super::*;
+use super::SourceFile;
+use crate::error::RuleError;
 
 /// The 1-based line of a top-level key.
 pub(super) fn locate_key(text: &str, key: &str) -> Option<usize> {
