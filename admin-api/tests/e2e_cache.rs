@@ -9,71 +9,28 @@ mod common;
 #[path = "common/procs.rs"]
 mod procs;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
-use admin_api::build_app;
-use admin_api::state::Transport;
-use common::env;
-use procs::{proxy_bin, spawn_proxy};
+use actix_web::HttpResponse;
+use procs::{counting_origin_with, stack};
 use serde_json::{json, Value};
 
-/// An origin counting the requests it receives, answering cacheable pages.
-fn counting_origin() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h = hits.clone();
-    let origin = HttpServer::new(move || {
-        let h = h.clone();
-        App::new().default_service(web::to(move || {
-            h.fetch_add(1, Ordering::SeqCst);
-            async {
-                HttpResponse::Ok()
-                    .insert_header(("Cache-Control", "max-age=120"))
-                    .content_type("text/html")
-                    .body("<p>catalogue</p>")
-            }
-        }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("origin bind");
-    let addr = origin.addrs()[0];
-    actix_web::rt::spawn(origin.run());
-    (addr, hits)
+/// A cacheable page, as the origin answers every request.
+fn catalogue() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "max-age=120"))
+        .content_type("text/html")
+        .body("<p>catalogue</p>")
 }
 
 #[actix_web::test]
 async fn cache_configured_through_the_api_serves_from_cache_and_purges() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
+    let (origin, hits) = counting_origin_with(catalogue);
+    let Some(st) = stack("cache", origin).await else {
         return;
-    }
-    let e = env("cache", Transport::PlainHttp);
-    let (origin, hits) = counting_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    };
+    let (e, api, port) = (&st.env, &st.api, st.port);
     let url = format!("http://127.0.0.1:{port}/catalogue?page=2");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))

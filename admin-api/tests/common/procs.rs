@@ -51,13 +51,18 @@ pub fn spawn_origin() -> std::net::SocketAddr {
 
 /// Starts an origin answering 200 to everything and counting the requests it receives.
 pub fn counting_origin() -> (SocketAddr, Arc<AtomicUsize>) {
+    counting_origin_with(|| HttpResponse::Ok().body("origin"))
+}
+
+/// [`counting_origin`], answering every request with `respond()`.
+pub fn counting_origin_with(respond: fn() -> HttpResponse) -> (SocketAddr, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let h = hits.clone();
     let origin = HttpServer::new(move || {
         let h = h.clone();
         App::new().default_service(web::to(move || {
             h.fetch_add(1, Ordering::SeqCst);
-            async { HttpResponse::Ok().body("origin") }
+            async move { respond() }
         }))
     })
     .workers(1)
