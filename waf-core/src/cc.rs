@@ -281,6 +281,14 @@ impl BanTable {
         before - self.map.len()
     }
 
+    /// Keeps only the bans of rules `keep` says still exist (a deleted rule's bans go with it);
+    /// returns how many were lifted.
+    pub fn retain_rules(&self, keep: impl Fn(u64) -> bool) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, e| keep(e.rule_id));
+        before - self.map.len()
+    }
+
     /// Number of bans held (expired ones included until purged).
     pub fn len(&self) -> usize {
         self.map.len()

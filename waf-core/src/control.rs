@@ -76,6 +76,69 @@ pub enum ControlRequest {
         #[serde(default)]
         host: Option<String>,
     },
+    /// A slider captcha for a client (from the admin API's public `/captcha/challenge`).
+    CaptchaIssue {
+        /// The client IP the captcha (and its clearance) is bound to.
+        ip: String,
+    },
+    /// Checks a slider captcha answer (single use); on success the clearance cookie.
+    CaptchaVerify {
+        /// The client IP the captcha was issued for.
+        ip: String,
+        /// The answer.
+        answer: CaptchaAnswer,
+    },
+}
+
+/// The error of `captcha-issue` when too many captchas wait for an answer (for that client or in
+/// all): the caller should answer one or wait for them to expire.
+pub const CAPTCHA_BUSY: &str = "too many captchas waiting for an answer; answer one or wait";
+
+/// One point of the pointer's trail while dragging the captcha's piece.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailPoint {
+    /// Left edge of the piece, in pixels from the track's start.
+    pub x: f64,
+    /// Vertical pointer offset from where the drag began, in pixels.
+    pub y: f64,
+    /// Milliseconds since the drag began.
+    pub t: f64,
+}
+
+/// A slider captcha answer: `{"challenge_id", "user_ratio", "trail", "duration_ms"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptchaAnswer {
+    /// The id of the captcha.
+    pub challenge_id: String,
+    /// Where the piece was dropped: its left edge over the track length (`width - piece_size`), 0-1.
+    pub user_ratio: f64,
+    /// The pointer trail of the drag, in time order.
+    pub trail: Vec<TrailPoint>,
+    /// How long the drag took, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// A slider captcha: the background with its gap and the piece, both PNG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptchaIssued {
+    /// The id to answer with (single use).
+    pub challenge_id: String,
+    /// The background with the gap, `data:image/png;base64,...`.
+    pub background: String,
+    /// The piece, `data:image/png;base64,...`, drawn at `piece_y` and slid horizontally.
+    pub piece: String,
+    /// Width of the background in pixels.
+    pub width: u32,
+    /// Height of the background in pixels.
+    pub height: u32,
+    /// Width and height of the piece in pixels.
+    pub piece_size: u32,
+    /// Top of the piece in the background, in pixels.
+    pub piece_y: u32,
+    /// Unix time after which the captcha is refused.
+    pub expires_at: u64,
 }
 
 /// The answer to one [`ControlRequest`].
@@ -133,7 +196,7 @@ pub enum ControlData {
     Cleared(Cleared),
     /// Reply to `challenge-issue`.
     Challenge(ChallengeIssued),
-    /// Reply to a successful `challenge-verify`.
+    /// Reply to a successful `challenge-verify` or `captcha-verify`.
     Clearance(Clearance),
     /// Reply to `cache-stats`.
     CacheStats(CacheStats),
@@ -143,6 +206,8 @@ pub enum ControlData {
     CacheContent(CacheContent),
     /// Reply to `cache-purge` and `cache-clear`.
     CacheRemoved(CacheRemoved),
+    /// Reply to `captcha-issue`.
+    Captcha(CaptchaIssued),
 }
 
 /// Response cache counters since start, and what the cache holds now.

@@ -263,6 +263,11 @@ impl Policy {
             .and_then(|(_, i)| self.rules.sites.get(*i))
     }
 
+    /// Whether a CC rule with this id is in the policy.
+    pub fn has_cc_rule(&self, id: u64) -> bool {
+        self.rules.cc.iter().any(|r| r.id == id)
+    }
+
     /// CC rules that apply to this host and path, in file order. `path` is the request's path as
     /// sent; rules match its decoded, canonical form ([`normalize::request_path`]), so that
     /// `/%6cogin` and `//login` count under a rule for `/login`.

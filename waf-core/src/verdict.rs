@@ -186,9 +186,12 @@ impl Verdict {
             logged: Vec::new(),
         }
     }
-    /// True for block and challenge.
+    /// True for block, challenge and captcha.
     pub fn is_blocking(&self) -> bool {
-        matches!(self.action, Action::Block | Action::Challenge)
+        matches!(
+            self.action,
+            Action::Block | Action::Challenge | Action::Captcha
+        )
     }
 }
 

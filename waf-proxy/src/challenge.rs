@@ -26,6 +26,7 @@ pub const COOKIE: &str = "waf_clearance";
 const TOKEN_TTL: u64 = 300;
 
 const SCRIPT: &str = include_str!("../assets/challenge.js");
+const CAPTCHA_SCRIPT: &str = include_str!("../assets/captcha.js");
 
 /// Keys and parameters of the challenge.
 pub struct Challenger {
@@ -146,12 +147,49 @@ impl Challenger {
         if leading_zero_bits(&digest) < u32::from(self.bits) {
             return None;
         }
+        Some(self.clearance(ip))
+    }
+
+    /// The `Set-Cookie` value of a fresh clearance for `ip` (a solved challenge or captcha).
+    pub fn clearance(&self, ip: IpAddr) -> String {
         let cexp = now_secs() + self.cookie_ttl;
         let cmac = self.mac(&format!("c|{ip}|{cexp}"));
-        Some(format!(
+        format!(
             "{COOKIE}={cexp}.{cmac}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax",
             self.cookie_ttl
-        ))
+        )
+    }
+
+    /// The slider captcha page for `c`; `return_to` is where to go after solving it.
+    pub fn captcha_page(&self, c: &waf_core::control::CaptchaIssued, return_to: &str) -> String {
+        let ret = if safe_return(return_to) {
+            return_to
+        } else {
+            "/"
+        };
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Verify you are human</title>\
+<meta name=\"viewport\" content=\"width=device-width\">\
+<style>body{{font-family:sans-serif;max-width:40em;margin:4em auto;color:#222}}\
+#waf-box{{position:relative;width:{w}px;height:{h}px}}#waf-piece{{position:absolute;left:0;top:{y}px}}\
+#waf-rail{{position:relative;width:{w}px;height:36px;margin-top:8px;background:#e8e8e8;border-radius:18px}}\
+#waf-knob{{position:absolute;left:0;top:0;width:{p}px;height:36px;background:#3a7bd5;border-radius:18px;cursor:grab;touch-action:none}}</style>\
+</head><body><h1>Verify you are human</h1><p>Slide the piece into the gap.</p>\
+<div id=\"waf-captcha\" data-id=\"{id}\" data-width=\"{w}\" data-piece=\"{p}\" data-return=\"{ret}\">\
+<div id=\"waf-box\"><img alt=\"\" src=\"{bg}\" width=\"{w}\" height=\"{h}\">\
+<img id=\"waf-piece\" alt=\"\" src=\"{piece}\" width=\"{p}\" height=\"{p}\"></div>\
+<div id=\"waf-rail\"><div id=\"waf-knob\"></div></div><p id=\"waf-msg\"></p></div>\
+<noscript><p>Please enable JavaScript and reload.</p></noscript>\
+<script>{CAPTCHA_SCRIPT}</script></body></html>\n",
+            w = c.width,
+            h = c.height,
+            p = c.piece_size,
+            y = c.piece_y,
+            id = html_escape(&c.challenge_id),
+            bg = c.background,
+            piece = c.piece,
+            ret = html_escape(ret),
+        )
     }
 
     /// Whether the request's Cookie header holds a valid clearance for `ip`.

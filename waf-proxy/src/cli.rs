@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use serde::Deserialize;
-use waf_core::{Action, Policy, Request, Scratch};
+use waf_core::{Policy, Request, Scratch};
 
 use crate::rules_dir::load_sources;
 
@@ -122,7 +122,7 @@ pub fn replay(
         };
         let v = policy.inspect(&req, &mut scratch);
         n += 1;
-        let is_blocked = matches!(v.action, Action::Block | Action::Challenge);
+        let is_blocked = v.is_blocking();
         blocked += u64::from(is_blocked);
         if let Some(set) = &r.set {
             let e = by_set.entry(set.clone()).or_default();

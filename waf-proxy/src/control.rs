@@ -163,6 +163,33 @@ pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlRespons
                 ),
             }
         }
+        ControlRequest::CaptchaIssue { ip } => {
+            let Ok(ip) = ip.parse() else {
+                return ControlResponse::err("ip: not an IP address", Vec::new());
+            };
+            // Drawing takes a moment: off the control socket's task.
+            let s = shared.clone();
+            match tokio::task::spawn_blocking(move || s.captchas.issue(ip)).await {
+                Ok(Some(c)) => ControlResponse::ok(ControlData::Captcha(c)),
+                Ok(None) => ControlResponse::err(waf_core::control::CAPTCHA_BUSY, Vec::new()),
+                Err(e) => ControlResponse::err(format!("captcha task failed: {e}"), Vec::new()),
+            }
+        }
+        ControlRequest::CaptchaVerify { ip, answer } => {
+            let Ok(ip) = ip.parse() else {
+                return ControlResponse::err("ip: not an IP address", Vec::new());
+            };
+            match shared.captchas.verify(ip, &answer) {
+                Ok(()) => ControlResponse::ok(ControlData::Clearance(Clearance {
+                    set_cookie: shared.challenger.clearance(ip),
+                    clearance_expires_at: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                        + shared.challenger.cookie_ttl(),
+                })),
+                Err(e) => ControlResponse::err(format!("captcha not solved: {e}"), Vec::new()),
+            }
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub enum Refusal {
     },
     /// The client must solve the proof-of-work challenge first.
     Challenge,
+    /// The client must solve the slider captcha first.
+    Captcha,
     /// A malformed request (e.g. a bad challenge answer).
     BadRequest,
     /// On TLS, the Host header names a different site than the SNI of the connection (domain
@@ -91,7 +93,7 @@ impl Refusal {
             Refusal::BodyTooLarge => 413,
             Refusal::HeadersTooLarge => 431,
             Refusal::RedirectHttps { .. } => 301,
-            Refusal::Challenge => 403,
+            Refusal::Challenge | Refusal::Captcha => 403,
             Refusal::BadRequest => 400,
             Refusal::Misdirected => 421,
             Refusal::InspectionFailed => 503,
@@ -107,6 +109,7 @@ impl Refusal {
                 | Refusal::Ambiguous { .. }
                 | Refusal::RateLimited { .. }
                 | Refusal::Challenge
+                | Refusal::Captcha
         )
     }
 }

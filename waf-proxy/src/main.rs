@@ -6,6 +6,7 @@
 
 mod body;
 mod cache;
+mod captcha;
 mod challenge;
 mod cli;
 mod config;

@@ -82,6 +82,11 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
             "Checking your browser",
             "Please enable JavaScript to continue.",
         ),
+        Refusal::Captcha => (
+            "captcha",
+            "Verify you are human",
+            "Please enable JavaScript to continue.",
+        ),
         Refusal::BadRequest => (
             "bad_request",
             "Bad request",

@@ -45,6 +45,8 @@ pub struct Shared {
     pub geo: Option<Geo>,
     /// Challenge keys.
     pub challenger: Challenger,
+    /// Slider captchas waiting for an answer.
+    pub captchas: crate::captcha::Captchas,
     /// Peers allowed to set X-Forwarded-For / X-Real-IP.
     pub trusted_proxies: IpTable,
     /// Clients exempt from CC rules.
@@ -123,6 +125,7 @@ impl Shared {
                 cfg.challenge.difficulty,
                 cfg.challenge.cookie_ttl_secs,
             ),
+            captchas: crate::captcha::Captchas::default(),
             trusted_proxies: crate::config::ip_table(&cfg.trusted_proxies, "trusted_proxies")?,
             cc_allowlist: crate::config::ip_table(&cfg.cc_allowlist, "cc_allowlist")?,
             limits: cfg.limits.clone(),
@@ -174,6 +177,15 @@ impl Shared {
             .set(policy.compile_time().as_micros() as i64);
         self.routes.store(Arc::new(routes));
         self.certs.store(Arc::new(certs));
+        // Bans of CC rules no longer in the policy end with their rule: they would never be
+        // checked again, yet still count as active attacks.
+        let lifted = self
+            .limiter
+            .bans()
+            .retain_rules(|id| policy.has_cc_rule(id));
+        if lifted > 0 {
+            tracing::info!(lifted, "CC bans of deleted rules lifted");
+        }
         self.policy.store(Arc::new(policy));
         self.reloads_ok.fetch_add(1, Ordering::Relaxed);
         self.stats.prom.reloads.with_label_values(&["ok"]).inc();

@@ -62,8 +62,11 @@ impl TryFrom<CcRuleInput> for CcRuleSpec {
         if !i.path.starts_with('/') {
             return Err(ApiError::field("path", "must start with /"));
         }
-        if !matches!(i.action, Action::Block | Action::Challenge) {
-            return Err(ApiError::field("action", "block or challenge"));
+        if !matches!(
+            i.action,
+            Action::Block | Action::Challenge | Action::Captcha
+        ) {
+            return Err(ApiError::field("action", "block, challenge or captcha"));
         }
         for (name, v) in [
             ("threshold", i.threshold),

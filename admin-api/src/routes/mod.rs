@@ -12,6 +12,7 @@ use crate::proxy::ReloadOutcome;
 pub mod acl;
 pub mod attack;
 pub mod cache;
+pub mod captcha;
 pub mod cc;
 pub mod cert_templates;
 pub mod certs;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         // First: nothing registered after them can shadow a blocked prefix.
         crate::access::configure_blocked,
         public::configure,
+        captcha::configure,
         qrcode::configure,
         acl::configure,
         cc::configure,

@@ -77,6 +77,8 @@ pub enum Action {
     Block,
     /// Answer with the proof-of-work challenge page.
     Challenge,
+    /// Answer with the slider captcha page (CC rules only).
+    Captcha,
     /// Let the request through and record an event.
     Log,
 }
@@ -88,6 +90,7 @@ impl Action {
             Action::Allow => "allow",
             Action::Block => "block",
             Action::Challenge => "challenge",
+            Action::Captcha => "captcha",
             Action::Log => "log",
         }
     }

@@ -35,13 +35,13 @@ impl WafProxy {
                     if refusal.is_some() {
                         continue;
                     }
-                    let challenge = rule.action == Action::Challenge;
+                    let challenge = matches!(rule.action, Action::Challenge | Action::Captcha);
                     if challenge && self.cleared(session, ctx) {
                         continue;
                     }
                     let rule_id = RuleRef::Cc(rule.id).to_string();
                     let action = if challenge {
-                        Action::Challenge
+                        rule.action
                     } else {
                         Action::Block
                     };
@@ -64,7 +64,9 @@ impl WafProxy {
                     } else {
                         s.stats.block("cc", &rule_id, action.as_str());
                     }
-                    refusal = Some(if challenge {
+                    refusal = Some(if rule.action == Action::Captcha {
+                        Refusal::Captcha
+                    } else if challenge {
                         Refusal::Challenge
                     } else {
                         Refusal::RateLimited {

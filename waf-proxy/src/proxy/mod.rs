@@ -20,10 +20,15 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+use waf_core::control::CaptchaAnswer;
 use waf_core::model::Action;
 use waf_core::{Match, Policy, Verdict};
 
+/// Largest captcha answer read (a full trail of [`crate::captcha::MAX_TRAIL`] points fits).
+const MAX_ANSWER: usize = 128 * 1024;
+
 use crate::body::HeldBody;
+use crate::captcha::CAPTCHA_PATH;
 use crate::challenge::{query_param, safe_return, VERIFY_PATH};
 use crate::config::OnInspectionError;
 use crate::decode;
@@ -104,7 +109,36 @@ impl WafProxy {
     /// Writes a refusal page and records it. Returns `Ok(true)`: the request is answered.
     async fn refuse(&self, session: &mut Session, ctx: &mut Ctx, r: Refusal) -> Result<bool> {
         let id = ctx.request_id(&self.shared);
-        let page = if r == Refusal::Challenge {
+        let captcha = if r == Refusal::Captcha {
+            let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            match self.shared.captchas.issue(ip) {
+                Some(c) => Some(c),
+                // Too many captchas waiting (for this client or in all): wait, as for a ban.
+                None => {
+                    let r = Refusal::RateLimited {
+                        retry_after: Duration::from_secs(30),
+                        rule_id: "captcha".into(),
+                    };
+                    return Box::pin(self.refuse(session, ctx, r)).await;
+                }
+            }
+        } else {
+            None
+        };
+        let page = if let Some(c) = captcha {
+            let uri = session
+                .req_header()
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str());
+            let html = self.shared.challenger.captcha_page(&c, uri);
+            let mut header = pages::response_header(403, "text/html; charset=utf-8", html.len());
+            let _ = header.insert_header("X-Request-Id", id.as_str());
+            pages::Page {
+                header,
+                body: Bytes::from(html),
+            }
+        } else if r == Refusal::Challenge {
             let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
             let uri = session
                 .req_header()
@@ -156,12 +190,12 @@ impl WafProxy {
     /// Records events and counters for a verdict and decides.
     fn decide(&self, session: &Session, ctx: &mut Ctx, v: &Verdict) -> Decision {
         let effective = match v.action {
-            Action::Challenge if self.cleared(session, ctx) => Action::Log,
+            Action::Challenge | Action::Captcha if self.cleared(session, ctx) => Action::Log,
             a => a,
         };
         if let Some(m) = &v.matched {
             match effective {
-                Action::Block | Action::Challenge | Action::Log => {
+                Action::Block | Action::Challenge | Action::Captcha | Action::Log => {
                     if effective != Action::Log || !ctx.logged_rules.contains(&m.rule_id) {
                         self.record(session, ctx, m, effective);
                     }
@@ -190,6 +224,7 @@ impl WafProxy {
                 rule_id: String::new(),
             }),
             (Action::Challenge, _) => Decision::Refuse(Refusal::Challenge),
+            (Action::Captcha, _) => Decision::Refuse(Refusal::Captcha),
             _ => Decision::Pass,
         }
     }
@@ -238,6 +273,54 @@ impl WafProxy {
         let _ = h.insert_header("Location", ret);
         let _ = h.insert_header("Set-Cookie", cookie);
         session.write_response_header(Box::new(h), true).await?;
+        Ok(true)
+    }
+
+    /// Answers the captcha page's `POST` (JSON [`CaptchaAnswer`], at most [`MAX_ANSWER`] bytes):
+    /// 200 with the clearance cookie when solved, else 403; the captcha is used up either way.
+    async fn answer_captcha(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        if session.req_header().method != http::Method::POST {
+            return self.refuse(session, ctx, Refusal::BadRequest).await;
+        }
+        let mut body = Vec::new();
+        loop {
+            match session.read_request_body().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_ANSWER {
+                        return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(_) => return self.refuse(session, ctx, Refusal::BadRequest).await,
+            }
+        }
+        let Ok(answer) = serde_json::from_slice::<CaptchaAnswer>(&body) else {
+            return self.refuse(session, ctx, Refusal::BadRequest).await;
+        };
+        let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let (status, json, cookie) = match self.shared.captchas.verify(ip, &answer) {
+            Ok(()) => (
+                200,
+                serde_json::json!({"valid": true}),
+                Some(self.shared.challenger.clearance(ip)),
+            ),
+            Err(e) => (
+                403,
+                serde_json::json!({"valid": false, "error": e.to_string()}),
+                None,
+            ),
+        };
+        let body = json.to_string();
+        let mut h = pages::response_header(status, "application/json", body.len());
+        if let Some(c) = cookie {
+            let _ = h.insert_header("Set-Cookie", c);
+        }
+        session.set_keepalive(None);
+        session.write_response_header(Box::new(h), false).await?;
+        session
+            .write_response_body(Some(Bytes::from(body)), true)
+            .await?;
         Ok(true)
     }
 
@@ -405,6 +488,9 @@ impl ProxyHttp for WafProxy {
         }
         if session.req_header().uri.path() == VERIFY_PATH {
             return self.verify_challenge(session, ctx).await;
+        }
+        if session.req_header().uri.path() == CAPTCHA_PATH {
+            return self.answer_captcha(session, ctx).await;
         }
         ctx.country = s.country(ctx.client_ip);
         // CC: count this request under every rule for host + path; refuse while banned.

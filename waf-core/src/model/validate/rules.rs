@@ -19,7 +19,7 @@ pub(super) fn acl(r: &RawAclRule, c: &Ctx) -> Result<AclRule, RuleError> {
         (AclScope::Host, _) => return Err(c.err("host", "required when type is host")),
         (AclScope::Global, _) => None,
     };
-    if r.action == Action::Challenge {
+    if matches!(r.action, Action::Challenge | Action::Captcha) {
         return Err(c.err("action", "ACL actions are block, allow or log"));
     }
     let p = r.pattern.trim();
@@ -125,8 +125,11 @@ pub(super) fn cc(r: &RawCcRule, c: &Ctx) -> Result<CcRule, RuleError> {
     if r.ban_duration > 30 * 86_400 {
         return Err(c.err("ban_duration", "must be at most 30 days"));
     }
-    if !matches!(r.action, Action::Block | Action::Challenge) {
-        return Err(c.err("action", "CC actions are block or challenge"));
+    if !matches!(
+        r.action,
+        Action::Block | Action::Challenge | Action::Captcha
+    ) {
+        return Err(c.err("action", "CC actions are block, challenge or captcha"));
     }
     if !r.path.starts_with('/') {
         return Err(c.err("path", "must start with /"));
@@ -159,6 +162,9 @@ pub(super) fn custom(r: &RawCustomRule, c: &Ctx) -> Result<CustomRule, RuleError
     }
     if r.name.trim().is_empty() {
         return Err(c.err("name", "must not be empty"));
+    }
+    if r.action == Action::Captcha {
+        return Err(c.err("action", "captcha is a CC action only"));
     }
     let method = match r.method.trim() {
         m if m.eq_ignore_ascii_case("any") || m.is_empty() => None,
