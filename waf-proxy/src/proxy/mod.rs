@@ -1,8 +1,11 @@
 //! The Pingora [`ProxyHttp`] implementation: the WAF's request path.
 //!
 //! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
-//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`.
+//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`, the cache hooks in
+//! `cache.rs`, and the answers the WAF writes itself (refusal pages, challenge, captcha) in
+//! `answer.rs`.
 
+mod answer;
 mod body;
 mod cache;
 mod cc;
@@ -20,22 +23,18 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
-use waf_core::control::CaptchaAnswer;
 use waf_core::model::Action;
 use waf_core::{Match, Policy, Verdict};
 
-/// Largest captcha answer read (a full trail of [`crate::captcha::MAX_TRAIL`] points fits).
-const MAX_ANSWER: usize = 128 * 1024;
-
+use self::answer::refusal_for_error;
 use crate::body::HeldBody;
 use crate::captcha::CAPTCHA_PATH;
-use crate::challenge::{query_param, safe_return, VERIFY_PATH};
+use crate::challenge::VERIFY_PATH;
 use crate::config::OnInspectionError;
 use crate::decode;
 use crate::error::Refusal;
 use crate::guard;
 use crate::inspect::{self, EventInput, Facts};
-use crate::pages;
 use crate::state::Shared;
 use crate::tls::Sni;
 use crate::upstream::Upstream;
@@ -106,71 +105,6 @@ enum Decision {
 }
 
 impl WafProxy {
-    /// Writes a refusal page and records it. Returns `Ok(true)`: the request is answered.
-    async fn refuse(&self, session: &mut Session, ctx: &mut Ctx, r: Refusal) -> Result<bool> {
-        let id = ctx.request_id(&self.shared);
-        let captcha = if r == Refusal::Captcha {
-            let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            match self.shared.captchas.issue(ip) {
-                Some(c) => Some(c),
-                // Too many captchas waiting (for this client or in all): wait, as for a ban.
-                None => {
-                    let r = Refusal::RateLimited {
-                        retry_after: Duration::from_secs(30),
-                        rule_id: "captcha".into(),
-                    };
-                    return Box::pin(self.refuse(session, ctx, r)).await;
-                }
-            }
-        } else {
-            None
-        };
-        let page = if let Some(c) = captcha {
-            let uri = session
-                .req_header()
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str());
-            let html = self.shared.challenger.captcha_page(&c, uri);
-            let mut header = pages::response_header(403, "text/html; charset=utf-8", html.len());
-            let _ = header.insert_header("X-Request-Id", id.as_str());
-            pages::Page {
-                header,
-                body: Bytes::from(html),
-            }
-        } else if r == Refusal::Challenge {
-            let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-            let uri = session
-                .req_header()
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str());
-            let html = self.shared.challenger.page(ip, uri);
-            let mut header = pages::response_header(403, "text/html; charset=utf-8", html.len());
-            let _ = header.insert_header("X-Request-Id", id.as_str());
-            pages::Page {
-                header,
-                body: Bytes::from(html),
-            }
-        } else {
-            let json = pages::wants_json(
-                session
-                    .req_header()
-                    .headers
-                    .get(http::header::ACCEPT)
-                    .map(|v| v.as_bytes()),
-            );
-            pages::render(&r, &id, json)
-        };
-        ctx.blocked |= r.is_waf_block();
-        session.set_keepalive(None);
-        session
-            .write_response_header(Box::new(page.header), false)
-            .await?;
-        session.write_response_body(Some(page.body), true).await?;
-        Ok(true)
-    }
-
     /// Whether the client holds a valid challenge cookie for its IP (computed once per request).
     fn cleared(&self, session: &Session, ctx: &mut Ctx) -> bool {
         *ctx.cleared.get_or_insert_with(|| {
@@ -257,73 +191,6 @@ impl WafProxy {
         }
     }
 
-    /// Answers the challenge form: verifies the work, sets the clearance cookie, redirects back.
-    async fn verify_challenge(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        let query = session.req_header().uri.query().unwrap_or("").to_string();
-        let token = query_param(&query, "token").unwrap_or_default();
-        let nonce = query_param(&query, "nonce").unwrap_or_default();
-        let ret = query_param(&query, "return")
-            .filter(|r| safe_return(r))
-            .unwrap_or_else(|| "/".into());
-        let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let Some(cookie) = self.shared.challenger.verify(ip, &token, &nonce) else {
-            return self.refuse(session, ctx, Refusal::BadRequest).await;
-        };
-        let mut h = pages::response_header(302, "text/plain", 0);
-        let _ = h.insert_header("Location", ret);
-        let _ = h.insert_header("Set-Cookie", cookie);
-        session.write_response_header(Box::new(h), true).await?;
-        Ok(true)
-    }
-
-    /// Answers the captcha page's `POST` (JSON [`CaptchaAnswer`], at most [`MAX_ANSWER`] bytes):
-    /// 200 with the clearance cookie when solved, else 403; the captcha is used up either way.
-    async fn answer_captcha(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
-        if session.req_header().method != http::Method::POST {
-            return self.refuse(session, ctx, Refusal::BadRequest).await;
-        }
-        let mut body = Vec::new();
-        loop {
-            match session.read_request_body().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_ANSWER {
-                        return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(_) => return self.refuse(session, ctx, Refusal::BadRequest).await,
-            }
-        }
-        let Ok(answer) = serde_json::from_slice::<CaptchaAnswer>(&body) else {
-            return self.refuse(session, ctx, Refusal::BadRequest).await;
-        };
-        let ip = ctx.client_ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let (status, json, cookie) = match self.shared.captchas.verify(ip, &answer) {
-            Ok(()) => (
-                200,
-                serde_json::json!({"valid": true}),
-                Some(self.shared.challenger.clearance(ip)),
-            ),
-            Err(e) => (
-                403,
-                serde_json::json!({"valid": false, "error": e.to_string()}),
-                None,
-            ),
-        };
-        let body = json.to_string();
-        let mut h = pages::response_header(status, "application/json", body.len());
-        if let Some(c) = cookie {
-            let _ = h.insert_header("Set-Cookie", c);
-        }
-        session.set_keepalive(None);
-        session.write_response_header(Box::new(h), false).await?;
-        session
-            .write_response_body(Some(Bytes::from(body)), true)
-            .await?;
-        Ok(true)
-    }
-
     fn facts<'a>(&self, ctx: &'a Ctx) -> Facts<'a> {
         Facts {
             host: &ctx.host,
@@ -346,28 +213,6 @@ impl WafProxy {
                 None
             }
         }
-    }
-}
-
-fn refusal_for_error(e: &Error) -> Refusal {
-    match e.etype() {
-        ErrorType::HTTPStatus(413) => Refusal::BodyTooLarge,
-        ErrorType::ConnectTimedout
-        | ErrorType::ReadTimedout
-        | ErrorType::WriteTimedout
-        | ErrorType::ConnectionClosed
-            if e.esource() == &ErrorSource::Upstream =>
-        {
-            if matches!(e.etype(), ErrorType::ReadTimedout) {
-                Refusal::GatewayTimeout
-            } else {
-                Refusal::BadGateway
-            }
-        }
-        _ => match e.esource() {
-            ErrorSource::Downstream => Refusal::BadRequest,
-            _ => Refusal::BadGateway,
-        },
     }
 }
 
