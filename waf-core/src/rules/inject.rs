@@ -1,4 +1,4 @@
-//! Injections into other services: SSRF, XXE, NoSQL, CRLF, LDAP, mail commands, SSI.
+//! Injections into other services: SSRF, XXE, NoSQL, CRLF, LDAP, mail commands, SSI and ESI.
 
 use super::{Detect, Rule, ALL, ARGS, ARGS_HEADERS, NAMES, PATH};
 use crate::verdict::AttackType as A;
@@ -195,6 +195,17 @@ pub(super) const RULES: &[Rule] = &[
         detect: Detect::Regex {
             triggers: &["<!--"],
             pattern: r"<!--\s*#\s*(exec|include|echo|config|printenv|set|fsize|flastmod|if|elif)\b",
+        },
+    },
+    Rule {
+        id: 8401,
+        name: "Edge Side Includes tag",
+        class: A::Ssi,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Regex {
+            triggers: &["<esi:"],
+            pattern: r"<esi:(include|inline|vars|eval|choose|try|assign|debug)\b",
         },
     },
 ];
