@@ -442,8 +442,6 @@ async fn modules_not_built_answer_501() {
     let app = test::init_service(build_app(e.state.clone())).await;
     let k = e.key(&["*:write"]);
     for (m, u) in [
-        ("GET", "/openapi/v1/cache/js-obfuscate/status"),
-        ("POST", "/openapi/v1/cache/js-obfuscate"),
         ("GET", "/openapi/v1/obs/records/3/raw"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
         ("PUT", "/openapi/v1/feedbacks/2/status"),

@@ -76,6 +76,17 @@ pub enum ControlRequest {
         #[serde(default)]
         host: Option<String>,
     },
+    /// Minify and mangle the cached JavaScript of one host, in the background; the rewritten
+    /// scripts replace their entries and are served from the cache.
+    CacheJsObfuscate {
+        /// The host whose cached scripts are rewritten.
+        host: String,
+    },
+    /// Progress of the last `cache-js-obfuscate` of one host.
+    CacheJsObfuscateStatus {
+        /// The host.
+        host: String,
+    },
     /// A slider captcha for a client (from the admin API's public `/captcha/challenge`).
     CaptchaIssue {
         /// The client IP the captcha (and its clearance) is bound to.
@@ -206,6 +217,8 @@ pub enum ControlData {
     CacheContent(CacheContent),
     /// Reply to `cache-purge` and `cache-clear`.
     CacheRemoved(CacheRemoved),
+    /// Reply to `cache-js-obfuscate` and `cache-js-obfuscate-status`.
+    JsObfuscation(JsObfuscation),
     /// Reply to `captcha-issue`.
     Captcha(CaptchaIssued),
 }
@@ -291,6 +304,49 @@ pub struct CacheContent {
     pub body: String,
     /// Whether the body was cut at 1 MiB.
     pub truncated: bool,
+}
+
+/// Where a host's JavaScript rewrite stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsTaskState {
+    /// Never started for this host since waf-proxy started.
+    Idle,
+    /// Rewriting.
+    Running,
+    /// Finished; the counters are final.
+    Done,
+}
+
+/// Progress of a host's cached JavaScript rewrite (minified and mangled by oxc).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsObfuscation {
+    /// The host.
+    pub host: String,
+    /// Id of the task (empty when none ran).
+    pub task_id: String,
+    /// Where it stands.
+    pub state: JsTaskState,
+    /// Cached scripts of the host when the task started.
+    pub total: u64,
+    /// Scripts looked at so far.
+    pub processed: u64,
+    /// Scripts rewritten and stored back.
+    pub rewritten: u64,
+    /// Scripts left as they are: encoded bodies, not UTF-8, or not smaller once minified.
+    pub skipped: u64,
+    /// Scripts that did not parse (left as they are).
+    pub failed: u64,
+    /// Bytes of the rewritten scripts before.
+    pub bytes_before: u64,
+    /// Bytes of the rewritten scripts after.
+    pub bytes_after: u64,
+    /// `processed / total` in percent (100 when there was nothing to do).
+    pub progress: u8,
+    /// Unix time the task started (0 when none ran).
+    pub started_at: u64,
+    /// Unix time the task finished (0 while running or when none ran).
+    pub finished_at: u64,
 }
 
 /// How many cached entries a purge or clear removed.
@@ -463,6 +519,12 @@ mod tests {
                 r#"{"cmd":"cache-clear","host":"a.example"}"#,
                 ControlRequest::CacheClear {
                     host: Some("a.example".into()),
+                },
+            ),
+            (
+                r#"{"cmd":"cache-js-obfuscate","host":"a.example"}"#,
+                ControlRequest::CacheJsObfuscate {
+                    host: "a.example".into(),
                 },
             ),
             (

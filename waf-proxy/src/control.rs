@@ -113,6 +113,12 @@ pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlRespons
         ControlRequest::CacheClear { host } => ControlResponse::ok(ControlData::CacheRemoved(
             shared.cache.clear(host.as_deref()).await,
         )),
+        ControlRequest::CacheJsObfuscate { host } => {
+            ControlResponse::ok(ControlData::JsObfuscation(shared.cache.obfuscate_js(&host)))
+        }
+        ControlRequest::CacheJsObfuscateStatus { host } => {
+            ControlResponse::ok(ControlData::JsObfuscation(shared.cache.js_status(&host)))
+        }
         ControlRequest::Health => {
             ControlResponse::ok(ControlData::Health(shared.routes.load().report()))
         }

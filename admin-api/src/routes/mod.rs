@@ -12,6 +12,7 @@ use crate::proxy::ReloadOutcome;
 pub mod acl;
 pub mod attack;
 pub mod cache;
+pub mod cache_js;
 pub mod captcha;
 pub mod cc;
 pub mod cert_templates;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         attack::configure,
         monitor::configure,
         cache::configure,
+        cache_js::configure,
         unimplemented::configure,
     ];
     for m in modules {

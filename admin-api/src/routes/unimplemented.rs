@@ -1,5 +1,5 @@
-//! Modules of the reference this WAF does not have: JS obfuscation of the cache, observation room,
-//! plugins, feedbacks, Let's Encrypt and the realtime WebSocket.
+//! Modules of the reference this WAF does not have: observation room, plugins, feedbacks,
+//! Let's Encrypt and the realtime WebSocket.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -12,9 +12,6 @@ use crate::error::{ApiError, ErrorBody};
 
 fn not_built(module: &str) -> ApiError {
     let what = match module {
-        "cache" => {
-            "JavaScript obfuscation of cached responses (§8.6): the response cache itself is built"
-        }
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
         "feedbacks" => "feedbacks (§8.14)",
@@ -45,8 +42,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    cache_js_obfuscate: post "/cache/js-obfuscate", "cache", "Need::write(Module::Cache)";
-    cache_js_obfuscate_status: get "/cache/js-obfuscate/status", "cache", "Need::read(Module::Cache)";
     obs_config: get "/obs/config", "obs", "Need::read(Module::Obs)";
     obs_config_put: put "/obs/config", "obs", "Need::write(Module::Obs)";
     obs_rules: get "/obs/rules", "obs", "Need::read(Module::Obs)";

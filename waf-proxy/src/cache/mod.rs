@@ -1,16 +1,19 @@
 //! The response cache: pingora-cache's memory storage (indexed, `store.rs`) under an LRU
 //! eviction manager bounded in bytes, the RFC 9111 shared-cache decisions (`rules.rs`), and the
-//! counters and operations the control socket exposes (stats, list, read, purge, clear).
+//! counters and operations the control socket exposes (stats, list, read, purge, clear, and the
+//! rewrite of a host's cached JavaScript, `js.rs`).
 //!
 //! Which sites cache, and their TTL, is in the rule set (`sites[].cache`); the memory bounds are
 //! in the proxy configuration (`cache.max_bytes`, `cache.max_entry_bytes`). A request reaches the
 //! cache only after `request_filter` let it pass: inspection always runs before a lookup.
 
+mod js;
 mod rules;
 mod store;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use dashmap::DashMap;
@@ -19,8 +22,11 @@ use pingora_cache::eviction::EvictionManager;
 use pingora_cache::key::CacheHashKey;
 use pingora_cache::storage::{PurgeTarget, PurgeType};
 use pingora_cache::{CacheEntryKeyRef, CachePhase, Storage};
-use waf_core::control::{CacheContent, CacheEntries, CacheRemoved, CacheStats, HostCacheStats};
+use waf_core::control::{
+    CacheContent, CacheEntries, CacheRemoved, CacheStats, HostCacheStats, JsObfuscation,
+};
 
+use js::JsRewriter;
 pub use rules::{cacheable_request, primary_key, response_cacheable, variance};
 use store::{no_span, IndexedStore};
 
@@ -44,6 +50,7 @@ pub struct Cache {
     hits: AtomicU64,
     misses: AtomicU64,
     by_host: DashMap<String, (AtomicU64, AtomicU64)>,
+    js: JsRewriter,
 }
 
 impl Cache {
@@ -52,9 +59,17 @@ impl Cache {
     pub fn new(cfg: &CacheConfig) -> Cache {
         // An entry is about a few KiB: the capacity is only a pre-allocation hint.
         let hint = (cfg.max_bytes / 4096).clamp(64, 65_536);
+        let store: &'static IndexedStore = Box::leak(Box::new(IndexedStore::new()));
+        let eviction: &'static Manager<SHARDS> =
+            Box::leak(Box::new(Manager::with_capacity(cfg.max_bytes, hint)));
         Cache {
-            store: Box::leak(Box::new(IndexedStore::new())),
-            eviction: Box::leak(Box::new(Manager::with_capacity(cfg.max_bytes, hint))),
+            store,
+            eviction,
+            js: JsRewriter {
+                store,
+                eviction,
+                runs: Arc::new(DashMap::new()),
+            },
             max_entry_bytes: cfg.max_entry_bytes,
             max_bytes: cfg.max_bytes,
             hits: AtomicU64::new(0),
@@ -217,6 +232,23 @@ impl Cache {
     pub async fn clear(&self, host: Option<&str>) -> CacheRemoved {
         let ids: Vec<String> = self.list(host).entries.into_iter().map(|e| e.id).collect();
         self.purge(&ids).await
+    }
+
+    /// Starts minifying and mangling the cached JavaScript of `host` in the background (or
+    /// reports the run already going).
+    pub fn obfuscate_js(&self, host: &str) -> JsObfuscation {
+        let entries = self
+            .store
+            .entries()
+            .into_iter()
+            .filter(|i| i.entry.host.eq_ignore_ascii_case(host))
+            .collect();
+        self.js.start(host, entries)
+    }
+
+    /// Progress of the last JavaScript rewrite of `host`.
+    pub fn js_status(&self, host: &str) -> JsObfuscation {
+        self.js.status(host)
     }
 
     /// Removes one entry from the storage and the eviction manager.
