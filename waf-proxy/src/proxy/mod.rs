@@ -1,11 +1,13 @@
 //! The Pingora [`ProxyHttp`] implementation: the WAF's request path.
 //!
 //! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
-//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`.
+//! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`, the
+//! false-positive report form in `feedback.rs`.
 
 mod body;
 mod cache;
 mod cc;
+mod feedback;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -160,7 +162,14 @@ impl WafProxy {
                     .get(http::header::ACCEPT)
                     .map(|v| v.as_bytes()),
             );
-            pages::render(&r, &id, json)
+            // A report form on block pages, when reports can reach waf-admin (the event log).
+            let token = match (&r, ctx.client_ip) {
+                (Refusal::Blocked { .. }, Some(ip)) if self.shared.events.enabled() => {
+                    Some(self.shared.feedback.token(&id, ip))
+                }
+                _ => None,
+            };
+            pages::render(&r, &id, json, token.as_deref())
         };
         ctx.blocked |= r.is_waf_block();
         session.set_keepalive(None);
@@ -491,6 +500,9 @@ impl ProxyHttp for WafProxy {
         }
         if session.req_header().uri.path() == CAPTCHA_PATH {
             return self.answer_captcha(session, ctx).await;
+        }
+        if session.req_header().uri.path() == crate::feedback::FEEDBACK_PATH {
+            return self.answer_feedback(session, ctx).await;
         }
         ctx.country = s.country(ctx.client_ip);
         // CC: count this request under every rule for host + path; refuse while banned.
