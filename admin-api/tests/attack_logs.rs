@@ -446,7 +446,6 @@ async fn modules_not_built_answer_501() {
         ("POST", "/openapi/v1/cache/js-obfuscate"),
         ("GET", "/openapi/v1/obs/records/3/raw"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
-        ("PUT", "/openapi/v1/feedbacks/2/status"),
         ("GET", "/openapi/v1/letsencrypt/alerts"),
         ("GET", "/openapi/v1/realtime/ws"),
     ] {

@@ -18,6 +18,7 @@ pub mod cert_templates;
 pub mod certs;
 pub mod custom_rules;
 pub mod export;
+pub mod feedbacks;
 pub mod health;
 pub mod keys;
 pub mod maintenance;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         attack::configure,
         monitor::configure,
         cache::configure,
+        feedbacks::configure,
         unimplemented::configure,
     ];
     for m in modules {
