@@ -4,7 +4,7 @@
 //! does. The report reaches waf-admin through the event log, is listed with its attack event,
 //! and accepting it offers (and applies) the exclusion of that event's rule, path and parameter,
 //! after which the same request passes. An altered token, a token for another request and the
-//! per-IP limit are refused by the proxy.
+//! per-IP limit are refused by the proxy, and so is a token posted from another client IP.
 
 mod common;
 #[path = "common/procs.rs"]
@@ -175,6 +175,24 @@ async fn a_report_from_a_real_block_page_is_listed_and_accepted_with_its_exclusi
     assert_eq!(post(&b.action, &b.request_id, &b.token).await.0, 200);
     // 6: over the per-IP limit.
     assert_eq!(post(&b.action, &b.request_id, &b.token).await.0, 429);
+    // Another client (127.0.0.2, its own budget) cannot use 127.0.0.1's token.
+    let other = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    let r = other
+        .post(format!("{base}{}", a.action))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "request_id={}&token={}",
+            encode(&a.request_id),
+            encode(&a.token)
+        ))
+        .send()
+        .await
+        .expect("post from another client");
+    assert_eq!(r.status().as_u16(), 403, "a token works from another IP");
 
     // Both reports listed, with their attack events.
     let key = e.key(&["feedbacks:write", "attack:read"]);
