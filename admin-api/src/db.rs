@@ -70,7 +70,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     crate::ids::migrate(conn)?;
     crate::cert_templates::migrate(conn)?;
-    crate::attack_log::migrate(conn)
+    crate::attack_log::migrate(conn)?;
+    crate::feedback::migrate(conn)
 }
 
 /// One audited call.

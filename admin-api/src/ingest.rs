@@ -7,8 +7,9 @@
 //! Each pass lists the chain oldest first (`PATH.k`, ..., `PATH.1`, `PATH`), finds the file we
 //! were reading by its identity wherever rotation moved it, finishes it and reads every newer
 //! file from its start. Only whole lines (ending in `\n`) are consumed; a partly written last line
-//! waits for the next pass. Lines that are not attack events are skipped (and logged), their bytes
-//! counted as read.
+//! waits for the next pass. False-positive reports the proxy writes between the events
+//! ([`FeedbackLine`]) go to the `feedbacks` table ([`crate::feedback`]). Other lines are skipped
+//! (and logged), their bytes counted as read.
 //!
 //! What is not recoverable: if the proxy rotated more than `events_keep` times while waf-admin
 //! was down, the oldest files were deleted by the proxy and their events are gone (logged as a
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use waf_core::event::AttackEvent;
+use waf_core::event::{AttackEvent, FeedbackLine};
 
 use crate::attack_log::{self, Retention};
 use crate::state::now;
@@ -125,6 +126,7 @@ impl Ingester {
         let conn = Connection::open(db_path)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")?;
         attack_log::migrate(&conn)?;
+        crate::feedback::migrate(&conn)?;
         Ok(Ingester {
             conn,
             path: events.to_path_buf(),
@@ -286,10 +288,15 @@ impl Ingester {
                         attack_log::insert(&tx, &ev)?;
                         self.inserted += 1;
                     }
-                    Err(e) => {
-                        self.skipped += 1;
-                        tracing::warn!(error = %e, offset = p.offset, "skipping a malformed event line");
-                    }
+                    Err(e) => match serde_json::from_slice::<FeedbackLine>(&line) {
+                        Ok(fb) => {
+                            crate::feedback::insert(&tx, &fb.feedback)?;
+                        }
+                        Err(_) => {
+                            self.skipped += 1;
+                            tracing::warn!(error = %e, offset = p.offset, "skipping a malformed event line");
+                        }
+                    },
                 }
             }
             if lines == 0 && !dirty {

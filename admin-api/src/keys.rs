@@ -51,7 +51,7 @@ pub enum Module {
     Waf,
     /// Let's Encrypt (not built).
     Letsencrypt,
-    /// Feedbacks (not built).
+    /// Feedbacks: false-positive reports from block pages.
     Feedbacks,
     /// Certificates.
     Cert,

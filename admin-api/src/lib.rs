@@ -9,6 +9,7 @@ pub mod cert_templates;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod feedback;
 pub mod gate;
 pub mod http;
 pub mod idempotency;

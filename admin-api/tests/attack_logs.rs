@@ -444,7 +444,6 @@ async fn modules_not_built_answer_501() {
     for (m, u) in [
         ("GET", "/openapi/v1/obs/records/3/raw"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
-        ("PUT", "/openapi/v1/feedbacks/2/status"),
         ("GET", "/openapi/v1/letsencrypt/alerts"),
         ("GET", "/openapi/v1/realtime/ws"),
     ] {
@@ -462,4 +461,50 @@ async fn modules_not_built_answer_501() {
             .as_str()
             .is_some_and(|e| e.contains("not implemented")));
     }
+}
+
+/// A feedback line between the events goes to `feedbacks` (once per request id, even when
+/// filed again), is not counted as malformed, and is listed with its attack event.
+#[test]
+fn feedback_lines_are_ingested_beside_the_events() {
+    let dir = common::temp_dir("ingest-fb");
+    let events = dir.join("events.jsonl");
+    let db = dir.join("waf-admin.db");
+    write_events(&events, 0..2);
+    let fb = waf_core::event::FeedbackLine {
+        feedback: waf_core::event::FeedbackEvent {
+            ts_ms: 1_780_000_005_000,
+            request_id: "req-1".into(),
+            client_ip: "10.0.0.1".into(),
+            host: "a.example".into(),
+            comment: "not an attack".into(),
+        },
+    };
+    let mut line = serde_json::to_vec(&fb).expect("json");
+    line.push(b'\n');
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&events)
+            .expect("open");
+        f.write_all(&line).expect("write");
+        f.write_all(&line).expect("write again");
+    }
+    write_events(&events, 2..3);
+    let mut ing = Ingester::open(&db, &events).expect("open");
+    assert_eq!(ing.run_once().expect("ingest"), 3);
+    assert_eq!(ing.skipped, 0);
+    let conn = admin_api::db::open(&db).expect("db");
+    let page = admin_api::feedback::list(&conn, None, 1, 10).expect("list");
+    assert_eq!(page.total, 1);
+    let f = &page.list[0];
+    assert_eq!(
+        (f.request_id.as_str(), f.comment.as_str()),
+        ("req-1", "not an attack")
+    );
+    let x = f.exclusion().expect("event joined");
+    assert_eq!(
+        (x.rule_id.as_str(), x.path.as_str(), x.parameter.as_deref()),
+        ("3010", "/p", Some("i"))
+    );
 }

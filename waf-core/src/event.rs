@@ -44,3 +44,30 @@ pub struct AttackEvent {
     #[serde(default)]
     pub snippet: String,
 }
+
+/// A "report a false positive" filed from a block page, written by the proxy to the same event
+/// log as the attack events (as a [`FeedbackLine`]) and ingested by waf-admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackEvent {
+    /// Unix time in milliseconds.
+    pub ts_ms: u64,
+    /// Request id of the blocked request the report is about (checked by the proxy's signed token).
+    pub request_id: String,
+    /// Client IP that filed it (the one the token was issued to).
+    pub client_ip: String,
+    /// Host the block page was served for.
+    pub host: String,
+    /// The user's comment, bounded by the proxy.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// One feedback line of the event log: `{"feedback": {...}}`, which never parses as an
+/// [`AttackEvent`] (it lacks the event's fields), so readers tell the two apart by shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackLine {
+    /// The report.
+    pub feedback: FeedbackEvent,
+}

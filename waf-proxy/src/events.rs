@@ -5,6 +5,8 @@
 //! depends on the disk). Written events reach the file within [`FLUSH_EVERY`]. The file is rotated
 //! by size: `events.jsonl` -> `events.jsonl.1` -> ... -> `events.jsonl.N` (N = `keep`, the oldest
 //! is deleted), so a reader that was away for a while (waf-admin) finds what it has not read yet.
+//! False-positive reports filed from block pages travel the same way, as
+//! [`FeedbackLine`]s between the events.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -14,7 +16,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use waf_core::event::AttackEvent;
+use waf_core::event::{AttackEvent, FeedbackEvent, FeedbackLine};
 
 /// Events queued at most; beyond, new events are dropped.
 const QUEUE: usize = 8192;
@@ -22,9 +24,17 @@ const QUEUE: usize = 8192;
 /// Longest time a written event stays in the write buffer.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
+/// One line of the log. Attack events are the common case and stay unboxed (no allocation per
+/// event); a report is small and rare.
+#[allow(clippy::large_enum_variant)]
+enum Line {
+    Attack(AttackEvent),
+    Feedback(FeedbackLine),
+}
+
 /// The sending side, held by the proxy.
 pub struct EventSink {
-    tx: Option<SyncSender<AttackEvent>>,
+    tx: Option<SyncSender<Line>>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
 }
@@ -44,7 +54,7 @@ impl EventSink {
     pub fn open(path: &Path, max_bytes: u64, keep: u32) -> std::io::Result<Self> {
         let file = open_append(path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let (tx, rx) = sync_channel::<AttackEvent>(QUEUE);
+        let (tx, rx) = sync_channel::<Line>(QUEUE);
         let written = Arc::new(AtomicU64::new(0));
         let w = written.clone();
         let mut writer = Writer {
@@ -58,7 +68,7 @@ impl EventSink {
         std::thread::Builder::new()
             .name("waf-events".into())
             .spawn(move || {
-                let mut next: Option<AttackEvent> = None;
+                let mut next: Option<Line> = None;
                 loop {
                     let got = match next.take() {
                         Some(ev) => Ok(ev),
@@ -97,11 +107,22 @@ impl EventSink {
 
     /// Queues an event without waiting; counts it as dropped when the queue is full.
     pub fn send(&self, ev: AttackEvent) {
-        let Some(tx) = &self.tx else { return };
-        match tx.try_send(ev) {
-            Ok(()) => {}
+        self.queue(Line::Attack(ev));
+    }
+
+    /// Queues a false-positive report without waiting; false when it was not queued (no event
+    /// log configured, or the queue is full), so the reporter can be told.
+    pub fn send_feedback(&self, fb: FeedbackEvent) -> bool {
+        self.tx.is_some() && self.queue(Line::Feedback(FeedbackLine { feedback: fb }))
+    }
+
+    fn queue(&self, line: Line) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        match tx.try_send(line) {
+            Ok(()) => true,
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                false
             }
         }
     }
@@ -146,8 +167,12 @@ struct Writer {
 }
 
 impl Writer {
-    fn write(&mut self, ev: &AttackEvent) {
-        let mut line = match serde_json::to_vec(ev) {
+    fn write(&mut self, ev: &Line) {
+        let json = match ev {
+            Line::Attack(ev) => serde_json::to_vec(ev),
+            Line::Feedback(fb) => serde_json::to_vec(fb),
+        };
+        let mut line = match json {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!("event not serialisable: {e}");

@@ -15,6 +15,7 @@ mod control;
 mod decode;
 mod error;
 mod events;
+mod feedback;
 mod geo;
 mod guard;
 mod inspect;

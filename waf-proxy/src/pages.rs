@@ -6,6 +6,7 @@ use bytes::Bytes;
 use pingora_http::ResponseHeader;
 
 use crate::error::Refusal;
+use crate::feedback::{FEEDBACK_PATH, MAX_COMMENT};
 
 /// A rendered response.
 pub struct Page {
@@ -107,8 +108,9 @@ fn title_and_text(r: &Refusal) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// Renders a refusal. `request_id` is the proxy's id for this request.
-pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
+/// Renders a refusal. `request_id` is the proxy's id for this request; `feedback`, the token of
+/// the "report a false positive" form ([`crate::feedback`]), offered on block pages only.
+pub fn render(r: &Refusal, request_id: &str, json: bool, feedback: Option<&str>) -> Page {
     let status = r.status();
     let (code, title, text) = title_and_text(r);
     let text = match r {
@@ -131,6 +133,13 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
         if let Some(id) = rule_id {
             v["rule_id"] = serde_json::Value::String(id.clone());
         }
+        if let Some(token) = feedback {
+            v["feedback"] = serde_json::json!({
+                "action": FEEDBACK_PATH,
+                "request_id": request_id,
+                "token": token,
+            });
+        }
         match r {
             Refusal::RateLimited { retry_after, .. } => {
                 v["retry_after"] = serde_json::json!(retry_after.as_secs().max(1));
@@ -145,12 +154,15 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
         let rule = rule_id
             .map(|id| format!("<p>Rule: <code>{}</code></p>", html_escape(id)))
             .unwrap_or_default();
+        let form = feedback
+            .map(|t| feedback_form(request_id, t))
+            .unwrap_or_default();
         format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{status} {title}</title>\
 <meta name=\"viewport\" content=\"width=device-width\">\
 <style>body{{font-family:sans-serif;max-width:40em;margin:4em auto;color:#222}}code{{background:#eee;padding:0 .3em}}</style>\
 </head><body><h1>{status} {title}</h1><p>{text}</p>{rule}<p>Request id: <code>{id}</code></p>\
-<p><small>If you think this is a mistake, contact the site owner and quote the request id.</small></p></body></html>\n",
+<p><small>If you think this is a mistake, contact the site owner and quote the request id.</small></p>{form}</body></html>\n",
             id = html_escape(request_id),
             text = html_escape(text).replace('\n', "<br>"),
         )
@@ -180,6 +192,43 @@ pub fn render(r: &Refusal, request_id: &str, json: bool) -> Page {
     }
     Page {
         header,
+        body: Bytes::from(body),
+    }
+}
+
+/// The "report a false positive" form: the request id and its token only, never anything of
+/// the request itself.
+fn feedback_form(request_id: &str, token: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{FEEDBACK_PATH}\">\
+<input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
+<input type=\"hidden\" name=\"token\" value=\"{token}\">\
+<p><label>Report a false positive (optional comment):<br>\
+<textarea name=\"comment\" rows=\"3\" cols=\"50\" maxlength=\"{MAX_COMMENT}\"></textarea></label></p>\
+<p><button type=\"submit\">Report a false positive</button></p></form>",
+        id = html_escape(request_id),
+        token = html_escape(token),
+    )
+}
+
+/// The page answering a posted report: `status` with a short text (the report is never echoed).
+pub fn feedback_answer(status: u16, text: &str, json: bool) -> Page {
+    let body = if json {
+        serde_json::json!({"status": status, "message": text}).to_string()
+    } else {
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Report</title></head>\
+<body><p>{}</p></body></html>\n",
+            html_escape(text)
+        )
+    };
+    let ct = if json {
+        "application/json"
+    } else {
+        "text/html; charset=utf-8"
+    };
+    Page {
+        header: response_header(status, ct, body.len()),
         body: Bytes::from(body),
     }
 }
@@ -232,9 +281,15 @@ mod tests {
             },
             "abc123",
             false,
+            Some("123.abcdef"),
         );
         let body = String::from_utf8_lossy(&p.body);
         assert!(body.contains("abc123") && body.contains("942100"));
+        assert!(
+            body.contains("action=\"/.well-known/waf-feedback\"")
+                && body.contains("name=\"token\" value=\"123.abcdef\""),
+            "{body}"
+        );
         assert_eq!(p.header.status.as_u16(), 403);
         assert_eq!(
             p.header.headers.get("x-request-id").map(|v| v.as_bytes()),
@@ -248,7 +303,7 @@ mod tests {
             message: "Back at <b>5</b> & soon".into(),
             retry_after: 120,
         };
-        let p = render(&r, "id1", false);
+        let p = render(&r, "id1", false, None);
         let body = String::from_utf8_lossy(&p.body);
         assert!(
             body.contains("Back at &lt;b&gt;5&lt;/b&gt; &amp; soon"),
@@ -260,7 +315,7 @@ mod tests {
             Some(&b"120"[..])
         );
         let j: serde_json::Value =
-            serde_json::from_slice(&render(&r, "id1", true).body).expect("json");
+            serde_json::from_slice(&render(&r, "id1", true, None).body).expect("json");
         assert_eq!(
             (j["error"].as_str(), j["retry_after"].as_u64()),
             (Some("maintenance"), Some(120))

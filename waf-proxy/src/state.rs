@@ -47,6 +47,8 @@ pub struct Shared {
     pub challenger: Challenger,
     /// Slider captchas waiting for an answer.
     pub captchas: crate::captcha::Captchas,
+    /// False-positive report tokens and their per-IP rate limit.
+    pub feedback: crate::feedback::FeedbackDesk,
     /// Peers allowed to set X-Forwarded-For / X-Real-IP.
     pub trusted_proxies: IpTable,
     /// Clients exempt from CC rules.
@@ -99,6 +101,7 @@ impl Shared {
                 .map_err(|e| StartError::Io(format!("challenge secret {}: {e}", p.display())))?,
             None => rand::random::<[u8; 32]>().to_vec(),
         };
+        let feedback = crate::feedback::FeedbackDesk::new(&secret);
         let stats = Stats::new().map_err(|e| StartError::Io(format!("metrics: {e}")))?;
         stats
             .prom
@@ -126,6 +129,7 @@ impl Shared {
                 cfg.challenge.cookie_ttl_secs,
             ),
             captchas: crate::captcha::Captchas::default(),
+            feedback,
             trusted_proxies: crate::config::ip_table(&cfg.trusted_proxies, "trusted_proxies")?,
             cc_allowlist: crate::config::ip_table(&cfg.cc_allowlist, "cc_allowlist")?,
             limits: cfg.limits.clone(),

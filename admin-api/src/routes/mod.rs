@@ -19,6 +19,7 @@ pub mod cert_templates;
 pub mod certs;
 pub mod custom_rules;
 pub mod export;
+pub mod feedbacks;
 pub mod health;
 pub mod keys;
 pub mod maintenance;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         monitor::configure,
         cache::configure,
         cache_js::configure,
+        feedbacks::configure,
         unimplemented::configure,
     ];
     for m in modules {

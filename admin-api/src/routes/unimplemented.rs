@@ -1,5 +1,5 @@
-//! Modules of the reference this WAF does not have: observation room, plugins, feedbacks,
-//! Let's Encrypt and the realtime WebSocket.
+//! Modules of the reference this WAF does not have: observation room, plugins, Let's Encrypt
+//! and the realtime WebSocket.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -14,7 +14,6 @@ fn not_built(module: &str) -> ApiError {
     let what = match module {
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
-        "feedbacks" => "feedbacks (§8.14)",
         "letsencrypt" => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
         _ => "realtime WebSocket (§8.16): poll /stats and /traffic/trend",
     };
@@ -68,9 +67,6 @@ not_built! {
     plugin_order: post "/plugins/{name}/order", "plugins", "Need::write(Module::Plugins)", "name";
     plugin_sites: put "/plugins/{name}/sites", "plugins", "Need::write(Module::Plugins)", "name";
     plugin_delete: delete "/plugins/{name}", "plugins", "Need::write(Module::Plugins)", "name";
-    feedbacks_list: get "/feedbacks", "feedbacks", "Need::read(Module::Feedbacks)";
-    feedback_status: put "/feedbacks/{id}/status", "feedbacks", "Need::write(Module::Feedbacks)", "id";
-    feedbacks_delete: delete "/feedbacks", "feedbacks", "Need::write(Module::Feedbacks)";
     le_alerts: get "/letsencrypt/alerts", "letsencrypt", "Need::read(Module::Letsencrypt)";
     le_list: get "/letsencrypt/list", "letsencrypt", "Need::read(Module::Letsencrypt)";
     le_status: get "/letsencrypt/status/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";

@@ -77,7 +77,14 @@ impl WafProxy {
                     .get(http::header::ACCEPT)
                     .map(|v| v.as_bytes()),
             );
-            pages::render(&r, &id, json)
+            // A report form on block pages, when reports can reach waf-admin (the event log).
+            let token = match (&r, ctx.client_ip) {
+                (Refusal::Blocked { .. }, Some(ip)) if self.shared.events.enabled() => {
+                    Some(self.shared.feedback.token(&id, ip))
+                }
+                _ => None,
+            };
+            pages::render(&r, &id, json, token.as_deref())
         };
         ctx.blocked |= r.is_waf_block();
         session.set_keepalive(None);

@@ -2,13 +2,14 @@
 //!
 //! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
 //! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`, the cache hooks in
-//! `cache.rs`, and the answers the WAF writes itself (refusal pages, challenge, captcha) in
-//! `answer.rs`.
+//! `cache.rs`, the false-positive report form in `feedback.rs`, and the answers the WAF writes
+//! itself (refusal pages, challenge, captcha) in `answer.rs`.
 
 mod answer;
 mod body;
 mod cache;
 mod cc;
+mod feedback;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -336,6 +337,9 @@ impl ProxyHttp for WafProxy {
         }
         if session.req_header().uri.path() == CAPTCHA_PATH {
             return self.answer_captcha(session, ctx).await;
+        }
+        if session.req_header().uri.path() == crate::feedback::FEEDBACK_PATH {
+            return self.answer_feedback(session, ctx).await;
         }
         ctx.country = s.country(ctx.client_ip);
         // CC: count this request under every rule for host + path; refuse while banned.
