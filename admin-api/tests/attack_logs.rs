@@ -448,7 +448,6 @@ async fn modules_not_built_answer_501() {
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
         ("PUT", "/openapi/v1/feedbacks/2/status"),
         ("GET", "/openapi/v1/letsencrypt/alerts"),
-        ("GET", "/openapi/v1/realtime/ws"),
     ] {
         let req = TestRequest::default()
             .method(m.parse().expect("method"))

@@ -24,6 +24,7 @@ pub mod maintenance;
 pub mod monitor;
 pub mod public;
 pub mod qrcode;
+pub mod realtime;
 pub mod rules;
 pub mod settings;
 pub mod sites;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         attack::configure,
         monitor::configure,
         cache::configure,
+        realtime::configure,
         unimplemented::configure,
     ];
     for m in modules {

@@ -1,5 +1,5 @@
 //! Modules of the reference this WAF does not have: JS obfuscation of the cache, observation room,
-//! plugins, feedbacks, Let's Encrypt and the realtime WebSocket.
+//! plugins, feedbacks and Let's Encrypt.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -18,8 +18,7 @@ fn not_built(module: &str) -> ApiError {
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
         "feedbacks" => "feedbacks (§8.14)",
-        "letsencrypt" => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
-        _ => "realtime WebSocket (§8.16): poll /stats and /traffic/trend",
+        _ => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
     };
     ApiError::NotImplemented(format!("not implemented in this WAF: {what}"))
 }
@@ -85,5 +84,4 @@ not_built! {
     le_renew: post "/letsencrypt/renew-order", "letsencrypt", "Need::write(Module::Letsencrypt)";
     le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
     le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
-    realtime_ws: get "/realtime/ws", "realtime", "Need::read(Module::Realtime)";
 }
