@@ -76,7 +76,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_clients: 32,
-            queue: 256,
+            queue: 1024,
             send_timeout: Duration::from_secs(10),
         }
     }

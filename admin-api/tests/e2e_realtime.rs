@@ -203,6 +203,20 @@ async fn realtime_ws_streams_attacks_within_a_second_and_traffic_per_second() {
     };
     let key = rig.env.key(&["realtime:read"]);
 
+    // The messages are typed in the document.
+    let doc = rig
+        .client
+        .get(format!("http://{}/openapi.yaml", rig.admin))
+        .send()
+        .await
+        .expect("doc")
+        .text()
+        .await
+        .expect("yaml");
+    for schema in ["RealtimeMessage:", "TrafficSecond:", "AttackMessage:"] {
+        assert!(doc.contains(schema), "{schema} missing from /openapi.yaml");
+    }
+
     // The key is checked on the upgrade request.
     assert_eq!(
         refusal(connect(rig.admin, None, None).await),

@@ -34,7 +34,7 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 /// and blocks waf-proxy counted in that second; none for a second the proxy did not answer), and
 /// `{"type": "attack", "event": {...}}` for every attack event as soon as it is ingested (the
 /// event as `GET /attack/logs/{id}` returns it). Messages from the client are ignored (pings are
-/// answered). A client more than 256 messages behind, or whose connection does not take a
+/// answered). A client more than 1024 messages behind, or whose connection does not take a
 /// message within 10 s, is closed with code 4008 (`too slow: ...`). When the server stops,
 /// clients are closed with 1001.
 #[utoipa::path(tag = "realtime", responses(
