@@ -143,6 +143,32 @@ const COLUMNS: &str = "id, method, url, host, rule_name, rule_id, client_ip, att
     created_at, ts_ms, action, request_id, site_id, country, user_agent, target, parameter, snippet";
 
 impl AttackLog {
+    /// The row `id` just inserted for `ev` (what [`get`] will return for it).
+    pub fn from_event(id: i64, ev: &AttackEvent) -> Self {
+        let ts_ms = i64::try_from(ev.ts_ms).unwrap_or(i64::MAX);
+        AttackLog {
+            id,
+            method: ev.method.clone(),
+            url: ev.url.clone(),
+            host: ev.host.clone(),
+            rule_name: ev.rule_name.clone(),
+            rule_id: ev.rule_id.clone(),
+            client_ip: ev.client_ip.clone(),
+            attack_type: ev.attack_type.clone(),
+            created_at: format_time(ts_ms / 1000),
+            timestamp: ts_ms / 1000,
+            ts_ms,
+            action: ev.action.clone(),
+            request_id: ev.request_id.clone(),
+            site_id: i64::try_from(ev.site_id).unwrap_or(i64::MAX),
+            country: ev.country.clone(),
+            user_agent: ev.user_agent.clone(),
+            target: ev.target.clone(),
+            parameter: ev.parameter.clone(),
+            snippet: ev.snippet.clone(),
+        }
+    }
+
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         let created: i64 = r.get(8)?;
         Ok(AttackLog {

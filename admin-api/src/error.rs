@@ -73,6 +73,9 @@ pub enum ApiError {
     /// The proxy could not be asked (for calls that only make sense with a running proxy).
     #[error("waf-proxy is not reachable on its control socket")]
     ProxyUnavailable(String),
+    /// A bounded resource is full (e.g. every realtime WebSocket slot taken); retry later.
+    #[error("{0}")]
+    ServiceBusy(String),
     /// Anything else; the cause is logged, not returned.
     #[error("Internal error")]
     Internal(String),
@@ -115,6 +118,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotImplemented(_) => "not_implemented",
             ApiError::ProxyUnavailable(_) => "proxy_unavailable",
+            ApiError::ServiceBusy(_) => "service_busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -138,7 +142,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
-            ApiError::ProxyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ProxyUnavailable(_) | ApiError::ServiceBusy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -160,6 +166,9 @@ impl ResponseError for ApiError {
             }
             ApiError::IdempotencyInFlight => {
                 res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::ServiceBusy(_) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}
         }

@@ -208,7 +208,9 @@ where
 
     req.extensions_mut().insert(Authorized(state.clone()));
     let mut res = crate::idempotency::run(req, service.as_ref(), &state, &caller).await?;
-    if res.status().is_success() {
+    // A WebSocket upgrade (101) is a successful call too.
+    if res.status().is_success() || res.status() == actix_web::http::StatusCode::SWITCHING_PROTOCOLS
+    {
         let r = res.request();
         let entry = AuditEntry {
             key_prefix: caller.prefix,

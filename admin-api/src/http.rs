@@ -38,6 +38,17 @@ pub async fn head_as_get<B: MessageBody>(
     next.call(req).await
 }
 
+/// Whether `req` asks to switch protocols (`Connection: upgrade` with an `Upgrade` header).
+fn is_upgrade(req: &ServiceRequest) -> bool {
+    let connection_upgrade = req
+        .headers()
+        .get_all(header::CONNECTION)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    connection_upgrade && req.headers().contains_key(header::UPGRADE)
+}
+
 /// At most this much of a request body is read and dropped after its answer is ready.
 const DRAIN_LIMIT: u64 = 4 * PAYLOAD_LIMIT as u64;
 /// And for at most this long.
@@ -65,6 +76,11 @@ pub async fn whole_bodies<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    if is_upgrade(&req) {
+        // The "body" of an upgrade is the new protocol's stream (`/realtime/ws`): it ends when
+        // the connection does, and belongs to the handler alone.
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

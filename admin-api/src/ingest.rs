@@ -11,6 +11,9 @@
 //! ([`FeedbackLine`]) go to the `feedbacks` table ([`crate::feedback`]). Other lines are skipped
 //! (and logged), their bytes counted as read.
 //!
+//! With a [`Publisher`] ([`Ingester::publish_to`], [`spawn_with`]) every event is also sent to
+//! the realtime feed once its row is committed (`/realtime/ws`).
+//!
 //! What is not recoverable: if the proxy rotated more than `events_keep` times while waf-admin
 //! was down, the oldest files were deleted by the proxy and their events are gone (logged as a
 //! warning; everything still on disk is read).
@@ -26,7 +29,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OptionalExtension};
 use waf_core::event::{AttackEvent, FeedbackLine};
 
-use crate::attack_log::{self, Retention};
+use crate::attack_log::{self, AttackLog, Retention};
+use crate::realtime::Publisher;
 use crate::state::now;
 
 /// Name of the state row for the event log.
@@ -91,6 +95,8 @@ pub struct Ingester {
     pub skipped: u64,
     /// Consecutive passes that did not find the file being read.
     misses: u32,
+    /// Where committed events are announced, if anywhere.
+    publisher: Option<Publisher>,
 }
 
 fn identity(path: &Path) -> Option<(u64, u64, u64)> {
@@ -133,7 +139,13 @@ impl Ingester {
             inserted: 0,
             skipped: 0,
             misses: 0,
+            publisher: None,
         })
+    }
+
+    /// Announces every event committed from now on through `publisher`.
+    pub fn publish_to(&mut self, publisher: Publisher) {
+        self.publisher = Some(publisher);
     }
 
     fn load_position(&self) -> rusqlite::Result<Option<Position>> {
@@ -271,6 +283,7 @@ impl Ingester {
             let tx = self.conn.unchecked_transaction()?;
             let mut lines = 0;
             let mut partial = false;
+            let mut committed: Vec<AttackLog> = Vec::new();
             while lines < BATCH_LINES {
                 line.clear();
                 let n = reader.read_until(b'\n', &mut line).map_err(io)?;
@@ -287,6 +300,9 @@ impl Ingester {
                     Ok(ev) => {
                         attack_log::insert(&tx, &ev)?;
                         self.inserted += 1;
+                        if self.publisher.is_some() {
+                            committed.push(AttackLog::from_event(tx.last_insert_rowid(), &ev));
+                        }
                     }
                     Err(e) => match serde_json::from_slice::<FeedbackLine>(&line) {
                         Ok(fb) => {
@@ -304,6 +320,11 @@ impl Ingester {
             }
             Self::save_position(&tx, &p)?;
             tx.commit()?;
+            if let Some(publisher) = &self.publisher {
+                for ev in committed {
+                    publisher.attack(ev);
+                }
+            }
             dirty = false;
             if lines < BATCH_LINES || partial {
                 return Ok(Drained::End);
@@ -355,7 +376,20 @@ impl Drop for IngestHandle {
 /// Starts the background thread: a pass every `every` (catching up at once on start), and
 /// retention every minute.
 pub fn spawn(db_path: &Path, events: &Path, every: Duration) -> Result<IngestHandle, IngestError> {
+    spawn_with(db_path, events, every, None)
+}
+
+/// [`spawn`], announcing every committed event through `publisher` when given.
+pub fn spawn_with(
+    db_path: &Path,
+    events: &Path,
+    every: Duration,
+    publisher: Option<Publisher>,
+) -> Result<IngestHandle, IngestError> {
     let mut ing = Ingester::open(db_path, events)?;
+    if let Some(p) = publisher {
+        ing.publish_to(p);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::Builder::new()

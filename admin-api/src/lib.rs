@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod keys;
 pub mod kv;
 pub mod proxy;
+pub mod realtime;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -68,10 +68,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .events
         .clone()
         .unwrap_or_else(|| data_dir.join("events.jsonl"));
-    let ingest = admin_api::ingest::spawn(
+    // Every 250 ms: an attack reaches `/realtime/ws` clients well within a second (the proxy
+    // flushes its event log every 200 ms).
+    let ingest = admin_api::ingest::spawn_with(
         &cli::db_path(&data_dir),
         &events,
-        Duration::from_millis(500),
+        Duration::from_millis(250),
+        Some(state.realtime.publisher()),
     )
     .map_err(|e| format!("attack log ingest: {e}"))?;
     actix_web::rt::System::new().block_on(async move {

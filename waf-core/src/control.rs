@@ -431,6 +431,10 @@ pub struct StatsReport {
     /// Per-minute counters, oldest first: (unix minute, requests, blocked).
     #[serde(default)]
     pub per_minute: Vec<(u64, u64, u64)>,
+    /// Of those, requests that arrived over TLS, per minute: (unix minute, requests); a minute
+    /// without any is absent.
+    #[serde(default)]
+    pub per_minute_tls: Vec<(u64, u64)>,
     /// Requests answered from the response cache.
     #[serde(default)]
     pub cache_hits: u64,

@@ -25,6 +25,8 @@ pub struct Stats {
     by_attack: DashMap<String, u64>,
     by_site: DashMap<u64, (AtomicU64, AtomicU64)>,
     minutes: Mutex<Vec<(u64, u64, u64)>>,
+    /// Per-minute requests that arrived over TLS (`port_443_rate` of `/monitor/system`).
+    tls_minutes: Mutex<Vec<(u64, u64)>>,
     /// Prometheus metrics.
     pub prom: Metrics,
 }
@@ -47,6 +49,7 @@ impl Stats {
             by_attack: DashMap::new(),
             by_site: DashMap::new(),
             minutes: Mutex::new(Vec::with_capacity(MINUTES)),
+            tls_minutes: Mutex::new(Vec::with_capacity(MINUTES)),
             prom: Metrics::new()?,
         })
     }
@@ -94,6 +97,23 @@ impl Stats {
         self.minute(blocked);
     }
 
+    /// Counts a finished request that arrived over TLS (besides [`Stats::request`]).
+    pub fn tls_request(&self) {
+        let m = minute_now();
+        let Ok(mut v) = self.tls_minutes.lock() else {
+            return;
+        };
+        match v.last_mut() {
+            Some(last) if last.0 == m => last.1 += 1,
+            _ => {
+                if v.len() >= MINUTES {
+                    v.remove(0);
+                }
+                v.push((m, 1));
+            }
+        }
+    }
+
     /// Counts a block by attack type and rule.
     pub fn block(&self, attack: &str, rule_id: &str, action: &str) {
         *self.by_attack.entry(attack.to_string()).or_insert(0) += 1;
@@ -137,6 +157,11 @@ impl Stats {
             cc_bans_total: self.cc_bans_total.load(Ordering::Relaxed),
             events_dropped,
             per_minute: self.minutes.lock().map(|v| v.clone()).unwrap_or_default(),
+            per_minute_tls: self
+                .tls_minutes
+                .lock()
+                .map(|v| v.clone())
+                .unwrap_or_default(),
             // Filled by the control handler from the response cache.
             cache_hits: 0,
             cache_misses: 0,

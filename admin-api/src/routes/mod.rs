@@ -26,6 +26,7 @@ pub mod maintenance;
 pub mod monitor;
 pub mod public;
 pub mod qrcode;
+pub mod realtime;
 pub mod rules;
 pub mod settings;
 pub mod sites;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         cache::configure,
         cache_js::configure,
         feedbacks::configure,
+        realtime::configure,
         unimplemented::configure,
     ];
     for m in modules {

@@ -122,7 +122,7 @@ fn pct(part: f64, whole: f64) -> f64 {
 /// CPU (sampled over 200 ms), memory and load of the host, and the proxy's request rate over
 /// the last full minute.
 #[utoipa::path(tag = "monitor", responses((status = 200,
-    description = "`{\"port_stats\": {total_qps}, \"cpu_stats\": {usage_percent, load_average_1, cores}, \"memory_stats\": {..}, \"timestamp\"}`")))]
+    description = "`{\"port_stats\": {port_80_rate, port_443_rate, total_qps}, \"cpu_stats\": {usage_percent, load_average_1, cores}, \"memory_stats\": {..}, \"timestamp\"}`")))]
 #[get("/monitor/system", wrap = "Need::read(Module::Monitor)")]
 async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
     let a = cpu_sample();
@@ -142,21 +142,12 @@ async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
         .collect();
     let (total, avail) = meminfo().unwrap_or((0, 0));
     let used = total.saturating_sub(avail);
-    // The last complete minute of the proxy's counters (the current one is still filling).
-    let qps = match proxy_stats(&state).await {
-        Ok(s) => {
-            // per_minute keys are minutes since the epoch.
-            let minute = (now() / 60) as u64;
-            let last = s.per_minute.iter().rev().find(|(m, _, _)| *m < minute);
-            json!(format!(
-                "{:.2} req/s",
-                last.map(|(_, r, _)| *r as f64 / 60.0).unwrap_or(0.0)
-            ))
-        }
-        Err(_) => Value::Null,
+    let port_stats = match proxy_stats(&state).await {
+        Ok(s) => port_stats(&s, (now() / 60) as u64),
+        Err(_) => json!({ "port_80_rate": null, "port_443_rate": null, "total_qps": null }),
     };
     Ok(HttpResponse::Ok().json(json!({
-        "port_stats": { "total_qps": qps },
+        "port_stats": port_stats,
         "cpu_stats": {
             "usage_percent": format!("{cpu:.2}%"),
             "load_average_1": load.first().cloned().unwrap_or_default(),
@@ -170,6 +161,29 @@ async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
         },
         "timestamp": format_time(now()),
     })))
+}
+
+/// Request rates of the last complete minute before `minute` (the current one is still filling;
+/// keys are minutes since the epoch): all requests, those over TLS (`port_443_rate`, the HTTPS
+/// listeners) and the rest (`port_80_rate`, plain HTTP).
+fn port_stats(s: &StatsReport, minute: u64) -> Value {
+    let (m, all) = s
+        .per_minute
+        .iter()
+        .rev()
+        .find(|(m, _, _)| *m < minute)
+        .map_or((0, 0), |(m, r, _)| (*m, *r));
+    let tls = s
+        .per_minute_tls
+        .iter()
+        .find(|(t, _)| *t == m && all > 0)
+        .map_or(0, |(_, r)| *r);
+    let rate = |n: u64| format!("{:.2} req/s", n as f64 / 60.0);
+    json!({
+        "port_80_rate": rate(all.saturating_sub(tls)),
+        "port_443_rate": rate(tls),
+        "total_qps": rate(all),
+    })
 }
 
 /// TCP connection counts of the host by state (from `/proc/net/tcp` and `tcp6`).
@@ -244,4 +258,29 @@ async fn trend(state: Authorized) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({
         "trend": trend, "total_requests": s.total_requests, "blocked_requests": s.blocked_requests
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_rates_split_the_last_complete_minute_by_tls() {
+        let s = StatsReport {
+            per_minute: vec![(99, 600, 5), (100, 120, 0), (101, 6000, 0)],
+            per_minute_tls: vec![(99, 60), (100, 30), (101, 6000)],
+            ..Default::default()
+        };
+        // Minute 101 is the current one: minute 100 counts.
+        let v = port_stats(&s, 101);
+        assert_eq!(v["total_qps"], "2.00 req/s");
+        assert_eq!(v["port_443_rate"], "0.50 req/s");
+        assert_eq!(v["port_80_rate"], "1.50 req/s");
+        // A minute without TLS requests has no TLS entry.
+        let v = port_stats(&s, 100);
+        assert_eq!(v["port_443_rate"], "1.00 req/s");
+        assert_eq!(v["port_80_rate"], "9.00 req/s");
+        let v = port_stats(&StatsReport::default(), 5);
+        assert_eq!(v["port_80_rate"], "0.00 req/s");
+    }
 }

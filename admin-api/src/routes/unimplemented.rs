@@ -1,5 +1,4 @@
-//! Modules of the reference this WAF does not have: observation room, plugins, Let's Encrypt
-//! and the realtime WebSocket.
+//! Modules of the reference this WAF does not have: observation room, plugins and Let's Encrypt.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -14,8 +13,7 @@ fn not_built(module: &str) -> ApiError {
     let what = match module {
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
-        "letsencrypt" => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
-        _ => "realtime WebSocket (§8.16): poll /stats and /traffic/trend",
+        _ => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
     };
     ApiError::NotImplemented(format!("not implemented in this WAF: {what}"))
 }
@@ -76,5 +74,4 @@ not_built! {
     le_renew: post "/letsencrypt/renew-order", "letsencrypt", "Need::write(Module::Letsencrypt)";
     le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
     le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
-    realtime_ws: get "/realtime/ws", "realtime", "Need::read(Module::Realtime)";
 }

@@ -608,5 +608,8 @@ impl ProxyHttp for WafProxy {
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);
+        if ctx.tls {
+            self.shared.stats.tls_request();
+        }
     }
 }
