@@ -47,6 +47,8 @@ pub struct Shared {
     pub challenger: Challenger,
     /// Slider captchas waiting for an answer.
     pub captchas: crate::captcha::Captchas,
+    /// ACME HTTP-01 tokens of pending orders (from the admin API).
+    pub acme: crate::acme::AcmeTokens,
     /// Peers allowed to set X-Forwarded-For / X-Real-IP.
     pub trusted_proxies: IpTable,
     /// Clients exempt from CC rules.
@@ -126,6 +128,7 @@ impl Shared {
                 cfg.challenge.cookie_ttl_secs,
             ),
             captchas: crate::captcha::Captchas::default(),
+            acme: crate::acme::AcmeTokens::default(),
             trusted_proxies: crate::config::ip_table(&cfg.trusted_proxies, "trusted_proxies")?,
             cc_allowlist: crate::config::ip_table(&cfg.cc_allowlist, "cc_allowlist")?,
             limits: cfg.limits.clone(),

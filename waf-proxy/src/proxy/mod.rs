@@ -276,6 +276,29 @@ impl WafProxy {
         Ok(true)
     }
 
+    /// The key authorization when this is a `GET`/`HEAD` of a pending ACME token of its host.
+    fn acme_answer(&self, session: &Session, ctx: &Ctx) -> Option<String> {
+        let req = session.req_header();
+        if req.method != http::Method::GET && req.method != http::Method::HEAD {
+            return None;
+        }
+        self.shared.acme.answer(&ctx.host, req.uri.path())
+    }
+
+    /// Answers an ACME HTTP-01 validation request with its key authorization (RFC 8555 §8.3).
+    async fn answer_acme(&self, session: &mut Session, key_auth: String) -> Result<bool> {
+        let h = pages::response_header(200, "application/octet-stream", key_auth.len());
+        let head = session.req_header().method == http::Method::HEAD;
+        session.set_keepalive(None);
+        session.write_response_header(Box::new(h), head).await?;
+        if !head {
+            session
+                .write_response_body(Some(Bytes::from(key_auth)), true)
+                .await?;
+        }
+        Ok(true)
+    }
+
     /// Answers the captcha page's `POST` (JSON [`CaptchaAnswer`], at most [`MAX_ANSWER`] bytes):
     /// 200 with the clearance cookie when solved, else 403; the captcha is used up either way.
     async fn answer_captcha(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
@@ -443,6 +466,11 @@ impl ProxyHttp for WafProxy {
             .is_some_and(|n| n > s.limits.max_body_bytes)
         {
             return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
+        }
+        // ACME HTTP-01: an exact pending token of this host is answered here, before the HTTPS
+        // redirect, maintenance, CC and inspection (the CA must reach it whatever the site does).
+        if let Some(key_auth) = self.acme_answer(session, ctx) {
+            return self.answer_acme(session, key_auth).await;
         }
         // Routing: the site of this host, else the default upstream, else 404.
         let site = policy.site_for_host(&ctx.host);
