@@ -95,6 +95,8 @@ pub struct AppState {
     admin_token_hash: [u8; 32],
     /// Key id -> last use, flushed to the database every 30 s.
     pub last_used: Mutex<HashMap<i64, i64>>,
+    /// Let's Encrypt: the CA's configuration and account.
+    pub acme: crate::acme::Acme,
 }
 
 impl AppState {
@@ -116,6 +118,7 @@ impl AppState {
             transport,
             admin_token_hash: Sha256::digest(admin_token.as_bytes()).into(),
             last_used: Mutex::new(HashMap::new()),
+            acme: crate::acme::Acme::new(crate::acme::AcmeConfig::default()),
         }
     }
 

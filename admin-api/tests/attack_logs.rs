@@ -447,7 +447,6 @@ async fn modules_not_built_answer_501() {
         ("GET", "/openapi/v1/obs/records/3/raw"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
         ("PUT", "/openapi/v1/feedbacks/2/status"),
-        ("GET", "/openapi/v1/letsencrypt/alerts"),
         ("GET", "/openapi/v1/realtime/ws"),
     ] {
         let req = TestRequest::default()

@@ -20,6 +20,7 @@ pub mod custom_rules;
 pub mod export;
 pub mod health;
 pub mod keys;
+pub mod letsencrypt;
 pub mod maintenance;
 pub mod monitor;
 pub mod public;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         attack::configure,
         monitor::configure,
         cache::configure,
+        letsencrypt::configure,
         unimplemented::configure,
     ];
     for m in modules {

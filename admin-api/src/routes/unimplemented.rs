@@ -1,5 +1,5 @@
 //! Modules of the reference this WAF does not have: JS obfuscation of the cache, observation room,
-//! plugins, feedbacks, Let's Encrypt and the realtime WebSocket.
+//! plugins, feedbacks and the realtime WebSocket.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -18,7 +18,6 @@ fn not_built(module: &str) -> ApiError {
         "obs" => "observation room (§8.9)",
         "plugins" => "plugins (§8.10)",
         "feedbacks" => "feedbacks (§8.14)",
-        "letsencrypt" => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
         _ => "realtime WebSocket (§8.16): poll /stats and /traffic/trend",
     };
     ApiError::NotImplemented(format!("not implemented in this WAF: {what}"))
@@ -76,14 +75,5 @@ not_built! {
     feedbacks_list: get "/feedbacks", "feedbacks", "Need::read(Module::Feedbacks)";
     feedback_status: put "/feedbacks/{id}/status", "feedbacks", "Need::write(Module::Feedbacks)", "id";
     feedbacks_delete: delete "/feedbacks", "feedbacks", "Need::write(Module::Feedbacks)";
-    le_alerts: get "/letsencrypt/alerts", "letsencrypt", "Need::read(Module::Letsencrypt)";
-    le_list: get "/letsencrypt/list", "letsencrypt", "Need::read(Module::Letsencrypt)";
-    le_status: get "/letsencrypt/status/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
-    le_check_dns: get "/letsencrypt/check-dns/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
-    le_order: post "/letsencrypt/order", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_save: post "/letsencrypt/save", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_renew: post "/letsencrypt/renew-order", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
-    le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
     realtime_ws: get "/realtime/ws", "realtime", "Need::read(Module::Realtime)";
 }
