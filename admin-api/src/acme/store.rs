@@ -318,11 +318,14 @@ pub fn dismiss(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
     Ok(n == 1)
 }
 
-/// Installed certificates not yet renewed that expire before `before` (unix time).
+/// Installed certificates that expire before `before` (unix time) and have no renewal, or only
+/// one that failed or was cancelled (so a failed renewal is tried again).
 pub fn expiring(conn: &Connection, before: i64) -> rusqlite::Result<Vec<OrderRow>> {
     let mut st = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM acme_orders WHERE status = 'valid' AND installed_at > 0
-             AND renewed_by = 0 AND not_after < ?1 ORDER BY not_after"
+             AND not_after < ?1 AND (renewed_by = 0 OR renewed_by IN
+                 (SELECT id FROM acme_orders WHERE status IN ('invalid', 'cancelled')))
+             ORDER BY not_after"
     ))?;
     let rows = st.query_map([before], row)?.collect();
     rows
@@ -372,6 +375,9 @@ mod tests {
         )
         .expect("renewal");
         assert_eq!(expiring(&c, 2000).expect("expiring").len(), 0);
+        // A renewal that failed leaves the certificate due again.
+        assert!(set_status(&c, renewal, OrderStatus::Invalid, "refused", 15).expect("fail"));
+        assert_eq!(expiring(&c, 2000).expect("expiring").len(), 1);
         let o = get(&c, id).expect("get").expect("row");
         assert_eq!(o.renewed_by, renewal);
         assert_eq!(o.status, OrderStatus::Valid);
