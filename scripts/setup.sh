@@ -7,7 +7,8 @@ need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for p in cmake pkg-config libssl-dev clang wrk python3-yaml curl jq openssl; do
+# pebble (and pebble-challtestsrv): the ACME test CA of admin-api/tests/e2e_acme.rs.
+for p in cmake pkg-config libssl-dev clang wrk python3-yaml curl jq openssl pebble; do
   pkg_installed "$p" || need_apt+=("$p")
 done
 # The API client tests (admin-api/postman/run.sh): newman from npm, schemathesis in a venv.

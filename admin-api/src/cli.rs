@@ -44,6 +44,36 @@ pub struct ServeArgs {
     /// Serve plain HTTP; key-authenticated calls then only from loopback.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub plain_http: bool,
+    /// ACME directory URL of the CA that issues the sites' certificates.
+    #[arg(long, default_value = crate::acme::LETSENCRYPT_DIRECTORY)]
+    pub acme_directory: String,
+    /// PEM root certificate to trust for the ACME directory instead of the system roots (a
+    /// test CA such as pebble's).
+    #[arg(long)]
+    pub acme_ca_file: Option<PathBuf>,
+    /// DNS server (ip:port) `letsencrypt/check-dns` asks [default: the system resolver].
+    #[arg(long)]
+    pub acme_dns_server: Option<std::net::SocketAddr>,
+    /// Seconds between two runs of the automatic renewal.
+    #[arg(long, default_value_t = 12 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub acme_renew_interval_secs: u64,
+    /// Renew installed certificates expiring within this many days.
+    #[arg(long, default_value_t = 30)]
+    pub acme_renew_before_days: u64,
+}
+
+impl ServeArgs {
+    /// The ACME configuration of these flags.
+    pub fn acme_config(&self) -> crate::acme::AcmeConfig {
+        crate::acme::AcmeConfig {
+            directory: self.acme_directory.clone(),
+            ca_file: self.acme_ca_file.clone(),
+            dns_server: self.acme_dns_server,
+            renew_interval: std::time::Duration::from_secs(self.acme_renew_interval_secs),
+            renew_before: std::time::Duration::from_secs(self.acme_renew_before_days * 86_400),
+            ..crate::acme::AcmeConfig::default()
+        }
+    }
 }
 
 /// Subcommands.

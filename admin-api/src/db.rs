@@ -70,6 +70,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     )?;
     crate::ids::migrate(conn)?;
     crate::cert_templates::migrate(conn)?;
+    crate::acme::store::migrate(conn)?;
     crate::attack_log::migrate(conn)?;
     crate::feedback::migrate(conn)
 }

@@ -4,6 +4,7 @@
 //! is everything it shares; [`routes`] has one file per module of the reference.
 
 pub mod access;
+pub mod acme;
 pub mod attack_log;
 pub mod cert_templates;
 pub mod cli;

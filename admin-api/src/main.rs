@@ -32,6 +32,7 @@ fn main() {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
+    let acme = args.acme_config();
     let (Some(listen), Some(data_dir), Some(socket)) =
         (args.listen, args.data_dir, args.proxy_socket)
     else {
@@ -56,14 +57,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         )?),
         Transport::PlainHttp => None,
     };
-    let state = web::Data::new(AppState::new(
+    let mut state = AppState::new(
         conn,
         &data_dir,
         rules,
         ProxyClient::new(socket),
         &token,
         transport,
-    ));
+    );
+    state.acme = admin_api::acme::Acme::new(acme);
+    let state = web::Data::new(state);
     let events = args
         .events
         .clone()
@@ -90,6 +93,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 }
             }
         });
+        let acme = &state.acme.cfg;
+        actix_web::rt::spawn(admin_api::acme::renewal_loop(
+            state.clone().into_inner(),
+            acme.renew_interval,
+            acme.renew_before,
+        ));
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()));
         let server = match tls {

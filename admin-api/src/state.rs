@@ -97,6 +97,8 @@ pub struct AppState {
     pub last_used: Mutex<HashMap<i64, i64>>,
     /// The feed of `/realtime/ws`.
     pub realtime: crate::realtime::Realtime,
+    /// Let's Encrypt: the CA's configuration and account.
+    pub acme: crate::acme::Acme,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             admin_token_hash: Sha256::digest(admin_token.as_bytes()).into(),
             last_used: Mutex::new(HashMap::new()),
             realtime: crate::realtime::Realtime::default(),
+            acme: crate::acme::Acme::new(crate::acme::AcmeConfig::default()),
         }
     }
 

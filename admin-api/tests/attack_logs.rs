@@ -444,7 +444,6 @@ async fn modules_not_built_answer_501() {
     for (m, u) in [
         ("GET", "/openapi/v1/obs/records/3/raw"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
-        ("GET", "/openapi/v1/letsencrypt/alerts"),
     ] {
         let req = TestRequest::default()
             .method(m.parse().expect("method"))

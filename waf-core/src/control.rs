@@ -99,6 +99,21 @@ pub enum ControlRequest {
         /// The answer.
         answer: CaptchaAnswer,
     },
+    /// Serve an ACME HTTP-01 key authorization at `/.well-known/acme-challenge/<token>` for
+    /// `host` while the admin API's order waits for validation (RFC 8555 §8.3).
+    AcmeChallengeSet {
+        /// The challenge token (base64url).
+        token: String,
+        /// The domain being validated; other hosts are not answered.
+        host: String,
+        /// `<token>.<account key thumbprint>`, the body to answer with.
+        key_authorization: String,
+    },
+    /// Stop serving these HTTP-01 tokens (the order is valid, invalid or cancelled).
+    AcmeChallengeClear {
+        /// Tokens of `acme-challenge-set`.
+        tokens: Vec<String>,
+    },
 }
 
 /// The error of `captcha-issue` when too many captchas wait for an answer (for that client or in
@@ -535,6 +550,20 @@ mod tests {
                 r#"{"cmd":"cache-purge","ids":["ab"]}"#,
                 ControlRequest::CachePurge {
                     ids: vec!["ab".into()],
+                },
+            ),
+            (
+                r#"{"cmd":"acme-challenge-set","token":"t1","host":"a.example","key_authorization":"t1.x"}"#,
+                ControlRequest::AcmeChallengeSet {
+                    token: "t1".into(),
+                    host: "a.example".into(),
+                    key_authorization: "t1.x".into(),
+                },
+            ),
+            (
+                r#"{"cmd":"acme-challenge-clear","tokens":["t1"]}"#,
+                ControlRequest::AcmeChallengeClear {
+                    tokens: vec!["t1".into()],
                 },
             ),
         ] {

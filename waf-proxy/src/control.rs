@@ -181,6 +181,19 @@ pub async fn handle(req: ControlRequest, shared: &Arc<Shared>) -> ControlRespons
                 Err(e) => ControlResponse::err(format!("captcha task failed: {e}"), Vec::new()),
             }
         }
+        ControlRequest::AcmeChallengeSet {
+            token,
+            host,
+            key_authorization,
+        } => match shared.acme.set(&token, &host, &key_authorization) {
+            Ok(()) => ControlResponse::ok(ControlData::Cleared(Cleared { cleared: 0 })),
+            Err(e) => ControlResponse::err(e, Vec::new()),
+        },
+        ControlRequest::AcmeChallengeClear { tokens } => {
+            ControlResponse::ok(ControlData::Cleared(Cleared {
+                cleared: shared.acme.clear(&tokens) as u64,
+            }))
+        }
         ControlRequest::CaptchaVerify { ip, answer } => {
             let Ok(ip) = ip.parse() else {
                 return ControlResponse::err("ip: not an IP address", Vec::new());

@@ -4,6 +4,7 @@
 //! `check` and `replay` are offline tools. Pingora's own options (`--daemon`, `--upgrade`,
 //! `--conf`, `--test`) pass through.
 
+mod acme;
 mod body;
 mod cache;
 mod captcha;

@@ -49,6 +49,8 @@ pub struct Shared {
     pub captchas: crate::captcha::Captchas,
     /// False-positive report tokens and their per-IP rate limit.
     pub feedback: crate::feedback::FeedbackDesk,
+    /// ACME HTTP-01 tokens of pending orders (from the admin API).
+    pub acme: crate::acme::AcmeTokens,
     /// Peers allowed to set X-Forwarded-For / X-Real-IP.
     pub trusted_proxies: IpTable,
     /// Clients exempt from CC rules.
@@ -130,6 +132,7 @@ impl Shared {
             ),
             captchas: crate::captcha::Captchas::default(),
             feedback,
+            acme: crate::acme::AcmeTokens::default(),
             trusted_proxies: crate::config::ip_table(&cfg.trusted_proxies, "trusted_proxies")?,
             cc_allowlist: crate::config::ip_table(&cfg.cc_allowlist, "cc_allowlist")?,
             limits: cfg.limits.clone(),

@@ -22,6 +22,7 @@ pub mod export;
 pub mod feedbacks;
 pub mod health;
 pub mod keys;
+pub mod letsencrypt;
 pub mod maintenance;
 pub mod monitor;
 pub mod public;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         cache_js::configure,
         feedbacks::configure,
         realtime::configure,
+        letsencrypt::configure,
         unimplemented::configure,
     ];
     for m in modules {

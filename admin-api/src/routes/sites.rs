@@ -12,6 +12,7 @@ use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
 use crate::ids::IdKind;
+use crate::proxy::ReloadOutcome;
 use crate::state::AppState;
 use crate::store::{RuleDoc, SiteSection};
 use crate::tls::PemPair;
@@ -489,15 +490,37 @@ async fn update_cert(
     replace_cert(&state, b.id, pair).await
 }
 
-async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpResponse, ApiError> {
+/// Saves `pair` as site `id`'s certificate, turns HTTPS on and reloads waf-proxy (the path of
+/// `/site/update-cert`, also taken by Let's Encrypt's `save`).
+pub(crate) async fn install_cert(
+    state: &AppState,
+    id: u64,
+    pair: &PemPair,
+) -> Result<ReloadOutcome, ApiError> {
     let ((), reload) = state
         .change(|doc| {
             let site = site_mut(doc, id)?;
-            attach(state, site, &pair, false)?;
+            attach(state, site, pair, false)?;
             site.enable_https = true;
             Ok(())
         })
         .await?;
+    Ok(reload)
+}
+
+/// The names of site `id` (its `domain` split), or 404.
+pub(crate) fn site_domains(state: &AppState, id: u64) -> Result<Vec<String>, ApiError> {
+    state
+        .rules_doc()?
+        .all::<SiteSection>()
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| domains(&s.domain))
+        .ok_or_else(|| ApiError::NotFound(format!("site {id}")))
+}
+
+async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpResponse, ApiError> {
+    let reload = install_cert(state, id, &pair).await?;
     Ok(written(
         json!({ "message": "Site certificate updated", "cert_type": "custom" }),
         reload,

@@ -1,4 +1,4 @@
-//! Modules of the reference this WAF does not have: observation room, plugins and Let's Encrypt.
+//! Modules of the reference this WAF does not have: observation room and plugins.
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -12,8 +12,7 @@ use crate::error::{ApiError, ErrorBody};
 fn not_built(module: &str) -> ApiError {
     let what = match module {
         "obs" => "observation room (§8.9)",
-        "plugins" => "plugins (§8.10)",
-        _ => "Let's Encrypt (§8.15): upload certificates with /cert/upload",
+        _ => "plugins (§8.10)",
     };
     ApiError::NotImplemented(format!("not implemented in this WAF: {what}"))
 }
@@ -65,13 +64,4 @@ not_built! {
     plugin_order: post "/plugins/{name}/order", "plugins", "Need::write(Module::Plugins)", "name";
     plugin_sites: put "/plugins/{name}/sites", "plugins", "Need::write(Module::Plugins)", "name";
     plugin_delete: delete "/plugins/{name}", "plugins", "Need::write(Module::Plugins)", "name";
-    le_alerts: get "/letsencrypt/alerts", "letsencrypt", "Need::read(Module::Letsencrypt)";
-    le_list: get "/letsencrypt/list", "letsencrypt", "Need::read(Module::Letsencrypt)";
-    le_status: get "/letsencrypt/status/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
-    le_check_dns: get "/letsencrypt/check-dns/{id}", "letsencrypt", "Need::read(Module::Letsencrypt)", "id";
-    le_order: post "/letsencrypt/order", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_save: post "/letsencrypt/save", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_renew: post "/letsencrypt/renew-order", "letsencrypt", "Need::write(Module::Letsencrypt)";
-    le_cancel: post "/letsencrypt/cancel/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
-    le_dismiss: post "/letsencrypt/dismiss-alert/{id}", "letsencrypt", "Need::write(Module::Letsencrypt)", "id";
 }

@@ -1,5 +1,6 @@
 //! The answers the WAF writes itself instead of proxying: refusal pages (block, challenge,
-//! captcha, limits, errors) and the endpoints of the challenge form and the captcha page.
+//! captcha, limits, errors), the endpoints of the challenge form and the captcha page, and the
+//! ACME HTTP-01 answers of pending orders.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -115,6 +116,29 @@ impl WafProxy {
         let _ = h.insert_header("Location", ret);
         let _ = h.insert_header("Set-Cookie", cookie);
         session.write_response_header(Box::new(h), true).await?;
+        Ok(true)
+    }
+
+    /// The key authorization when this is a `GET`/`HEAD` of a pending ACME token of its host.
+    fn acme_answer(&self, session: &Session, ctx: &Ctx) -> Option<String> {
+        let req = session.req_header();
+        if req.method != http::Method::GET && req.method != http::Method::HEAD {
+            return None;
+        }
+        self.shared.acme.answer(&ctx.host, req.uri.path())
+    }
+
+    /// Answers an ACME HTTP-01 validation request with its key authorization (RFC 8555 §8.3).
+    async fn answer_acme(&self, session: &mut Session, key_auth: String) -> Result<bool> {
+        let h = pages::response_header(200, "application/octet-stream", key_auth.len());
+        let head = session.req_header().method == http::Method::HEAD;
+        session.set_keepalive(None);
+        session.write_response_header(Box::new(h), head).await?;
+        if !head {
+            session
+                .write_response_body(Some(Bytes::from(key_auth)), true)
+                .await?;
+        }
         Ok(true)
     }
 

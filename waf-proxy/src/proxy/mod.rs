@@ -290,6 +290,11 @@ impl ProxyHttp for WafProxy {
         {
             return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
         }
+        // ACME HTTP-01: an exact pending token of this host is answered here, before the HTTPS
+        // redirect, maintenance, CC and inspection (the CA must reach it whatever the site does).
+        if let Some(key_auth) = self.acme_answer(session, ctx) {
+            return self.answer_acme(session, key_auth).await;
+        }
         // Routing: the site of this host, else the default upstream, else 404.
         let site = policy.site_for_host(&ctx.host);
         // On TLS the Host must belong to the site the SNI named (no domain fronting through
