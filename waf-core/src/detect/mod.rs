@@ -12,6 +12,8 @@
 
 pub(crate) mod checks;
 pub(crate) mod class;
+pub(crate) mod java;
+pub(crate) mod php;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
 mod sql_gate;
