@@ -117,6 +117,8 @@ fn detector_vectors() {
         ("Order by price or by date? Either works.", ""),
         // XSS.
         ("<script>alert(1)</script>", "3001"),
+        ("<DEtAiLs/+/oNTogglE+=+(confirm)()>", "3018"),
+        ("window.onload = init; <b>online</b>", ""),
         ("<img src=x onerror=alert(1)>", "3001"),
         ("javascript:alert(document.cookie)", "3011"),
         ("alert?.(document?.cookie)", "3015"),

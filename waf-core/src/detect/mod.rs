@@ -12,6 +12,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod class;
+pub(crate) mod html;
 pub(crate) mod java;
 pub(crate) mod php;
 pub(crate) mod shell;

@@ -11,7 +11,7 @@
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::{java, php, shell, shell_line, tautology, traversal};
+use crate::detect::{html, java, php, shell, shell_line, tautology, traversal};
 use crate::verdict::AttackType as A;
 
 /// The checks, in the order they are tried.
@@ -109,6 +109,18 @@ pub(super) const RULES: &[Rule] = &[
         detect: Detect::Check {
             test: traversal::path_escape,
             needs: SLASH | HIGH | ZERO,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 3018,
+        name: "XSS event-handler attribute in a start tag",
+        class: A::Xss,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: html::event_attribute,
+            needs: ANGLE,
             gate: Gate::None,
         },
     },
