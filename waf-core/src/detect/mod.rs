@@ -20,6 +20,7 @@ pub(crate) mod shell_line;
 mod sql_gate;
 pub(crate) mod tautology;
 pub(crate) mod traversal;
+pub(crate) mod upload;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind as AcMatchKind, StartKind};

@@ -11,7 +11,13 @@
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::{html, java, php, shell, shell_line, tautology, traversal};
+use crate::detect::{html, java, php, shell, shell_line, tautology, traversal, upload};
+use crate::request::{Location, LocationSet};
+
+/// Uploaded file names, and headers (where `X-Filename` carries them).
+const UPLOAD_NAMES: super::Scope = super::Scope::of(LocationSet(
+    Location::Filename.bit() | Location::Header.bit(),
+));
 use crate::verdict::AttackType as A;
 
 /// The checks, in the order they are tried.
@@ -144,6 +150,30 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: php::open_tag,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6005,
+        name: "Upload of a file name Apache hands to PHP",
+        class: A::PhpInjection,
+        level: 1,
+        locations: UPLOAD_NAMES,
+        detect: Detect::Check {
+            test: upload::php_script,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6105,
+        name: "Upload of a JSP file name",
+        class: A::JavaInjection,
+        level: 1,
+        locations: UPLOAD_NAMES,
+        detect: Detect::Check {
+            test: upload::jsp_script,
             needs: 0,
             gate: Gate::None,
         },

@@ -184,8 +184,10 @@ pub(super) const RULES: &[Rule] = &[
         level: 2,
         locations: ALL,
         detect: Detect::Regex {
-            triggers: &["ro0ab", "aced0005"],
-            pattern: r"\bro0ab|\baced0005",
+            // The stream magic AC ED 00 05, in hex or in base64 at each of the three byte
+            // alignments a base64 text can give it.
+            triggers: &["ro0ab", "kztaa", "cs7qa", "aced0005"],
+            pattern: r"\b(ro0ab|kztaa|cs7qa)|\baced0005",
         },
     },
     // SSTI.
