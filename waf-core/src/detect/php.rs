@@ -377,6 +377,42 @@ pub(crate) fn open_tag(v: &str, _loc: Location) -> bool {
     })
 }
 
+/// PHP's superglobal arrays.
+const SUPERGLOBALS: &[&str] = &[
+    "get", "post", "cookie", "server", "request", "files", "env", "session", "globals",
+];
+
+/// Rule 6006: a PHP variable variable (`${'name'}`, `${$a}`, `${}`), or a value that starts
+/// with a superglobal (a parameter named `$_COOKIE`).
+pub(crate) fn variable_variable(v: &str, _loc: Location) -> bool {
+    let v = prefix(v, MAX_SCAN);
+    let b = v.as_bytes();
+    let lead = v.trim_start();
+    if let Some(rest) = lead.strip_prefix("$_").or_else(|| lead.strip_prefix('$')) {
+        let name: String = rest
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let after = rest[name.len()..].trim_start();
+        if lead.starts_with("$_")
+            && SUPERGLOBALS.contains(&name.as_str())
+            && (after.is_empty() || after.starts_with(['[', '=', ';']))
+        {
+            return true;
+        }
+    }
+    b.iter().enumerate().any(|(i, &c)| {
+        if c != b'$' {
+            return false;
+        }
+        let rest = v[i + 1..].trim_start();
+        rest.strip_prefix('{')
+            .map(str::trim_start)
+            .is_some_and(|r| r.starts_with(['\'', '"', '$', '}']))
+    })
+}
+
 /// Whether `s` starts like a PHP statement: a variable, a call, a string or `;`, or a word
 /// followed by one of them (`echo 'x'`, `system(`).
 fn code_start(s: &str) -> bool {
@@ -453,6 +489,29 @@ mod tests {
             "copy (paste) and go",
         ] {
             assert!(!dangerous_call(v, Q), "{v}");
+        }
+    }
+
+    #[test]
+    fn variable_variables_and_superglobals() {
+        for v in [
+            "${'ff'}",
+            "$ {$a}",
+            "${}",
+            "$ { '_VAR'.'IABLE'}",
+            "$_COOKIE",
+            "$_SERVER['x'];",
+        ] {
+            assert!(variable_variable(v, Q), "{v}");
+        }
+        for v in [
+            "${HOME}",
+            "costs $5 {approx}",
+            "${a}",
+            "Read $_GET safely",
+            "$_getter",
+        ] {
+            assert!(!variable_variable(v, Q), "{v}");
         }
     }
 

@@ -155,6 +155,18 @@ pub(super) const RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: 6006,
+        name: "PHP variable variable or superglobal",
+        class: A::PhpInjection,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: php::variable_variable,
+            needs: DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
         id: 6005,
         name: "Upload of a file name Apache hands to PHP",
         class: A::PhpInjection,
