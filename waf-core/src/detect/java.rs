@@ -60,16 +60,17 @@ pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
     let whole = v.trim().trim_matches(['"', '\'']);
     names(v).any(|name| {
         let segs: Vec<&str> = name.split('.').collect();
-        let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
-        let last = lower.last().map_or("", String::as_str);
-        if TLDS.contains(&last) {
+        let last = segs.last().copied().unwrap_or("");
+        if TLDS.iter().any(|t| t.eq_ignore_ascii_case(last)) {
             return false;
         }
-        let root = ROOTS
+        let root = ROOTS.iter().any(|r| {
+            r.len() < segs.len() && r.iter().zip(&segs).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        let power = segs
             .iter()
-            .any(|r| r.len() < lower.len() && r.iter().zip(&lower).all(|(a, b)| *a == b.as_str()));
-        let power = lower.iter().any(|s| POWER.contains(&s.as_str()));
-        let gadget = lower.iter().any(|s| gadget(s));
+            .any(|s| POWER.iter().any(|p| p.eq_ignore_ascii_case(s)));
+        let gadget = segs.iter().any(|s| gadget(s));
         if (root && (power || gadget)) || (power && gadget) {
             return true;
         }
@@ -77,19 +78,30 @@ pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
         // carry those).
         root && name == whole
             && segs.len() >= 3
-            && !last.ends_with("exception")
-            && !last.ends_with("error")
+            && !ends_with_ci(last, "exception")
+            && !ends_with_ci(last, "error")
     })
+}
+
+/// `s` ends with `suffix` (lower case), ignoring ASCII case.
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// `s` starts with `p` (lower case), ignoring ASCII case.
+fn starts_with_ci(s: &str, p: &str) -> bool {
+    s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
 }
 
 /// A commons-collections style gadget class: a transformer, a closure, or an instantiating
 /// or prototype factory.
 fn gadget(seg: &str) -> bool {
     seg.len() > "closure".len()
-        && (seg.ends_with("transformer")
-            || seg.ends_with("closure")
-            || (seg.ends_with("factory")
-                && (seg.starts_with("instantiate") || seg.starts_with("prototype"))))
+        && (ends_with_ci(seg, "transformer")
+            || ends_with_ci(seg, "closure")
+            || (ends_with_ci(seg, "factory")
+                && (starts_with_ci(seg, "instantiate") || starts_with_ci(seg, "prototype"))))
 }
 
 /// The dotted names of `v`: maximal runs of identifier segments joined by single dots, with at
