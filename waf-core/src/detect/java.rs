@@ -37,6 +37,7 @@ const ROOTS: &[&[&str]] = &[
 const POWER: &[&str] = &[
     "runtime",
     "processbuilder",
+    "reflect",
     "classloader",
     "urlclassloader",
     "scriptenginemanager",
@@ -64,20 +65,32 @@ pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
         if TLDS.iter().any(|t| t.eq_ignore_ascii_case(last)) {
             return false;
         }
-        let root = ROOTS.iter().any(|r| {
-            r.len() < segs.len() && r.iter().zip(&segs).all(|(a, b)| a.eq_ignore_ascii_case(b))
-        });
-        let power = segs
+        let root = ROOTS
             .iter()
-            .any(|s| POWER.iter().any(|p| p.eq_ignore_ascii_case(s)));
+            .filter(|r| {
+                r.len() <= segs.len() && r.iter().zip(&segs).all(|(a, b)| a.eq_ignore_ascii_case(b))
+            })
+            .map(|r| r.len())
+            .max()
+            .unwrap_or(0);
+        let is_power = |s: &&str| POWER.iter().any(|p| p.eq_ignore_ascii_case(s));
+        // A class is capitalised (`Runtime`); a lower-case segment inside a name is a package or
+        // a property (`java.runtime.version`), so it counts only at the end of the name.
+        let power_class = segs.iter().enumerate().any(|(i, s)| {
+            is_power(s) && (i + 1 == segs.len() || s.starts_with(|c: char| c.is_ascii_uppercase()))
+        });
         let gadget = segs.iter().any(|s| gadget(s));
-        if (root && (power || gadget)) || (power && gadget) {
+        if (root > 0 && root < segs.len() && (power_class || gadget))
+            || (segs.iter().any(is_power) && gadget)
+        {
             return true;
         }
-        // A parameter whose whole value names a JDK class (not an exception: error reports
-        // carry those).
-        root && name == whole
+        // A parameter whose whole value names a JDK class or a gadget library's package (not
+        // an exception: error reports carry those; not a system property: `java.io.tmpdir`).
+        root > 0
+            && name == whole
             && segs.len() >= 3
+            && (last.starts_with(|c: char| c.is_ascii_uppercase()) || root >= 2)
             && !ends_with_ci(last, "exception")
             && !ends_with_ci(last, "error")
     })
@@ -241,6 +254,8 @@ mod tests {
             "@java.lang.Runtime@getRuntime()",
             "org.apache.commons.collections.functors.InvokerTransformer",
             " java.io.File ",
+            "org.apache.commons",
+            "java.lang.reflect",
         ] {
             assert!(class_reference(v, Q), "{v}");
         }
@@ -261,6 +276,9 @@ mod tests {
             "report.pdf",
             "v1.2.3",
             "org.apache.maven.plugins",
+            "java.io.tmpdir",
+            "java.runtime.version",
+            "java.vm.version",
         ] {
             assert!(!class_reference(v, Q), "{v}");
         }
