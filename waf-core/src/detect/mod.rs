@@ -12,11 +12,15 @@
 
 pub(crate) mod checks;
 pub(crate) mod class;
+pub(crate) mod html;
+pub(crate) mod java;
+pub(crate) mod php;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
 mod sql_gate;
 pub(crate) mod tautology;
 pub(crate) mod traversal;
+pub(crate) mod upload;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind as AcMatchKind, StartKind};

@@ -1,5 +1,6 @@
-//! Function rules: libinjection's SQLi and XSS detectors and the shell-grammar checks
-//! (`detect/checks.rs`, `detect/shell.rs`), each behind a cheap gate.
+//! Function rules: libinjection's SQLi and XSS detectors, the shell-grammar checks
+//! (`detect/checks.rs`, `detect/shell.rs`) and the PHP and Java grammars (`detect/php.rs`,
+//! `detect/java.rs`), each behind a cheap gate.
 //!
 //! SQLi uses evidence, not a single signal: libinjection's fingerprint says which token shape it
 //! recognised, and a few shapes are also those of ordinary text. Rule 2001 takes strong
@@ -10,7 +11,13 @@
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::{shell, shell_line, tautology, traversal};
+use crate::detect::{html, java, php, shell, shell_line, tautology, traversal, upload};
+use crate::request::{Location, LocationSet};
+
+/// Uploaded file names, and headers (where `X-Filename` carries them).
+const UPLOAD_NAMES: super::Scope = super::Scope::of(LocationSet(
+    Location::Filename.bit() | Location::Header.bit(),
+));
 use crate::verdict::AttackType as A;
 
 /// The checks, in the order they are tried.
@@ -108,6 +115,102 @@ pub(super) const RULES: &[Rule] = &[
         detect: Detect::Check {
             test: traversal::path_escape,
             needs: SLASH | HIGH | ZERO,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 3018,
+        name: "XSS event-handler attribute in a start tag",
+        class: A::Xss,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: html::event_attribute,
+            needs: ANGLE,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6003,
+        name: "PHP call of a code, command or file function",
+        class: A::PhpInjection,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: php::dangerous_call,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6004,
+        name: "PHP open tag before code",
+        class: A::PhpInjection,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: php::open_tag,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6006,
+        name: "PHP variable variable or superglobal",
+        class: A::PhpInjection,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: php::variable_variable,
+            needs: DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6005,
+        name: "Upload of a file name Apache hands to PHP",
+        class: A::PhpInjection,
+        level: 1,
+        locations: UPLOAD_NAMES,
+        detect: Detect::Check {
+            test: upload::php_script,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6105,
+        name: "Upload of a JSP file name",
+        class: A::JavaInjection,
+        level: 1,
+        locations: UPLOAD_NAMES,
+        detect: Detect::Check {
+            test: upload::jsp_script,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6103,
+        name: "Java class reference (runtime, gadget or a whole JDK class name)",
+        class: A::JavaInjection,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: java::class_reference,
+            needs: 0,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 6104,
+        name: "Log4j lookup resolving to a JNDI lookup",
+        class: A::JavaInjection,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Check {
+            test: java::jndi_lookup,
+            needs: DOLLAR,
             gate: Gate::None,
         },
     },

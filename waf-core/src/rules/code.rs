@@ -58,6 +58,34 @@ pub(super) const RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: 5006,
+        name: "Perl expression interpolated into a string (@{[ ... ]})",
+        class: A::Rce,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Regex {
+            triggers: &["@{"],
+            pattern: r"@\{\s*\[.*\]\s*\}",
+        },
+    },
+    Rule {
+        id: 5007,
+        name: "Node.js code reaching the process, the module loader or a serialized function",
+        class: A::Rce,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Regex {
+            triggers: &[
+                "nd_func",
+                "__js_function",
+                "child_process",
+                "process",
+                "_load",
+            ],
+            pattern: r"_\$\$nd_func\$\$_|\b__js_function\b|\brequire\s*\(\s*['\x22`]?child_process\b|\bprocess\s*(\.\s*(binding|mainmodule|dlopen)\b|\[\s*['\x22]?mainmodule)|\bconstructor\s*\.\s*_load\s*\(",
+        },
+    },
+    Rule {
         id: 1101,
         name: "Out-of-band interaction (OAST) domain",
         class: A::Scanner,
@@ -184,8 +212,10 @@ pub(super) const RULES: &[Rule] = &[
         level: 2,
         locations: ALL,
         detect: Detect::Regex {
-            triggers: &["ro0ab", "aced0005"],
-            pattern: r"\bro0ab|\baced0005",
+            // The stream magic AC ED 00 05, in hex or in base64 at each of the three byte
+            // alignments a base64 text can give it.
+            triggers: &["ro0ab", "kztaa", "cs7qa", "aced0005"],
+            pattern: r"\b(ro0ab|kztaa|cs7qa)|\baced0005",
         },
     },
     // SSTI.
