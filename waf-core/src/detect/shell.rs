@@ -146,6 +146,7 @@ impl LazyProse<'_> {
 pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
     let mut prose = LazyProse { v, known: None };
+    let mut graphql = None;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -161,13 +162,71 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
-        if sep_len > 0 && command_clause(&v[i + sep_len..], c != b'`', || c == b'\n' || prose.get())
+        if sep_len > 0
+            && command_clause(&v[i + sep_len..], c != b'`', || c == b'\n' || prose.get())
+            && !(c == b'\n' && *graphql.get_or_insert_with(|| graphql_document(v)))
         {
             return true;
         }
         i += sep_len.max(1);
     }
     false
+}
+
+/// Whether `v` is a GraphQL document (`query Q($id: ID!) {\n  user(id: $id) {\n    id\n  }\n}`
+/// or a bare `{ ... }` selection): an operation keyword or `{` first, braces balanced and closed
+/// at the end, and outside its strings and comments nothing but names, numbers, `$variables`
+/// and GraphQL's punctuators. Its fields stand one per line, so a field named `id` or `type`
+/// follows a newline as a command would; a command line has bytes GraphQL has not (`/`, `;`,
+/// `|`, `&`, quotes, redirections, `$(`).
+pub(crate) fn graphql_document(v: &str) -> bool {
+    let t = v.trim();
+    let keyword = ["query", "mutation", "subscription", "fragment"]
+        .iter()
+        .any(|k| {
+            t.strip_prefix(k)
+                .is_some_and(|r| r.starts_with([' ', '\n', '\t', '\r', '(', '{']))
+        });
+    if !(keyword || t.starts_with('{')) || !t.ends_with('}') {
+        return false;
+    }
+    let b = t.as_bytes();
+    let (mut depth, mut i) = (0i32, 0);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                // A string, with its escapes: never part of the structure.
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            b'$' if !b
+                .get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
+            {
+                return false
+            }
+            c if c.is_ascii_alphanumeric()
+                || c.is_ascii_whitespace()
+                || b"_,()[]:!$=@.-".contains(&c) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    depth == 0
 }
 
 /// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, backtick,

@@ -385,6 +385,8 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
             if !sink.done() {
                 sink.f.pair_passed(Location::Cookie, &text);
             }
+        } else if lname == "referer" {
+            referer(&utf8_lossy(value), sink);
         } else if lname == "authorization" {
             // Basic credentials are inspected decoded (an injection in the user name reaches
             // the application's login query); a scheme and one token is inert.
@@ -399,6 +401,30 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
         if sink.done() {
             return;
         }
+    }
+}
+
+/// A Referer is the URL of the page that linked here: its part before the query is one header
+/// value, and each query name and value is inspected decoded, one by one, as the page that was
+/// visited received it. A search for `union select` is then a search box's text, judged as any
+/// query value is, and an injection aimed at a parameter of the referring page is read the way
+/// that page's application reads it.
+fn referer(text: &str, sink: &mut Sink<'_>) {
+    let Some((url, query)) = text.split_once('?') else {
+        sink.push(Location::Header, "referer", text);
+        return;
+    };
+    sink.push(Location::Header, "referer", url);
+    let mut buf = String::new();
+    for piece in split_ascii(query, b'&') {
+        if sink.done() {
+            return;
+        }
+        let (k, v) = split_eq(piece).unwrap_or(("", piece));
+        if !headers::plain_cookie_name(k) {
+            sink.push(Location::Header, "referer", decode_form_into(k, &mut buf));
+        }
+        sink.push(Location::Header, "referer", decode_form_into(v, &mut buf));
     }
 }
 

@@ -147,7 +147,10 @@ pub(super) const RULES: &[Rule] = &[
             triggers: &[
                 "\r", "\n", "%0d", "%0a", "\u{560d}", "\u{560a}", "\u{010d}", "\u{010a}",
             ],
-            pattern: r"(\r|\n|%0d|%0a|\xe5\x98\x8d|\xe5\x98\x8a|\xc4\x8d|\xc4\x8a)+\s*(set-cookie|location|content-(type|length|disposition)|refresh|x-[a-z-]+|access-control-[a-z-]+|host|cookie|link)\s*:",
+            // The break is the first of the value, after one token (`en`, `/home`, a cookie
+            // value): a header value being split. Text with a blank before its first line
+            // break is multi-line prose (a comment, a pasted HTTP request in a ticket).
+            pattern: r"^\S*?(\r|\n|%0d|%0a|\xe5\x98\x8d|\xe5\x98\x8a|\xc4\x8d|\xc4\x8a)+\s*(set-cookie|location|content-(type|length|disposition)|refresh|x-[a-z-]+|access-control-[a-z-]+|host|cookie|link)\s*:",
         },
     },
     Rule {

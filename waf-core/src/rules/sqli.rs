@@ -13,7 +13,9 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Regex {
             triggers: &["union"],
-            pattern: r"\bunion\b[\s/*()+-]*(all|distinct)?[\s/*()+-]*\bselect\b",
+            // A select list must follow (a number, `null`, `*`, a variable, a string, a call,
+            // a column before `,`, `from` or a comment): `union select filter` is a phrase.
+            pattern: r"\bunion\b[\s/*()+-]*(all|distinct)?[\s/*()+-]*\bselect\b(\s|/\*[^*]*\*/|[()+])*(\*|-?\d|null\b|@|['\x22`]|0x|\w+\s*(\(|,|\bfrom\b|--|#|;|\|\|))",
         },
     },
     Rule {
