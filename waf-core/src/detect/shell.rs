@@ -9,6 +9,7 @@
 //! sentence is prose. Backtick spans that read as markdown inline code inside prose are not
 //! separators.
 
+use super::shell_line::{glob_path, splice};
 use crate::request::Location;
 
 /// Commands that are rarely English words: any clause shape counts.
@@ -158,7 +159,7 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
         }
         let sep_len = match c {
             b';' | b'|' | b'&' | b'\n' => 1,
-            b'`' if !(markdown_code(b, i) && prose.get()) => 1,
+            b'`' if !(markdown_code(b, i) && (prose.get() || text_around_code(v))) => 1,
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
@@ -248,7 +249,7 @@ pub(crate) fn substitution(v: &str, _loc: Location) -> bool {
     let mut prose = LazyProse { v, known: None };
     for (i, &c) in b.iter().enumerate() {
         let inner = match c {
-            b'`' if !(markdown_code(b, i) && prose.get()) => {
+            b'`' if !(markdown_code(b, i) && (prose.get() || text_around_code(v))) => {
                 match b[i + 1..].iter().position(|&x| x == b'`') {
                     Some(n) => &v[i + 1..i + 1 + n],
                     None => continue,
@@ -341,11 +342,29 @@ static AMBIGUOUS_SHAPES: [u32; 26] = name_shapes(AMBIGUOUS);
 /// clause after a newline, or in prose) is asked only when a command word starts the clause.
 fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -> bool {
     let t = rest.trim_start_matches([' ', '+', '\t', '{', '(', '\r']);
-    let word = first_word(t);
+    // A quoted command word (`;'curl' http://x`, `;"rmt" --version`) is the word to a shell.
+    let (word, after) = quoted_word(t).unwrap_or_else(|| {
+        let w = first_word(t);
+        (w, &t[w.len()..])
+    });
+    // The whole shell word, up to a blank or a separator: spliced with quotes or empty
+    // expansions (`c$@at`, `/bin/ca''t`) or globbed (`/bin/ca?`, `/???/?s`), it is a word only a
+    // shell reads, and the command it makes is the evidence.
+    let raw_end = t
+        .find([' ', '+', '\t', ';', '|', '&', '\n', ')', '}', '`'])
+        .unwrap_or(t.len());
+    let raw = &t[..raw_end];
+    if raw.len() > word.len() {
+        let spliced = splice(raw);
+        if (spliced != raw && first_word(&spliced) == spliced && is_command(&spliced, true))
+            || glob_path(raw)
+        {
+            return true;
+        }
+    }
     if word.is_empty() {
         return false;
     }
-    let after = &t[word.len()..];
     if !is_command(word, true) {
         return unknown_ok && unknown_command(word, after);
     }
@@ -375,7 +394,23 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
         // A bare command: `;id`, `|whoami;`. Prose rarely ends a clause on a command word.
         return unamb || !strict();
     }
-    plain <= 1 && (shell > 0 || (unamb && !strict()))
+    // A capitalised name (`Python`, `Curl`) before a word is a product name: only shell
+    // arguments make it a command.
+    let capitalised = word.as_bytes()[0].is_ascii_uppercase()
+        && !word.bytes().skip(1).any(|c| c.is_ascii_uppercase());
+    plain <= 1 && (shell > 0 || (unamb && !capitalised && !strict()))
+}
+
+/// `'word'` or `"word"` at the start of `t`, a single shell word inside: the word and what
+/// follows the closing quote.
+fn quoted_word(t: &str) -> Option<(&str, &str)> {
+    let q = *t.as_bytes().first()?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let n = t[1..].find(q as char)? + 1;
+    let inner = &t[1..n];
+    (!inner.is_empty() && first_word(inner) == inner).then(|| (inner, &t[n + 1..]))
 }
 
 /// A word not in the command lists in command position, followed by what only a command line
@@ -431,6 +466,21 @@ fn host_name(t: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
 }
 
+/// Whether `v` has at least two words of letters outside its backtick spans: inline code in
+/// a sentence (`` store `ls -l` output to sqlite ``), not a substitution that is the value.
+fn text_around_code(v: &str) -> bool {
+    v.split('`')
+        .step_by(2)
+        .flat_map(str::split_whitespace)
+        .filter(|w| {
+            w.len() >= 2
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || ",.!?'()".contains(c))
+        })
+        .nth(1)
+        .is_some()
+}
+
 /// Text with several words of prose: a sentence, not a parameter.
 fn is_prose(v: &str) -> bool {
     v.split_whitespace()
@@ -476,6 +526,12 @@ mod tests {
             "1 && sleep 5 &&",
             ";rmt --version",
             ";lastlog -u root",
+            ";'curl' http://example.com/x",
+            ";\"rmt\" --version",
+            "www.example.com;c$@at /et$@c/pas$@swd",
+            "www.example.com;/bin/ca? /et*/passwd",
+            "x;/???/?s -la",
+            "`cat /etc/passwd`",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -493,6 +549,12 @@ mod tests {
             "a; well-known -- and more words here",
             "Pros; Cons -Foo",
             "Goal-driven multi-attempt iteration loop driven by `claude -p`",
+            "store `ls -l`, `md5sum` and `sha256sum` to sqlite",
+            "Recursively mkdir, like `mkdir -p`",
+            "The Baidu Searcher On Python|Python 百度搜索工具",
+            "query Q($id: ID!) {\n  user(id: $id) {\n    id\n    type\n  }\n}",
+            "{\n  viewer {\n    id\n    login\n  }\n}",
+            "Globs such as /images/*.png; see the docs",
         ];
         for b in benign {
             assert!(
@@ -500,6 +562,20 @@ mod tests {
                 "false positive {b:?}"
             );
         }
+    }
+
+    #[test]
+    fn graphql_documents_and_shell_lines() {
+        assert!(graphql_document(
+            "query Q($id: ID!) {\n  user(id: $id) { id name }\n}"
+        ));
+        assert!(graphql_document(
+            "mutation { add(input: {sku: \"a;b\", n: -1}) { id } } "
+        ));
+        assert!(!graphql_document("{\ncat /etc/passwd\n}"));
+        assert!(!graphql_document("{\nid;\n}"));
+        assert!(!graphql_document("query {\n id\n"));
+        assert!(chained_command("{\ncat /etc/passwd\n}", Location::BodyArg));
     }
 
     #[test]

@@ -21,6 +21,11 @@ const WRAPPERS: &[&str] = &[
     "command", "builtin", "setsid", "stdbuf",
 ];
 
+/// The [`WRAPPERS`] that are no English word: what follows one is a command line.
+const SURE_WRAPPERS: &[&str] = &[
+    "nohup", "strace", "ltrace", "sudo", "doas", "setsid", "stdbuf",
+];
+
 /// Directories whose files are programs.
 const BIN_DIRS: &[&str] = &[
     "/bin/",
@@ -37,6 +42,14 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         return false;
     }
     let v = v.trim_matches([' ', '+', '\t', '\r', '\n']);
+    // Empty substitutions (`` pi``ng ``, `ping$()`) expand to nothing: only a shell reads the
+    // word they split, so the value is read again without them, and a command found then is
+    // one.
+    if v.contains("``") || v.contains("$()") {
+        let joined = v.replace("``", "").replace("$()", "");
+        let word = first_word(joined.trim_start_matches(['\'', '"']));
+        return !word.is_empty() && is_command(word, true);
+    }
     if !may_start_command(v) {
         return false;
     }
@@ -73,12 +86,14 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         .split([' ', '+', '\t'])
         .filter(|t| !t.is_empty())
         .peekable();
-    let mut wrapped = false;
+    let (mut wrapped, mut sure_wrapper) = (false, false);
     while let Some(t) = toks.peek() {
-        if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(t))
+        let t = splice(t.trim_start_matches(['\'', '"']));
+        if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(&t))
             || (wrapped && t.bytes().all(|c| c.is_ascii_digit()))
         {
             wrapped = true;
+            sure_wrapper |= SURE_WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(&t));
             toks.next();
         } else {
             break;
@@ -92,6 +107,39 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     let inner = raw.trim_matches(['\'', '"']);
     let spliced = splice(inner);
     if spliced != inner && first_word(&spliced) == spliced && is_command(&spliced, true) {
+        return true;
+    }
+    // After a modifier that is no English word (`nohup who`, `strace w`), the next word is a
+    // program whatever its name.
+    if sure_wrapper
+        && raw.as_bytes()[0].is_ascii_lowercase()
+        && raw
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
+    {
+        return true;
+    }
+    // A path globbed in a directory or into a binary directory (`/???/?s`, `/bi[n]/bash`,
+    // `/bin/ca?`) names a program only a shell resolves.
+    if glob_path(raw) {
+        return true;
+    }
+    let mut rest = toks.clone();
+    // `$SHELL -c`, `${SHELL} -c "..."`: a variable run as the command, with an option.
+    if expansion(raw)
+        && rest
+            .next()
+            .is_some_and(|t| shell_word(t, false) && t.starts_with('-'))
+    {
+        return true;
+    }
+    // `alias ll='ls -l'`, `alias -p`: the builtin defining a command.
+    if raw.eq_ignore_ascii_case("alias")
+        && rest
+            .clone()
+            .next()
+            .is_some_and(|t| t.contains('=') || t.starts_with(['-', '+']))
+    {
         return true;
     }
     let cmd = raw;
@@ -139,12 +187,13 @@ fn may_start_command(v: &str) -> bool {
         && (w.starts_with('/')
             || w.contains(['$', '\'', '"', '\\'])
             || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
+            || w.eq_ignore_ascii_case("alias")
             || (first_word(w) == w && is_command(w, true)))
 }
 
 /// `t` as the shell reads one word: quotes and backslashes removed, `$@`, `$*`, `${name}` and
 /// lower-case `$name` (unset, so empty) dropped.
-fn splice(t: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     if !t.contains(['\'', '"', '\\', '$']) {
         return std::borrow::Cow::Borrowed(t);
     }
@@ -155,7 +204,7 @@ fn splice(t: &str) -> std::borrow::Cow<'_, str> {
         let skip = match b[i] {
             b'\'' | b'"' | b'\\' => 1,
             b'$' => match b.get(i + 1) {
-                Some(b'@' | b'*') => 2,
+                Some(b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$') => 2,
                 Some(b'{') => t[i..].find('}').map_or(0, |n| n + 1),
                 Some(c) if c.is_ascii_lowercase() || *c == b'_' => {
                     1 + b[i + 1..]
@@ -179,6 +228,40 @@ fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `$NAME` or `${NAME}`: an upper-case variable.
+fn expansion(t: &str) -> bool {
+    let name = t
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .or_else(|| t.strip_prefix('$'));
+    name.is_some_and(|n| {
+        n.len() >= 2
+            && n.bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+    })
+}
+
+/// An absolute path with a glob (`?`, `*`, `[...]`) in a directory, or in a file of a binary
+/// directory: `/???/?s`, `/usr/[a-z]in/bash`, `/bin/ca?`. A pattern over files
+/// (`/images/*.png`) globs only its last part.
+pub(crate) fn glob_path(t: &str) -> bool {
+    let glob = |s: &str| s.contains(['?', '*', '[']);
+    if !t.starts_with('/')
+        || !glob(t)
+        || !t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"/?*[]-_.".contains(&c))
+    {
+        return false;
+    }
+    let Some(cut) = t.rfind('/') else {
+        return false;
+    };
+    let (dir, file) = (&t[..cut + 1], &t[cut + 1..]);
+    (glob(dir) && dir.len() > 2 && !file.is_empty())
+        || (glob(file) && BIN_DIRS.iter().any(|d| dir.eq_ignore_ascii_case(d)))
+}
+
 /// An argument only a shell would take: an option, a path, a drive letter; after a `sure`
 /// command also a variable, a redirection, a glob or a quoted word.
 fn shell_word(t: &str, sure: bool) -> bool {
@@ -194,6 +277,7 @@ fn shell_word(t: &str, sure: bool) -> bool {
     option
         || drive
         || path
+        || glob_path(t)
         || (sure && (t.contains(['/', '\\', '$', '<', '>', '*']) || b[0] == b'"' || b[0] == b'\''))
 }
 
@@ -223,6 +307,20 @@ mod tests {
             "\"w\"get localhost",
             "cu$@rl google.com",
             "uname$u -a",
+            "ti''me sh -c whoami",
+            "'TiMe Sh -c whoami",
+            "nohup who",
+            "strace w",
+            "pi``ng 127.0.0.1",
+            "ping$() 127.0.0.1",
+            "/usr/bin/[u]name -a",
+            "/bi[n]/bash",
+            "/???/??t /???/p??s??",
+            "$SHELL -c \"echo hi\"",
+            "${SHELL} -c id",
+            "alias ll='ls -al'",
+            "alias -p",
+            "cat /et*/*wd",
         ] {
             assert!(command_line(a, l), "missed {a:?}");
         }
@@ -250,6 +348,12 @@ mod tests {
             "more than -5 degrees outside today",
             "Mozilla/5.0 (X11; Linux x86_64)",
             "curl/8.5.0",
+            "/images/*.png",
+            "/docs/api/v1",
+            "time who knows",
+            "alias for the old name",
+            "$HOME directory",
+            "Use `ping` to test",
         ] {
             assert!(!command_line(b, l), "false positive {b:?}");
         }

@@ -466,9 +466,25 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
         let text = text();
         xml(&text, sink);
         sink.push(Location::Body, "", &text);
+    } else if ctl.is_empty() && form_shaped(req.body) {
+        // No Content-Type at all: CGI libraries (Python's `cgi`, Perl's CGI.pm) and clients
+        // that post `-d name=value` read such a body as a form, so its values are inspected
+        // as the form's, not as one text that starts with a name.
+        form_fields(&text(), sink, Location::BodyArgName, Location::BodyArg);
     } else {
         sink.push(Location::Body, "", &text());
     }
+}
+
+/// Whether a body starts as a urlencoded form does: a plain parameter name and `=`.
+fn form_shaped(body: &[u8]) -> bool {
+    let name = body
+        .iter()
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+        })
+        .count();
+    name > 0 && body.get(name) == Some(&b'=')
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ARGS,
         detect: Detect::Regex {
             triggers: &["\r", "\n"],
-            pattern: r"[\r\n]\s*((rcpt\s+to|mail\s+from)\s*:\s*<?[^\s@<>]+@|(helo|ehlo)\s+[\w.-]+\s*([\r\n]|$)|(data|quit|rset|noop)\s*([\r\n]|$)|(vrfy|expn)\s+\S+\s*([\r\n]|$)|auth\s+(login|plain)\b|[a-z]*\d+[a-z\d]*\s+(capability|fetch|login|select|examine|append|store|uid|logout|list|authenticate|starttls)\b|b?cc\s*:\s*[^\s@]+@)",
+            pattern: r"[\r\n]\s*((rcpt\s+to|mail\s+from)\s*:\s*(<[^\s<>]*>|<?[^\s@<>]+@)|(retr|dele)\s+\d+\s*([\r\n]|$)|top\s+\d+\s+\d+|(helo|ehlo)\s+[\w.-]+\s*([\r\n]|$)|(data|quit|rset|noop)\s*([\r\n]|$)|(vrfy|expn)\s+\S+\s*([\r\n]|$)|auth\s+(login|plain)\b|[a-z]*\d+[a-z\d]*\s+(capability|fetch|login|select|examine|append|store|uid|logout|list|lsub|authenticate|starttls|copy|move|search|status|expunge|close|check|create|delete|rename|subscribe|unsubscribe|idle)\b|b?cc\s*:\s*[^\s@]+@)",
         },
     },
     // SSI.
