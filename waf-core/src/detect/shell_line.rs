@@ -88,6 +88,11 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         .peekable();
     let (mut wrapped, mut sure_wrapper) = (false, false);
     while let Some(t) = toks.peek() {
+        if t.bytes().all(|c| c == b'\'' || c == b'"') {
+            // The quote that closes the application's string (`" ping.exe -n 3 x`).
+            toks.next();
+            continue;
+        }
         let t = splice(t.trim_start_matches(['\'', '"']));
         if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(&t))
             || (wrapped && t.bytes().all(|c| c.is_ascii_digit()))
@@ -148,7 +153,7 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     }) && first_word(cmd) == cmd;
     let known = first_word(cmd) == cmd && is_command(cmd, true);
     if !(binary || known) {
-        return false;
+        return optioned_program(cmd, toks.clone());
     }
     // After a command that is also an English word (`set`, `type`, `more`), only options, paths
     // and drive letters are shell: quotes, globs and `$` are also SQL and prose (`SET x = $1`).
@@ -188,6 +193,7 @@ fn may_start_command(v: &str) -> bool {
             || w.contains(['$', '\'', '"', '\\'])
             || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
             || w.eq_ignore_ascii_case("alias")
+            || (w.as_bytes()[0].is_ascii_lowercase() && v[end..].contains(" -"))
             || (first_word(w) == w && is_command(w, true)))
 }
 
@@ -228,16 +234,50 @@ pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// `$NAME` or `${NAME}`: an upper-case variable.
-fn expansion(t: &str) -> bool {
+/// A program name no list knows (`perf`, `ansible-inventory`) followed by what only a
+/// command line holds: lower-case options (`--version`, `-t 1.1.1.1`), shell words, at most one
+/// plain word, and at least one option.
+fn optioned_program<'a>(cmd: &str, rest: impl Iterator<Item = &'a str>) -> bool {
+    let b = cmd.as_bytes();
+    if b.len() < 2
+        || !b[0].is_ascii_lowercase()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(c))
+    {
+        return false;
+    }
+    let (mut options, mut plain) = (0usize, 0usize);
+    for t in rest {
+        let o = t.strip_prefix("--").or_else(|| t.strip_prefix('-'));
+        match o {
+            Some(name)
+                if name.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+                    && name
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') =>
+            {
+                options += 1
+            }
+            _ if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') => {}
+            _ if shell_word(t, false) => {}
+            _ => plain += 1,
+        }
+    }
+    options > 0 && plain <= 1
+}
+
+/// `$name` or `${name}`: a variable (not a positional `$1`).
+pub(crate) fn expansion(t: &str) -> bool {
     let name = t
         .strip_prefix("${")
         .and_then(|r| r.strip_suffix('}'))
         .or_else(|| t.strip_prefix('$'));
     name.is_some_and(|n| {
-        n.len() >= 2
-            && n.bytes()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        n.as_bytes()
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
     })
 }
 
@@ -321,6 +361,10 @@ mod tests {
             "alias ll='ls -al'",
             "alias -p",
             "cat /et*/*wd",
+            "perf --version",
+            "ansible-inventory --list",
+            "chef-client -t 1.1.1.1",
+            "\" ping.exe -n 31 127.0.0.1",
         ] {
             assert!(command_line(a, l), "missed {a:?}");
         }
@@ -354,6 +398,9 @@ mod tests {
             "alias for the old name",
             "$HOME directory",
             "Use `ping` to test",
+            "well -- that was it",
+            "covid -19 numbers",
+            "Caffeine - Mac app",
         ] {
             assert!(!command_line(b, l), "false positive {b:?}");
         }
