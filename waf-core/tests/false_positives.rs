@@ -244,6 +244,10 @@ fn bodies_without_content_type_and_mail_commands() {
 fn xml_values_paths_and_loopback_urls() {
     check(
         &[
+            form(
+                "/api/import",
+                "format=xml&data=%3C%3Fxml+version%3D%221.0%22+encoding%3D%22UTF-8%22%3F%3E%3Corder%3E%3Cid%3E7%3C%2Fid%3E%3Cnote%3Eleave+at+door%3C%2Fnote%3E%3C%2Forder%3E",
+            ),
             get("/~alice/"),
             get("/~alice/papers/thesis.pdf"),
         ],
@@ -252,6 +256,11 @@ fn xml_values_paths_and_loopback_urls() {
                 "/api/import",
                 "data=%3C%3Fxml+version%3D%221.0%22%3F%3E%3C!DOCTYPE+x+%5B%3C!ENTITY+e+SYSTEM+%22file%3A%2F%2F%2Fetc%2Fpasswd%22%3E%5D%3E%3Cx%3E%26e%3B%3C%2Fx%3E",
             ),
+            form(
+                "/api/import",
+                "data=%3C%3Fxml+version%3D%221.0%22%3F%3E%3Cx%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E%3C%2Fx%3E",
+            ),
+            get("/search?q=%3C%3Fxml+version%3D%221.0%22%3F%3E%3Csvg%2Fonload%3Dalert(1)%3E"),
             get("/index.php~"),
             get("/~bob/index.html~"),
             get("/backup.sql"),
