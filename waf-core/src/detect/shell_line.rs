@@ -50,6 +50,9 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         let word = first_word(joined.trim_start_matches(['\'', '"']));
         return !word.is_empty() && is_command(word, true);
     }
+    if windows_line(v) {
+        return true;
+    }
     if !may_start_command(v) {
         return false;
     }
@@ -234,6 +237,73 @@ pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// What only cmd.exe reads at the start of `t`: a `%VAR%` run as the command or as the
+/// directory of one (`%COMSPEC% /c dir`, `%windir%\\system32\\calc.exe`), a `for` loop
+/// (`for /f "tokens=*" %a in ('dir') do echo %a`), or `net` with one of its subcommands.
+pub(crate) fn windows_line(t: &str) -> bool {
+    let b = t.as_bytes();
+    // `%NAME%`, then a backslash path or a switch.
+    if b.first() == Some(&b'%') {
+        let name = b[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if name >= 2 && b.get(1 + name) == Some(&b'%') {
+            let rest = &t[2 + name..];
+            return rest.starts_with('\\')
+                || rest
+                    .trim_start_matches([' ', '+'])
+                    .strip_prefix('/')
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic()));
+        }
+        return false;
+    }
+    let mut words = t.split([' ', '+', '\t']).filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
+        return false;
+    };
+    if first.eq_ignore_ascii_case("net") || first.eq_ignore_ascii_case("net.exe") {
+        const SUB: &[&str] = &[
+            "user",
+            "users",
+            "localgroup",
+            "group",
+            "share",
+            "use",
+            "view",
+            "session",
+            "start",
+            "stop",
+            "accounts",
+            "config",
+        ];
+        // The subcommand alone, or with a switch (`net user x /add`): `net user experience`
+        // is prose.
+        return words
+            .next()
+            .is_some_and(|w| SUB.iter().any(|s| s.eq_ignore_ascii_case(w)))
+            && {
+                let mut rest = words.peekable();
+                rest.peek().is_none() || rest.any(|w| w.starts_with('/') && w.len() > 1)
+            };
+    }
+    if first.eq_ignore_ascii_case("for") {
+        // `for [/d|/r|/l|/f ["options"]] %x in (set) do command`
+        let lower = t.to_ascii_lowercase();
+        let Some(var) = lower.find(" %") else {
+            return false;
+        };
+        let v = &lower[var + 2..];
+        let v = v.strip_prefix('%').unwrap_or(v);
+        let mut it = v.chars();
+        return it.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && it.as_str().trim_start().starts_with("in")
+            && it.as_str().contains('(')
+            && it.as_str().contains(" do ");
+    }
+    false
+}
+
 /// A program name no list knows (`perf`, `ansible-inventory`) followed by what only a
 /// command line holds: lower-case options (`--version`, `-t 1.1.1.1`), shell words, at most one
 /// plain word, and at least one option.
@@ -361,6 +431,10 @@ mod tests {
             "alias ll='ls -al'",
             "alias -p",
             "cat /et*/*wd",
+            "%COMSPEC% /c dir",
+            "%windir%\\system32\\calc.exe",
+            "for /f \"tokens=*\" %a in ('dir') do echo %a",
+            "net user",
             "perf --version",
             "ansible-inventory --list",
             "chef-client -t 1.1.1.1",
@@ -398,6 +472,9 @@ mod tests {
             "alias for the old name",
             "$HOME directory",
             "Use `ping` to test",
+            "%USERPROFILE% is your home folder",
+            "for all of us in the family do come",
+            "net user experience",
             "well -- that was it",
             "covid -19 numbers",
             "Caffeine - Mac app",
