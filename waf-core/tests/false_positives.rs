@@ -129,6 +129,7 @@ fn urls_in_parameters_and_the_referer() {
             get("/item?id=1%20UNION%20SELECT%20username,password%20FROM%20users--"),
             get("/item?id=-1+union+all+select+1,2,@@version--"),
             get("/item?id=1'+union+select+null,null--"),
+            get("/item?name=x%22%20union%20select%0A"),
             referer("/", &[("referer", "https://example.com/?id=1' UNION SELECT password FROM users--")]),
             referer("/", &[("referer", "https://example.com/a?x=<script>alert(1)</script>")]),
             referer("/", &[("referer", "https://example.com/a?x=%253Cscript%253Ealert(1)%253C%252Fscript%253E")]),

@@ -469,8 +469,12 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
     } else if ctl.is_empty() && form_shaped(req.body) {
         // No Content-Type at all: CGI libraries (Python's `cgi`, Perl's CGI.pm) and clients
         // that post `-d name=value` read such a body as a form, so its values are inspected
-        // as the form's, not as one text that starts with a name.
-        form_fields(&text(), sink, Location::BodyArgName, Location::BodyArg);
+        // as the form's; the text as a whole is inspected too, as for any other body.
+        let text = text();
+        form_fields(&text, sink, Location::BodyArgName, Location::BodyArg);
+        if !sink.done() {
+            sink.push(Location::Body, "", &text);
+        }
     } else {
         sink.push(Location::Body, "", &text());
     }
