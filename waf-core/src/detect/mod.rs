@@ -12,6 +12,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod class;
+mod graphql;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
 mod sql_gate;
