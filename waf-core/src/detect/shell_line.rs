@@ -196,7 +196,8 @@ fn may_start_command(v: &str) -> bool {
             || w.contains(['$', '\'', '"', '\\'])
             || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
             || w.eq_ignore_ascii_case("alias")
-            || (w.as_bytes()[0].is_ascii_lowercase() && v[end..].contains(" -"))
+            || (w.as_bytes()[0].is_ascii_lowercase()
+                && v.as_bytes()[end..].windows(2).take(64).any(|p| p == b" -"))
             || (first_word(w) == w && is_command(w, true)))
 }
 
@@ -242,6 +243,10 @@ pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
 /// (`for /f "tokens=*" %a in ('dir') do echo %a`), or `net` with one of its subcommands.
 pub(crate) fn windows_line(t: &str) -> bool {
     let b = t.as_bytes();
+    // Most clauses start with none of `%`, `for`, `net`: one byte rules them out.
+    if !matches!(b.first().map(|c| c | 0x20), Some(b'%' | b'f' | b'n')) {
+        return false;
+    }
     // `%NAME%`, then a backslash path or a switch.
     if b.first() == Some(&b'%') {
         let name = b[1..]
