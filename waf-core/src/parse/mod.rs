@@ -385,6 +385,8 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
             if !sink.done() {
                 sink.f.pair_passed(Location::Cookie, &text);
             }
+        } else if lname == "referer" {
+            referer(&utf8_lossy(value), sink);
         } else if lname == "authorization" {
             // Basic credentials are inspected decoded (an injection in the user name reaches
             // the application's login query); a scheme and one token is inert.
@@ -399,6 +401,30 @@ fn header_parts(req: &Request<'_>, sink: &mut Sink<'_>) {
         if sink.done() {
             return;
         }
+    }
+}
+
+/// A Referer is the URL of the page that linked here: its part before the query is one header
+/// value, and each query name and value is inspected decoded, one by one, as the page that was
+/// visited received it. A search for `union select` is then a search box's text, judged as any
+/// query value is, and an injection aimed at a parameter of the referring page is read the way
+/// that page's application reads it.
+fn referer(text: &str, sink: &mut Sink<'_>) {
+    let Some((url, query)) = text.split_once('?') else {
+        sink.push(Location::Header, "referer", text);
+        return;
+    };
+    sink.push(Location::Header, "referer", url);
+    let mut buf = String::new();
+    for piece in split_ascii(query, b'&') {
+        if sink.done() {
+            return;
+        }
+        let (k, v) = split_eq(piece).unwrap_or(("", piece));
+        if !headers::plain_cookie_name(k) {
+            sink.push(Location::Header, "referer", decode_form_into(k, &mut buf));
+        }
+        sink.push(Location::Header, "referer", decode_form_into(v, &mut buf));
     }
 }
 
@@ -440,9 +466,29 @@ fn body(req: &Request<'_>, sink: &mut Sink<'_>) {
         let text = text();
         xml(&text, sink);
         sink.push(Location::Body, "", &text);
+    } else if ctl.is_empty() && form_shaped(req.body) {
+        // No Content-Type at all: CGI libraries (Python's `cgi`, Perl's CGI.pm) and clients
+        // that post `-d name=value` read such a body as a form, so its values are inspected
+        // as the form's; the text as a whole is inspected too, as for any other body.
+        let text = text();
+        form_fields(&text, sink, Location::BodyArgName, Location::BodyArg);
+        if !sink.done() {
+            sink.push(Location::Body, "", &text);
+        }
     } else {
         sink.push(Location::Body, "", &text());
     }
+}
+
+/// Whether a body starts as a urlencoded form does: a plain parameter name and `=`.
+fn form_shaped(body: &[u8]) -> bool {
+    let name = body
+        .iter()
+        .take_while(|&&c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+        })
+        .count();
+    name > 0 && body.get(name) == Some(&b'=')
 }
 
 #[cfg(test)]

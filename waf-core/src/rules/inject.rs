@@ -147,7 +147,10 @@ pub(super) const RULES: &[Rule] = &[
             triggers: &[
                 "\r", "\n", "%0d", "%0a", "\u{560d}", "\u{560a}", "\u{010d}", "\u{010a}",
             ],
-            pattern: r"(\r|\n|%0d|%0a|\xe5\x98\x8d|\xe5\x98\x8a|\xc4\x8d|\xc4\x8a)+\s*(set-cookie|location|content-(type|length|disposition)|refresh|x-[a-z-]+|access-control-[a-z-]+|host|cookie|link)\s*:",
+            // The break is the first of the value, after one token (`en`, `/home`, a cookie
+            // value): a header value being split. Text with a blank before its first line
+            // break is multi-line prose (a comment, a pasted HTTP request in a ticket).
+            pattern: r"^\S*?(\r|\n|%0d|%0a|\xe5\x98\x8d|\xe5\x98\x8a|\xc4\x8d|\xc4\x8a)+\s*(set-cookie|location|content-(type|length|disposition)|refresh|x-[a-z-]+|access-control-[a-z-]+|host|cookie|link)\s*:",
         },
     },
     Rule {
@@ -182,7 +185,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ARGS,
         detect: Detect::Regex {
             triggers: &["\r", "\n"],
-            pattern: r"[\r\n]\s*((rcpt\s+to|mail\s+from)\s*:\s*<?[^\s@<>]+@|(helo|ehlo)\s+[\w.-]+\s*([\r\n]|$)|(data|quit|rset|noop)\s*([\r\n]|$)|(vrfy|expn)\s+\S+\s*([\r\n]|$)|auth\s+(login|plain)\b|[a-z]*\d+[a-z\d]*\s+(capability|fetch|login|select|examine|append|store|uid|logout|list|authenticate|starttls)\b|b?cc\s*:\s*[^\s@]+@)",
+            pattern: r"[\r\n]\s*((rcpt\s+to|mail\s+from)\s*:\s*(<[^\s<>]*>|<?[^\s@<>]+@)|(retr|dele)\s+\d+\s*([\r\n]|$)|top\s+\d+\s+\d+|(helo|ehlo)\s+[\w.-]+\s*([\r\n]|$)|(data|quit|rset|noop)\s*([\r\n]|$)|(vrfy|expn)\s+\S+\s*([\r\n]|$)|auth\s+(login|plain)\b|[a-z]*\d+[a-z\d]*\s+(capability|fetch|login|select|examine|append|store|uid|logout|list|lsub|authenticate|starttls|copy|move|search|status|expunge|close|check|create|delete|rename|subscribe|unsubscribe|idle)\b|b?cc\s*:\s*[^\s@]+@)",
         },
     },
     // SSI.

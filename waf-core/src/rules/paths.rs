@@ -99,7 +99,11 @@ pub(super) const RULES: &[Rule] = &[
         locations: ARGS,
         detect: Detect::Regex {
             triggers: &["http", "ftp"],
-            pattern: r"^\s*(https?|ftps?)://[^\s?#]+\.(txt|php|inc|sh|pl|py|jsp|asp)\?",
+            // A link to a page (`index.php?title=x`, `default.asp?id=7`) is a URL handed around
+            // as data: share buttons, redirects after login, analytics page locations. What an
+            // include fetches and runs is source served as text, which no web server runs as
+            // a page; a `.php` whose query is empty (the include's suffix cut off) is 4100's.
+            pattern: r"^\s*(https?|ftps?)://[^\s?#]+\.(txt|inc|sh|pl|py)\?",
         },
     },
 ];

@@ -13,7 +13,10 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Regex {
             triggers: &["union"],
-            pattern: r"\bunion\b[\s/*()+-]*(all|distinct)?[\s/*()+-]*\bselect\b",
+            // After a quote or a parenthesis (breaking out of a literal) anything may follow;
+            // elsewhere a select list must (a number, `null`, `*`, a variable, a string, a
+            // call, a column before `,`, `from` or a comment): `union select filter` is a phrase.
+            pattern: r"['\x22)]\s*union\b[\s/*()+-]*(all|distinct)?[\s/*()+-]*\bselect\b|\bunion\b[\s/*()+-]*(all|distinct)?[\s/*()+-]*\bselect\b(\s|/\*[^*]*\*/|[()+])*(\*|-?\d|null\b|@|['\x22`]|0x|\w+\s*(\(|,|\bfrom\b|--|#|;|\|\|))",
         },
     },
     Rule {
