@@ -120,7 +120,7 @@ impl WafProxy {
     }
 
     /// The key authorization when this is a `GET`/`HEAD` of a pending ACME token of its host.
-    fn acme_answer(&self, session: &Session, ctx: &Ctx) -> Option<String> {
+    pub(super) fn acme_answer(&self, session: &Session, ctx: &Ctx) -> Option<String> {
         let req = session.req_header();
         if req.method != http::Method::GET && req.method != http::Method::HEAD {
             return None;
@@ -129,7 +129,11 @@ impl WafProxy {
     }
 
     /// Answers an ACME HTTP-01 validation request with its key authorization (RFC 8555 §8.3).
-    async fn answer_acme(&self, session: &mut Session, key_auth: String) -> Result<bool> {
+    pub(super) async fn answer_acme(
+        &self,
+        session: &mut Session,
+        key_auth: String,
+    ) -> Result<bool> {
         let h = pages::response_header(200, "application/octet-stream", key_auth.len());
         let head = session.req_header().method == http::Method::HEAD;
         session.set_keepalive(None);
