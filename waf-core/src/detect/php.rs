@@ -352,8 +352,10 @@ fn string(v: &str, i: usize) -> (String, usize) {
                     continue;
                 }
             }
-            s.push(char::from(e));
-            j += 2;
+            // Any other escape stands for the character after the backslash.
+            let ch = v[j + 1..].chars().next().unwrap_or('\0');
+            s.push(ch);
+            j += 1 + ch.len_utf8();
             continue;
         }
         let ch = v[j..].chars().next().unwrap_or('\0');
