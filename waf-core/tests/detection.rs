@@ -182,6 +182,14 @@ fn detector_vectors() {
             "<!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>",
             "7100",
         ),
+        (
+            "<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n+ADw-a+AD4-",
+            "7102",
+        ),
+        (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><order><id>7</id></order>",
+            "",
+        ),
         ("{\"$where\": \"sleep(1000)\"}", "8001"),
         ("x\r\nSet-Cookie: a=b", "8100"),
         ("*)(uid=*))(|(uid=*", "8200"),

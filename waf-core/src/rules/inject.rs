@@ -91,6 +91,17 @@ pub(super) const RULES: &[Rule] = &[
             pattern: r"xmlns:xi\s*=|<xi:include|schemalocation\s*=\s*['\x22][^'\x22]*(https?|file|ftp)://|<xs:(include|import|redefine)\b[^>]*(schemalocation|namespace)|<xsl:(import|include)\b",
         },
     },
+    Rule {
+        id: 7102,
+        name: "XML declared in UTF-7 (markup hidden from byte-level inspection)",
+        class: A::Xxe,
+        level: 1,
+        locations: ALL,
+        detect: Detect::Regex {
+            triggers: &["<?xml"],
+            pattern: r"<\?xml\s[^>]*encoding\s*=\s*['\x22]?\s*(csunicode11)?utf-?7\b",
+        },
+    },
     // NoSQL.
     Rule {
         id: 8000,
