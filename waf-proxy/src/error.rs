@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use pingora_error::{Error, ErrorSource, ErrorType};
+
 /// Why the proxy could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -80,6 +82,29 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The refusal for an error Pingora reports while proxying.
+    pub fn for_error(e: &Error) -> Refusal {
+        match e.etype() {
+            ErrorType::HTTPStatus(413) => Refusal::BodyTooLarge,
+            ErrorType::ConnectTimedout
+            | ErrorType::ReadTimedout
+            | ErrorType::WriteTimedout
+            | ErrorType::ConnectionClosed
+                if e.esource() == &ErrorSource::Upstream =>
+            {
+                if matches!(e.etype(), ErrorType::ReadTimedout) {
+                    Refusal::GatewayTimeout
+                } else {
+                    Refusal::BadGateway
+                }
+            }
+            _ => match e.esource() {
+                ErrorSource::Downstream => Refusal::BadRequest,
+                _ => Refusal::BadGateway,
+            },
+        }
+    }
+
     /// The HTTP status of this refusal.
     pub fn status(&self) -> u16 {
         match self {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use pingora_error::{Error, ErrorSource, ErrorType, Result};
+use pingora_error::Result;
 use pingora_proxy::Session;
 use waf_core::control::CaptchaAnswer;
 
@@ -196,28 +196,5 @@ impl WafProxy {
             .write_response_body(Some(Bytes::from(body)), true)
             .await?;
         Ok(true)
-    }
-}
-
-/// The refusal for an error Pingora reports while proxying.
-pub(super) fn refusal_for_error(e: &Error) -> Refusal {
-    match e.etype() {
-        ErrorType::HTTPStatus(413) => Refusal::BodyTooLarge,
-        ErrorType::ConnectTimedout
-        | ErrorType::ReadTimedout
-        | ErrorType::WriteTimedout
-        | ErrorType::ConnectionClosed
-            if e.esource() == &ErrorSource::Upstream =>
-        {
-            if matches!(e.etype(), ErrorType::ReadTimedout) {
-                Refusal::GatewayTimeout
-            } else {
-                Refusal::BadGateway
-            }
-        }
-        _ => match e.esource() {
-            ErrorSource::Downstream => Refusal::BadRequest,
-            _ => Refusal::BadGateway,
-        },
     }
 }

@@ -27,7 +27,6 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 use waf_core::model::Action;
 use waf_core::{Match, Policy, Verdict};
 
-use self::answer::refusal_for_error;
 use crate::body::HeldBody;
 use crate::captcha::CAPTCHA_PATH;
 use crate::challenge::VERIFY_PATH;
@@ -562,7 +561,7 @@ impl ProxyHttp for WafProxy {
     /// Fatal errors: our refusal page (body blocks, 413) or a 502/504 page; never a panic, never
     /// the internal cause in the response.
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
-        let r = ctx.refusal.take().unwrap_or_else(|| refusal_for_error(e));
+        let r = ctx.refusal.take().unwrap_or_else(|| Refusal::for_error(e));
         if matches!(r, Refusal::BadGateway | Refusal::GatewayTimeout) {
             self.shared.stats.prom.upstream_errors.inc();
             tracing::warn!(host = %ctx.host, "upstream failure: {e}");
