@@ -2,45 +2,17 @@
 //! of checks (the rules themselves are in `rules`; locating rules and fields in the YAML text is
 //! in `locate`).
 
-use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
-use std::time::Duration;
+use std::collections::HashSet;
 
-use ipnet::IpNet;
-
-use super::locate::{index_rules, locate_field, locate_key};
-use super::raw::{
-    self, AclRuleType, AclScope, RawAclRule, RawCcRule, RawCustomRule, RawFile, RawSite,
-};
+use super::locate::{index_rules, locate_key};
+use super::raw::{self, RawFile, RawSite};
 use super::*;
 
+mod ctx;
 mod rules;
 
+use ctx::Ctx;
 use rules::{acl, cc, custom};
-
-struct Ctx<'a> {
-    src: &'a SourceFile,
-    kind: &'static str,
-    id: String,
-    lines: &'a HashMap<(String, String), usize>,
-}
-
-impl Ctx<'_> {
-    fn err(&self, field: &str, reason: impl Into<String>) -> RuleError {
-        let rule_line = self
-            .lines
-            .get(&(self.kind.to_string(), self.id.clone()))
-            .copied();
-        let line = rule_line.map(|l| locate_field(&self.src.text, l, field).unwrap_or(l));
-        RuleError {
-            file: self.src.name.clone(),
-            line,
-            rule_id: Some(self.id.clone()),
-            field: Some(field.to_string()),
-            reason: reason.into(),
-        }
-    }
-}
 
 pub(super) fn file(
     src: &SourceFile,

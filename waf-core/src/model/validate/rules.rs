@@ -1,7 +1,18 @@
 //! Validation of the rules of the rule files: ACL, CC and custom rules, and the text patterns
 //! they match with.
 
-use super::*;
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::ctx::Ctx;
+use crate::error::RuleError;
+use crate::model::raw::{AclRuleType, AclScope, RawAclRule, RawCcRule, RawCustomRule};
+use crate::model::{
+    AclMatcher, AclRule, Action, CcRule, CustomRule, Judge, JudgeMatcher, Position, RegexPattern,
+    TextPattern,
+};
 
 fn text_pattern(p: &str) -> Result<TextPattern, String> {
     if let Some(re) = p.strip_prefix("re:") {
