@@ -12,6 +12,7 @@
 
 pub(crate) mod checks;
 pub(crate) mod class;
+mod commands;
 mod graphql;
 pub(crate) mod html;
 pub(crate) mod java;

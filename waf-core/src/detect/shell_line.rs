@@ -4,12 +4,12 @@
 //! shell (`ping $host`, `sh -c "$cmd"`) needs none. So the whole value is read as a command
 //! line: precommand modifiers (`nohup`, `time`, `sudo`, `timeout 5`) skipped, then a known
 //! command or an absolute path into a binary directory in command position, and its arguments
-//! judged as in [`shell`](super::shell): options, paths, variables, redirections and drive
+//! judged as in `shell`: options, paths, variables, redirections and drive
 //! letters are shell, at most one plain word. A known command followed by a sentence is prose
 //! (`curl wrapper for node`); a bare known word is a value (`id`, `type`), unless a separator
 //! right after it chains it (`id;`, `whoami|`).
 
-use super::shell::{first_word, is_command};
+use super::commands::{first_word, is_command};
 use crate::request::Location;
 
 /// Longest value read as a command line: longer values are documents, not one command.
