@@ -1,6 +1,6 @@
 //! JSON bodies: walked in place, without building a document.
 
-use super::Sink;
+use super::visit::Sink;
 use crate::request::Location;
 use crate::reuse::{Reuse, Seen};
 
@@ -10,7 +10,7 @@ use crate::reuse::{Reuse, Seen};
 /// Returns false when the text is not JSON; values met before the error have been emitted.
 /// Recursion-free: the container being walked is a local [`Frame`], its parents a stack.
 ///
-/// A visitor whose verdicts do not depend on names (its [`super::Visitor::reuse`] is not
+/// A visitor whose verdicts do not depend on names (its [`super::visit::Visitor::reuse`] is not
 /// [`Reuse::Off`]) gets every field with an empty name, and the path is not built: it is put
 /// together from the stack only for a field that stops extraction, which the visitor then sees
 /// again under its path (building paths is costly on large bodies). Repeats of a field that

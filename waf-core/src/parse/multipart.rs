@@ -6,14 +6,14 @@
 //! What those parsers disagree on is not guessed: a delimiter in the middle of a line (Tornado
 //! splits there, the others do not), a part with two `Content-Disposition` or `Content-Type`
 //! headers, a parameter given twice, and a `Content-Type` naming two boundaries are noted as
-//! ambiguous ([`super::ParseNotes::ambiguous_body`]) and the request is refused.
+//! ambiguous ([`super::visit::ParseNotes::ambiguous_body`]) and the request is refused.
 //!
 //! Every part's content is inspected: fields as body parameters, files (any part with a
 //! `filename`, even an empty one) as body content whatever type they declare, since a PHP
 //! shell declared `image/png` is still a PHP shell (text whole, binary by its printable runs:
 //! [`file_content`]). The whole body is bounded by `settings.body_limit`.
 
-use super::Sink;
+use super::visit::Sink;
 use crate::request::Location;
 
 /// The boundary of a multipart `Content-Type`: `Some(Ok(b))`, `Some(Err(()))` when it is

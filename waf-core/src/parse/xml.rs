@@ -1,6 +1,6 @@
 //! XML bodies: text nodes and attribute values.
 
-use super::Sink;
+use super::visit::Sink;
 use crate::request::Location;
 
 /// Emits XML text nodes and attribute values (entity references left for the decoders).
