@@ -20,61 +20,11 @@ use actix_web::{web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
+pub use crate::gate::Need;
 pub use crate::keys::{Access, Module};
 
 /// The API base of the reference.
 pub const BASE: &str = "/openapi/v1";
-
-/// What a route needs before its handler runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// Helpers and `/openapi.yaml`: no key, not audited.
-    Public,
-    /// The admin token (key management); API keys are refused.
-    Admin,
-    /// An API key with this scope.
-    Key {
-        /// Module of the scope.
-        module: Module,
-        /// Read or write.
-        access: Access,
-    },
-    /// Blocked prefixes: never exposed, whatever the credential.
-    Blocked,
-}
-
-impl Need {
-    /// No credential.
-    pub const fn public() -> Need {
-        Need::Public
-    }
-
-    /// The admin token.
-    pub const fn admin() -> Need {
-        Need::Admin
-    }
-
-    /// An API key that may read `module`.
-    pub const fn read(module: Module) -> Need {
-        Need::Key {
-            module,
-            access: Access::Read,
-        }
-    }
-
-    /// An API key that may write `module`.
-    pub const fn write(module: Module) -> Need {
-        Need::Key {
-            module,
-            access: Access::Write,
-        }
-    }
-
-    /// Refused with 403 `endpoint_not_exposed`.
-    pub const fn blocked() -> Need {
-        Need::Blocked
-    }
-}
 
 /// Blocked prefixes below [`BASE`]: every path starting with one of them (`/order` covers
 /// `/order-list`), any method.

@@ -9,7 +9,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use waf_core::event::AttackEvent;
 
-use crate::state::format_time;
+use crate::clock::format_time;
 
 /// Rows fetched per export batch.
 pub const EXPORT_BATCH: i64 = 500;

@@ -23,11 +23,61 @@ use actix_web::web;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use crate::access::Need;
 use crate::db::{self, AuditEntry};
 use crate::error::ApiError;
-use crate::keys::{self, Caller, PresentedKey};
+use crate::keys::{self, Access, Caller, Module, PresentedKey};
 use crate::state::{now, AppState, RateStatus, Transport};
+
+/// What a route needs before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Helpers and `/openapi.yaml`: no key, not audited.
+    Public,
+    /// The admin token (key management); API keys are refused.
+    Admin,
+    /// An API key with this scope.
+    Key {
+        /// Module of the scope.
+        module: Module,
+        /// Read or write.
+        access: Access,
+    },
+    /// Blocked prefixes: never exposed, whatever the credential.
+    Blocked,
+}
+
+impl Need {
+    /// No credential.
+    pub const fn public() -> Need {
+        Need::Public
+    }
+
+    /// The admin token.
+    pub const fn admin() -> Need {
+        Need::Admin
+    }
+
+    /// An API key that may read `module`.
+    pub const fn read(module: Module) -> Need {
+        Need::Key {
+            module,
+            access: Access::Read,
+        }
+    }
+
+    /// An API key that may write `module`.
+    pub const fn write(module: Module) -> Need {
+        Need::Key {
+            module,
+            access: Access::Write,
+        }
+    }
+
+    /// Refused with 403 `endpoint_not_exposed`.
+    pub const fn blocked() -> Need {
+        Need::Blocked
+    }
+}
 
 /// The state as app data: only this module can open it.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ pub mod acme;
 pub mod attack_log;
 pub mod cert_templates;
 pub mod cli;
+pub mod clock;
 pub mod db;
 pub mod error;
 pub mod feedback;

@@ -18,9 +18,9 @@ use serde::Serialize;
 use tokio::sync::{broadcast, OwnedSemaphorePermit, Semaphore};
 
 use crate::attack_log::AttackLog;
+use crate::clock::{format_time, now};
 use crate::error::ApiError;
 use crate::proxy::ProxyClient;
-use crate::state::{format_time, now};
 
 /// WebSocket close code sent to a client that fell too far behind (application range 4000-4999;
 /// 4008 mirrors 1008 "policy violation").

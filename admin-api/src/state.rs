@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+pub use crate::clock::{format_time, now};
 use crate::error::ApiError;
 use crate::proxy::{ProxyClient, ReloadOutcome};
 use crate::store::{RuleDoc, RuleStore};
@@ -98,7 +98,7 @@ pub struct AppState {
     /// The feed of `/realtime/ws`.
     pub realtime: crate::realtime::Realtime,
     /// Let's Encrypt: the CA's configuration and account.
-    pub acme: crate::acme::Acme,
+    pub acme: crate::acme::client::Acme,
 }
 
 impl AppState {
@@ -121,7 +121,7 @@ impl AppState {
             admin_token_hash: Sha256::digest(admin_token.as_bytes()).into(),
             last_used: Mutex::new(HashMap::new()),
             realtime: crate::realtime::Realtime::default(),
-            acme: crate::acme::Acme::new(crate::acme::AcmeConfig::default()),
+            acme: crate::acme::client::Acme::new(crate::acme::client::AcmeConfig::default()),
         }
     }
 
@@ -175,36 +175,6 @@ impl AppState {
         drop(guard);
         Ok((out, outcome))
     }
-}
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (UTC) for a unix time, as the reference prints times.
-pub fn format_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 #[cfg(test)]

@@ -181,9 +181,9 @@ impl TryFrom<ExportQuery> for (Filter, Format) {
     }
 }
 
-impl TryFrom<IdsOrAll> for Deletion {
-    type Error = ApiError;
-    fn try_from(b: IdsOrAll) -> Result<Self, ApiError> {
+/// What a delete body (`{"ids"}` or `{"all": true}`) removes.
+fn deletion(b: IdsOrAll) -> Result<Deletion, ApiError> {
+    {
         match (b.all, b.ids.len()) {
             (true, 0) => Ok(Deletion::All),
             (true, _) => Err(ApiError::field("ids", "give ids or all, not both")),
@@ -283,7 +283,7 @@ async fn delete_logs(
     state: Authorized,
     body: web::Json<IdsOrAll>,
 ) -> Result<HttpResponse, ApiError> {
-    let what = Deletion::try_from(body.into_inner())?;
+    let what = deletion(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, None))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
 }
@@ -352,7 +352,7 @@ async fn cc_logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpRespo
     (status = 400, description = "validation_error")))]
 #[delete("/cc/logs", wrap = "Need::write(Module::Cc)")]
 async fn cc_delete(state: Authorized, body: web::Json<IdsOrAll>) -> Result<HttpResponse, ApiError> {
-    let what = Deletion::try_from(body.into_inner())?;
+    let what = deletion(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
     Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
 }

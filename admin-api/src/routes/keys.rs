@@ -35,9 +35,9 @@ pub struct KeyInput {
     pub expire_at: i64,
 }
 
-impl TryFrom<KeyInput> for NewKey {
-    type Error = ApiError;
-    fn try_from(i: KeyInput) -> Result<Self, ApiError> {
+/// The key a create body asks for, validated.
+fn new_key(i: KeyInput) -> Result<NewKey, ApiError> {
+    {
         NewKey::parse(&i.name, &i.scopes, i.expire_at).map_err(|e| {
             let (field, reason) = e.split_once(": ").unwrap_or(("body", e.as_str()));
             ApiError::field(field, reason)
@@ -59,7 +59,7 @@ async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     responses((status = 200, description = "`{\"id\", \"key\", \"message\"}`")))]
 #[post("/keys", wrap = "Need::admin()")]
 async fn create(state: Authorized, body: web::Json<KeyInput>) -> Result<HttpResponse, ApiError> {
-    let new = NewKey::try_from(body.into_inner())?;
+    let new = new_key(body.into_inner())?;
     let created = state.with_db(|c| keys::create(c, &new, now()))?;
     Ok(HttpResponse::Ok().json(json!({
         "message": "API key created",

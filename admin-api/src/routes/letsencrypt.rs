@@ -28,8 +28,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dismiss);
 }
 
-impl From<AcmeError> for ApiError {
-    fn from(e: AcmeError) -> Self {
+/// The API error of an ACME failure.
+fn api_error(e: AcmeError) -> ApiError {
+    {
         match e {
             AcmeError::Db(e) => ApiError::internal(e),
             AcmeError::Io(e) => ApiError::internal(e),
@@ -232,7 +233,9 @@ async fn check_dns(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse
     let all_ok = !records.is_empty() && records.iter().all(|r| r.ok);
     let submitted = all_ok && o.status == OrderStatus::Pending;
     if submitted {
-        acme::submit_dns(state.into_inner(), id).await?;
+        acme::submit_dns(state.into_inner(), id)
+            .await
+            .map_err(api_error)?;
     }
     Ok(HttpResponse::Ok().json(DnsCheckReply {
         id,
@@ -285,7 +288,7 @@ async fn create_order(
     let id =
         state.with_db(|c| store::insert(c, b.site_id, &domains, challenge, false, 0, now()))?;
     let state = state.into_inner();
-    acme::start(state.clone(), id).await?;
+    acme::start(state.clone(), id).await.map_err(api_error)?;
     let order = state
         .with_db(|c| store::get(c, id))?
         .ok_or_else(|| ApiError::internal("order vanished"))?;
