@@ -50,7 +50,7 @@ log "building waf-admin and waf-proxy (debug)"
 # The same command as scripts/test.sh's build, so under CI this reuses its artifacts: a narrower
 # `-p` build unifies features differently and rebuilds (and stores) every dependency again.
 (cd "$ROOT" && cargo build -q --workspace --all-targets --locked)
-BIN="$ROOT/target/debug"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 
 # --- processes -----------------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/waf-postman.XXXXXX")
