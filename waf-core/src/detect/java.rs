@@ -51,11 +51,26 @@ const TLDS: &[&str] = &[
     "com", "net", "org", "edu", "gov", "io", "dev", "app", "info", "co", "uk", "de", "fr", "jp",
 ];
 
+/// What every name 6103 fires on holds, ASCII case ignored: the first segment of a package
+/// root (a root is matched from a name's start) or a gadget's suffix. A prefilter: one pass
+/// rules out the dotted values of ordinary traffic (versions, hosts, MIME types).
+static EVIDENCE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    let mut words: Vec<&str> = ROOTS.iter().map(|r| r[0]).collect();
+    words.extend(["transformer", "closure", "factory"]);
+    match aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&words)
+    {
+        Ok(ac) => ac,
+        Err(e) => panic!("the 6103 prefilter's fixed words do not build: {e}"),
+    }
+});
+
 /// Rule 6103: a Java class reference with two kinds of evidence, or a whole value that is a
 /// qualified JDK class name.
 pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
-    if !v.contains('.') {
+    if memchr::memchr(b'.', v.as_bytes()).is_none() || !EVIDENCE.is_match(v) {
         return false;
     }
     let whole = v.trim().trim_matches(['"', '\'']);

@@ -129,7 +129,7 @@ enum Tok {
 /// its name.
 pub(crate) fn dangerous_call(v: &str, _loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
-    if !v.contains('(') {
+    if !may_call(v.as_bytes()) {
         return false;
     }
     let toks = tokens(v);
@@ -160,6 +160,32 @@ pub(crate) fn dangerous_call(v: &str, _loc: Location) -> bool {
         i += 1;
     }
     false
+}
+
+/// Whether some `(` of `b` may open the arguments of a call: what precedes it (blanks
+/// skipped) can end a callee: anything but digits (`Mozilla/5.0 (X11`, `537.36 (KHTML`) or
+/// nothing. A prefilter of [`dangerous_call`]: it rules out the parentheses of prose and
+/// user agents without tokenizing them.
+fn may_call(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'(', b).any(|i| {
+        let before = &b[..i];
+        let end = before
+            .iter()
+            .rposition(|c| !c.is_ascii_whitespace())
+            .map_or(0, |e| e + 1);
+        let run = before[..end]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        match (end, run) {
+            (0, _) => false,
+            // Not a word: a quote, `)`, `]`, `}`, a comment's end, a non-ASCII byte...
+            (_, 0) => true,
+            // A word: a callee unless it is all digits (a number, or a decimal's last part).
+            _ => !before[end - run..end].iter().all(u8::is_ascii_digit),
+        }
+    })
 }
 
 /// Whether a call of `name` with the tokens after its `(` is a dangerous call. `gap`: the
@@ -368,7 +394,11 @@ fn string(v: &str, i: usize) -> (String, usize) {
 /// Rule 6004: a PHP open tag before code.
 pub(crate) fn open_tag(v: &str, _loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
-    if !v.contains("<?") && !v.contains("php]") && !v.contains("PHP]") {
+    let b = v.as_bytes();
+    let tag = memchr::memchr_iter(b'<', b).any(|i| b.get(i + 1) == Some(&b'?'));
+    let bracket = memchr::memchr_iter(b']', b)
+        .any(|i| i >= 3 && (&b[i - 3..i] == b"php" || &b[i - 3..i] == b"PHP"));
+    if !tag && !bracket {
         return false;
     }
     let l = v.to_ascii_lowercase();
