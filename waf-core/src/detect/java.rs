@@ -52,11 +52,12 @@ const TLDS: &[&str] = &[
 ];
 
 /// What every name 6103 fires on holds, ASCII case ignored: the first segment of a package
-/// root (a root is matched from a name's start) or a gadget's suffix. A prefilter: one pass
+/// root and its dot (a root is matched from a name's start, and a name has two segments or
+/// more) or a gadget's suffix. A prefilter: one pass
 /// rules out the dotted values of ordinary traffic (versions, hosts, MIME types).
 static EVIDENCE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-    let mut words: Vec<&str> = ROOTS.iter().map(|r| r[0]).collect();
-    words.extend(["transformer", "closure", "factory"]);
+    let mut words: Vec<String> = ROOTS.iter().map(|r| format!("{}.", r[0])).collect();
+    words.extend(["transformer", "closure", "factory"].map(String::from));
     match aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(&words)
