@@ -13,6 +13,7 @@
 //! default, `$$`-escapes and unknown lookups left as they are, and the resolved text searched
 //! for a `jndi:` lookup naming a directory protocol.
 
+use super::prefix;
 use crate::request::Location;
 
 /// Longest prefix of a value that is examined: class names and lookups are short.
@@ -235,18 +236,6 @@ fn lookup(body: &str) -> String {
         Some((p, x)) if p.trim().eq_ignore_ascii_case("upper") => x.to_ascii_uppercase(),
         _ => format!("${{{body}}}"),
     }
-}
-
-/// `v` cut to at most `max` bytes, at a character boundary.
-fn prefix(v: &str, max: usize) -> &str {
-    if v.len() <= max {
-        return v;
-    }
-    let mut end = max;
-    while !v.is_char_boundary(end) {
-        end -= 1;
-    }
-    &v[..end]
 }
 
 #[cfg(test)]

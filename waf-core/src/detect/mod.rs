@@ -64,6 +64,18 @@ struct Check {
     sqli_gated: bool,
 }
 
+/// `v` cut to at most `max` bytes, at a character boundary.
+pub(crate) fn prefix(v: &str, max: usize) -> &str {
+    if v.len() <= max {
+        return v;
+    }
+    let mut end = max;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
 /// The regex rules of the table, with their triggers and patterns, in table order.
 fn regex_rules() -> impl Iterator<Item = (&'static Rule, &'static [&'static str], &'static str)> {
     rules::all().filter_map(|r| match r.detect {

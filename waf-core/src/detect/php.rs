@@ -14,6 +14,7 @@
 //! tags of forum software; XML declarations and processing instructions (`<?xml`,
 //! `<?xpacket`, `<?xml-stylesheet`) are not PHP.
 
+use super::prefix;
 use crate::request::Location;
 
 /// Longest prefix of a value that is examined.
@@ -470,18 +471,6 @@ fn code_start(s: &str) -> bool {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
         .count();
     w > 0 && s[w..].trim_start().starts_with(CODE)
-}
-
-/// `v` cut to at most `max` bytes, at a character boundary.
-fn prefix(v: &str, max: usize) -> &str {
-    if v.len() <= max {
-        return v;
-    }
-    let mut end = max;
-    while !v.is_char_boundary(end) {
-        end -= 1;
-    }
-    &v[..end]
 }
 
 #[cfg(test)]

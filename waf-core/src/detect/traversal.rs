@@ -11,6 +11,7 @@
 //! a system directory (`/etc/...`, `/proc/...`, `c:/windows/...`) or into a Java application's
 //! `WEB-INF`/`META-INF`: a file parameter naming a system file needs no `../`.
 
+use super::prefix;
 use crate::request::Location;
 
 /// Longest prefix of a value that is examined: paths are short, and the check stays bounded.
@@ -46,18 +47,6 @@ pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
     }
     // A path in the URL is the site's own; a system path is judged in values only.
     loc != Location::Path && system_path(canon.trim())
-}
-
-/// `v` cut to at most `max` bytes, at a character boundary.
-fn prefix(v: &str, max: usize) -> &str {
-    if v.len() <= max {
-        return v;
-    }
-    let mut end = max;
-    while !v.is_char_boundary(end) {
-        end -= 1;
-    }
-    &v[..end]
 }
 
 /// The value with look-alikes folded, `0x..` notation read and `\` as `/`; cut at a NUL.
