@@ -240,14 +240,7 @@ async fn cached_javascript_is_minified_in_place_and_served_from_cache() {
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let start = Instant::now();
-    while client.get(&url).send().await.is_err() || !e.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "waf-proxy did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    // `stack` returned once the proxy accepts connections and its control socket exists.
     let key = e.key(&["site:write", "cache:write"]);
     let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
         let mut r = client
