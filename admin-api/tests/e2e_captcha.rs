@@ -9,14 +9,10 @@ mod common;
 #[path = "common/procs.rs"]
 mod procs;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::HttpServer;
-use admin_api::build_app;
-use admin_api::state::Transport;
 use base64::Engine;
-use common::env;
-use procs::{proxy_bin, spawn_origin, spawn_proxy};
+use procs::{spawn_origin, stack};
 use serde_json::{json, Value};
 
 /// RGBA pixels and width of a `data:image/png;base64,` URI.
@@ -99,34 +95,10 @@ fn answer(id: &str, gap: f64, track: f64, drag: (Value, u64)) -> Value {
 
 #[actix_web::test]
 async fn a_solved_captcha_lets_a_rate_limited_client_through() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
+    let Some(st) = stack("captcha", spawn_origin()).await else {
         return;
-    }
-    let e = env("captcha", Transport::PlainHttp);
-    let origin = spawn_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    };
+    let (e, api, port) = (&st.env, &st.api, st.port);
     let base = format!("http://127.0.0.1:{port}");
     let url = format!("{base}/app/data");
     let client = reqwest::Client::builder()
@@ -134,14 +106,6 @@ async fn a_solved_captcha_lets_a_rate_limited_client_through() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let start = Instant::now();
-    while client.get(&url).send().await.is_err() || !e.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "waf-proxy did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
     let key = e.key(&["cc:write"]);
     let r: Value = client
         .post(format!("{api}/cc/rules"))
