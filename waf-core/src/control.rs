@@ -492,7 +492,8 @@ pub struct SiteHealth {
 pub struct UpstreamHealth {
     /// Upstream URL.
     pub url: String,
-    /// Healthy at the last check.
+    /// Healthy at the last check; false while never checked (routing still tries an unchecked
+    /// upstream, but a report must not call it alive before anything has answered).
     pub is_alive: bool,
     /// HTTP status of the last check (0 when it failed to connect).
     pub status: u16,

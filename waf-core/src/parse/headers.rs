@@ -151,10 +151,12 @@ pub(super) fn token68_credentials(value: &[u8]) -> bool {
         })
 }
 
-/// Whether a cookie name is a plain name (letters, digits, `. _ -`), with nothing to inspect.
+/// Whether a cookie name is a plain name (letters, digits, `_ -`), with nothing to inspect. A
+/// dotted name is inspected: frameworks bind cookie names to properties and classes
+/// (`java.lang.Runtime=x`, `user.role=admin`).
 pub(super) fn plain_cookie_name(name: &str) -> bool {
     name.bytes()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'))
 }
 
 #[cfg(test)]
@@ -225,7 +227,8 @@ mod tests {
         ));
         assert!(!token68_credentials(b"Bearer 1' or '1'='1"));
         assert!(!token68_credentials(b"Bearer"));
-        assert!(plain_cookie_name("__Host-session_id.v2"));
+        assert!(plain_cookie_name("__Host-session_id-v2"));
+        assert!(!plain_cookie_name("java.Runtime"));
         assert!(!plain_cookie_name("x' union select 1--"));
     }
 }

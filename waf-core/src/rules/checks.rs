@@ -167,6 +167,18 @@ pub(super) const RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: 6007,
+        name: "PHP call through a variable ($f(...), ${...}(...))",
+        class: A::PhpInjection,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: php::variable_call,
+            needs: DOLLAR,
+            gate: Gate::None,
+        },
+    },
+    Rule {
         id: 6005,
         name: "Upload of a file name Apache hands to PHP",
         class: A::PhpInjection,

@@ -1,7 +1,9 @@
 //! Code injections: shell paths, deserialisation gadgets, ASP, out-of-band interaction
-//! domains (whose payloads are those of code injections), shellshock, PHP, Java and templates.
+//! domains (whose payloads are those of code injections), endless JavaScript loops, shellshock,
+//! PHP, Java and templates.
 
-use super::{Detect, Rule, ALL, ARGS, ARGS_HEADERS};
+use super::{Detect, Gate, Rule, ALL, ARGS, ARGS_HEADERS};
+use crate::detect::js_loop;
 use crate::verdict::AttackType as A;
 
 /// The rules of this section, in the order they are tried.
@@ -83,6 +85,18 @@ pub(super) const RULES: &[Rule] = &[
                 "_load",
             ],
             pattern: r"_\$\$nd_func\$\$_|\b__js_function\b|\brequire\s*\(\s*['\x22`]?child_process\b|\bprocess\s*(\.\s*(binding|mainmodule|dlopen)\b|\[\s*['\x22]?mainmodule)|\bconstructor\s*\.\s*_load\s*\(",
+        },
+    },
+    Rule {
+        id: 5008,
+        name: "JavaScript loop on a constant true condition (server-side eval denial of service)",
+        class: A::Rce,
+        level: 2,
+        locations: ALL,
+        detect: Detect::Check {
+            test: js_loop::endless_loop,
+            needs: 0,
+            gate: Gate::None,
         },
     },
     Rule {

@@ -1,6 +1,7 @@
 //! Injections into other services: SSRF, XXE, NoSQL, CRLF, LDAP, mail commands, SSI and ESI.
 
-use super::{Detect, Rule, ALL, ARGS, ARGS_HEADERS, NAMES, PATH};
+use super::{Detect, Gate, Rule, ALL, ARGS, ARGS_HEADERS, NAMES, PATH};
+use crate::detect::{class::COLON, ssrf};
 use crate::verdict::AttackType as A;
 
 /// The rules of this section, in the order they are tried.
@@ -57,6 +58,18 @@ pub(super) const RULES: &[Rule] = &[
                 "[0:0",
             ],
             pattern: r"^\s*(https?|ftp)://(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|0x7f[0-9a-f.]*|2130706433|\[(::1?|0:0:0:0:0:0:0:[01]|::ffff:127\.0\.0\.1)\])([:/?#]|$)",
+        },
+    },
+    Rule {
+        id: 7003,
+        name: "SSRF: URL host ambiguous, in a numeric disguise, or the machine itself",
+        class: A::Ssrf,
+        level: 2,
+        locations: ARGS,
+        detect: Detect::Check {
+            test: ssrf::internal_or_obfuscated_host,
+            needs: COLON,
+            gate: Gate::None,
         },
     },
     // XXE.
@@ -184,7 +197,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ARGS,
         detect: Detect::Regex {
             triggers: &["(", ")", "*", ":="],
-            pattern: r"\(\s*[|&!]\s*\(|\)\s*\(\s*[|&!]|\*\s*\)\s*\(|\(\s*(objectclass|uid|cn|mail|userpassword|samaccountname)\s*=\s*\*|^\s*\*\s*\(\s*[|&]|\)\s*\)\s*\(\s*\w+\s*=|\w+:\d+(\.\d+)+:=\w",
+            pattern: r"\(\s*[|&!]\s*\(|\)\s*\(\s*[|&!]|\)\s*[|&!]?\s*\(\s*[a-z][\w.;-]*\s*(~=|>=|<=|=)|\*\s*\)\s*\(|\(\s*(objectclass|uid|cn|mail|userpassword|samaccountname)\s*=\s*\*|^\s*\*\s*\(\s*[|&]|\)\s*\)\s*\(\s*\w+\s*=|\w+:\d+(\.\d+)+:=\w",
         },
     },
     // Mail injection.
