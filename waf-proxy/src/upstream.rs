@@ -220,7 +220,7 @@ impl Routes {
     pub fn report(&self) -> HealthReport {
         let up = |u: &Upstream| UpstreamHealth {
             url: u.addr.url.clone(),
-            is_alive: u.health.is_alive(),
+            is_alive: u.health.checked.load(Ordering::Relaxed) && u.health.is_alive(),
             status: u.health.status.load(Ordering::Relaxed),
             latency_ms: u.health.latency_ms.load(Ordering::Relaxed),
             last_check: u.health.last_check.load(Ordering::Relaxed),
@@ -334,5 +334,29 @@ mod tests {
         assert_eq!(b.host, "example.com");
         assert!(UpstreamAddr::parse("ftp://x").is_err());
         assert!(UpstreamAddr::parse("http://x:notaport").is_err());
+    }
+
+    /// An upstream nothing has answered yet is routed to (a fresh proxy must not refuse
+    /// traffic) but not reported alive; after a check the report says what the check found.
+    #[tokio::test]
+    async fn unchecked_upstreams_are_not_reported_alive() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", closed.local_addr().expect("addr"));
+        drop(closed);
+        let policy = Policy::default_policy().expect("default policy");
+        let health = HealthTable::default();
+        let routes = Routes::build(&policy, Some(&url), &health);
+        let report = routes.report();
+        let up = &report.sites[0].upstreams[0];
+        assert!(!up.is_alive && up.last_check == 0, "{up:?}");
+        assert!(!report.sites[0].is_alive);
+        assert!(routes.default.as_ref().and_then(|p| p.select()).is_some());
+
+        check_all(&routes, Duration::from_secs(2), "/").await;
+        let up = &routes.report().sites[0].upstreams[0];
+        assert!(
+            !up.is_alive && up.last_check != 0 && up.status == 0,
+            "{up:?}"
+        );
     }
 }
