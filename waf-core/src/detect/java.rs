@@ -52,27 +52,33 @@ const TLDS: &[&str] = &[
     "com", "net", "org", "edu", "gov", "io", "dev", "app", "info", "co", "uk", "de", "fr", "jp",
 ];
 
-/// What every name 6103 fires on holds, ASCII case ignored: the first segment of a package
-/// root and its dot (a root is matched from a name's start, and a name has two segments or
-/// more) or a gadget's suffix. A prefilter: one pass
-/// rules out the dotted values of ordinary traffic (versions, hosts, MIME types).
-static EVIDENCE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-    let mut words: Vec<String> = ROOTS.iter().map(|r| format!("{}.", r[0])).collect();
-    words.extend(["transformer", "closure", "factory"].map(String::from));
-    match aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(&words)
-    {
-        Ok(ac) => ac,
-        Err(e) => panic!("the 6103 prefilter's fixed words do not build: {e}"),
-    }
-});
+/// What every name 6103 fires on holds, found from the dots of the value: a name has two
+/// segments or more, so either its first segment, just before a dot, is the first segment of a
+/// package root, or a segment next to a dot is a gadget (the other way a name fires). A
+/// prefilter: it rules out the dotted values of ordinary traffic (versions, hosts, e-mail
+/// addresses, sentences) without reading them as names.
+fn evidence(v: &str) -> bool {
+    let b = v.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    memchr::memchr_iter(b'.', b).any(|dot| {
+        let start = b[..dot]
+            .iter()
+            .rposition(|&c| !ident(c))
+            .map_or(0, |i| i + 1);
+        let end = b[dot + 1..]
+            .iter()
+            .position(|&c| !ident(c))
+            .map_or(b.len(), |i| dot + 1 + i);
+        let (left, right) = (&v[start..dot], &v[dot + 1..end]);
+        ROOTS.iter().any(|r| r[0].eq_ignore_ascii_case(left)) || gadget(left) || gadget(right)
+    })
+}
 
 /// Rule 6103: a Java class reference with two kinds of evidence, or a whole value that is a
 /// qualified JDK class name.
 pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
-    if memchr::memchr(b'.', v.as_bytes()).is_none() || !EVIDENCE.is_match(v) {
+    if !evidence(v) {
         return false;
     }
     let whole = v.trim().trim_matches(['"', '\'']);

@@ -15,8 +15,13 @@ const MAX_SCAN: usize = 4096;
 
 /// Rule 5008: `while (COND)` with a constant condition that is true.
 pub(crate) fn endless_loop(v: &str, _loc: Location) -> bool {
+    static WHILE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("while"));
     let v = super::prefix(v, MAX_SCAN);
-    v.match_indices("while").any(|(i, _)| {
+    if memchr::memchr(b'(', v.as_bytes()).is_none() {
+        return false;
+    }
+    WHILE.find_iter(v.as_bytes()).any(|i| {
         let before_ok = v[..i]
             .chars()
             .next_back()
