@@ -5,7 +5,9 @@ use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
-use waf_core::model::raw::{RawProfileRef, RawSite};
+use waf_core::model::raw::RawSite;
+
+pub use super::site_profiles::ProfileInput;
 
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
 use crate::access::{Module, Need};
@@ -77,41 +79,6 @@ pub struct SiteInput {
     /// `mediawiki`, `phpmyadmin`. On update, absent keeps the current ones.
     #[serde(default)]
     pub profiles: Option<Vec<ProfileInput>>,
-}
-
-/// An app profile turned on for a site: its name, or its name and the path the application is
-/// installed under.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum ProfileInput {
-    /// The application is at the root of the site.
-    #[schema(example = "wordpress")]
-    Name(String),
-    /// The application is installed under `path`.
-    At(ProfileAt),
-}
-
-/// `{"name": "wordpress", "path": "/blog"}`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileAt {
-    /// Profile name.
-    pub name: String,
-    /// Path the application is installed under (starts with `/`).
-    pub path: String,
-}
-
-impl ProfileInput {
-    /// The checked reference: a known profile name and a path starting with `/`.
-    fn checked(self) -> Result<RawProfileRef, ApiError> {
-        let (name, path) = match self {
-            ProfileInput::Name(n) => (n, "/".to_string()),
-            ProfileInput::At(a) => (a.name, a.path),
-        };
-        waf_core::model::profiles::expand(&name, &path)
-            .map_err(|e| ApiError::field("profiles", e))?;
-        Ok(RawProfileRef { name, path })
-    }
 }
 
 fn yes() -> bool {
