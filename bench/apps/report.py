@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns one bench/apps/run.sh recording into the benign corpus, replays it and reports.
 
-usage: report.py RUN_DIR --waf URL --waf-events FILE [--modsec URL --modsec-log FILE] [--readme README.md]
+usage: report.py RUN_DIR --waf URL --waf-events FILE [--waf-profiles URL --waf-profiles-events FILE]
+                 [--modsec URL --modsec-log FILE] [--readme README.md]
 
 Reads RUN_DIR/recorded.jsonl (bench/apps/recorder.py) and keeps the browser's requests (the
 HeadlessChrome User-Agent; nothing else should be there), writes RUN_DIR/corpus.jsonl with a
@@ -10,6 +11,8 @@ browser sent it (header lines in order, the exact body: an image upload stays bi
 the other on one connection to:
   --waf     a waf-proxy with the default rule set in block mode (its --events FILE names the rule
             of each block: sequential requests, so the n-th event is the n-th 403);
+  --waf-profiles  the same with the applications' profiles on (a site for www.bench.test with
+            `profiles:` wordpress, mediawiki and phpmyadmin), and its events;
   --modsec  Apache + ModSecurity + CRS (../shared/tools/peers.sh); its error log, read from where
             it stood before the replay, names the CRS rules of each blocked request.
 Blocked = HTTP 403. Also compares with the log-only events of the live run (RUN_DIR/events.jsonl:
@@ -35,6 +38,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("run")
 ap.add_argument("--waf", required=True)
 ap.add_argument("--waf-events", required=True)
+ap.add_argument("--waf-profiles")
+ap.add_argument("--waf-profiles-events")
 ap.add_argument("--modsec")
 ap.add_argument("--modsec-log")
 ap.add_argument("--readme")
@@ -165,21 +170,28 @@ with open(os.path.join(a.run, "corpus.jsonl"), "w", encoding="utf-8") as fh:
     for r in browser:
         fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
-# waf-proxy, block mode: the n-th block event belongs to the n-th 403.
-ev_start = os.path.getsize(a.waf_events) if os.path.exists(a.waf_events) else 0
-waf = replay(a.waf, browser)
-time.sleep(0.5)
-evs = [e for e in read_events(a.waf_events, ev_start) if e.get("action") in ("block", "challenge")]
-waf_blocked = [i for i, s in enumerate(waf) if s == 403]
-matched = {}
-mismatch = 0
-for i, e in zip(waf_blocked, evs):
-    r = browser[i]
-    if e.get("method") != r["method"] or not e.get("url", "").endswith(r["path"]):
-        mismatch += 1
-    matched[i] = e
-if len(evs) != len(waf_blocked):
-    mismatch += abs(len(evs) - len(waf_blocked))
+def replay_waf(url, events):
+    """Replays through a waf-proxy in block mode: (statuses, {index: block event}, events that did
+    not line up). The n-th block event belongs to the n-th 403."""
+    ev_start = os.path.getsize(events) if os.path.exists(events) else 0
+    statuses = replay(url, browser)
+    time.sleep(0.5)
+    evs = [e for e in read_events(events, ev_start) if e.get("action") in ("block", "challenge")]
+    blocked = [i for i, s in enumerate(statuses) if s == 403]
+    by_index, bad = {}, 0
+    for i, e in zip(blocked, evs):
+        r = browser[i]
+        if e.get("method") != r["method"] or not e.get("url", "").endswith(r["path"]):
+            bad += 1
+        by_index[i] = e
+    return statuses, by_index, bad + abs(len(evs) - len(blocked))
+
+
+waf, matched, mismatch = replay_waf(a.waf, a.waf_events)
+wp, wp_matched = None, {}
+if a.waf_profiles:
+    wp, wp_matched, wp_mismatch = replay_waf(a.waf_profiles, a.waf_profiles_events)
+    mismatch += wp_mismatch
 
 ms, ms_rules = None, {}
 if a.modsec:
@@ -206,6 +218,8 @@ for i, r in enumerate(browser):
         d["params"] += bool("?" in r["path"] or r.get("body"))
         d["waf"] += waf[i] == 403
         d["waf_err"] += waf[i] is None
+        if wp is not None:
+            d["wp"] += wp[i] == 403
         if ms is not None:
             d["ms"] += ms[i] == 403
 live_by_app = collections.Counter()
@@ -220,16 +234,22 @@ def pct_pass(n, b):
 steps = json.load(open(os.path.join(a.run, "steps.json"))) if os.path.exists(os.path.join(a.run, "steps.json")) else []
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root).stdout.strip()
 has_ms = ms is not None
+has_wp = wp is not None
 lines = [f"Run {time.strftime('%Y-%m-%d %H:%MZ', time.gmtime())} on {rev}, `bash bench/apps/run.sh`: "
          f"{len(browser)} requests recorded from the browser ({others} other requests seen and left out), "
          f"{sum(s['ok'] for s in steps)} of {len(steps)} scenario steps done. Each recorded request was then sent "
          "again, byte for byte, to waf-proxy (release, `rules/`, default policy, block mode) and to Apache + "
          "ModSecurity 2.9 + OWASP CRS 3.3.4 PL1 (../shared/tools/peers.sh), both in front of the same nginx origin; "
          "blocked = HTTP 403. \"with params\": requests with a query string or a body (the rest are static files "
-         "and plain page loads).", "",
+         "and plain page loads)." + (
+             " \"profiles on\": the same replay through waf-proxy with one site for www.bench.test that turns on "
+             "the `wordpress`, `mediawiki` and `phpmyadmin` profiles (rules/profiles/) at their install paths; "
+             "ModSecurity + CRS runs without its application exclusion plugins." if has_wp else ""), "",
          "| application | requests | with params | waf-proxy: blocked | waf-proxy: passed | " +
+         ("waf-proxy, profiles on: blocked | waf-proxy, profiles on: passed | " if has_wp else "") +
          ("ModSecurity + CRS: blocked | ModSecurity + CRS: passed | " if has_ms else "") + "live run, log-only events |",
-         "| --- | ---: | ---: | ---: | ---: |" + (" ---: | ---: |" if has_ms else "") + " ---: |"]
+         "| --- | ---: | ---: | ---: | ---: |" + (" ---: | ---: |" if has_wp else "") +
+         (" ---: | ---: |" if has_ms else "") + " ---: |"]
 
 
 def app_row(name, cs, ev):
@@ -237,6 +257,9 @@ def app_row(name, cs, ev):
     row = [name, n, sum(c["params"] for c in cs)]
     b = sum(c["waf"] for c in cs)
     row += [b, pct_pass(n, b)]
+    if has_wp:
+        pb = sum(c["wp"] for c in cs)
+        row += [pb, pct_pass(n, pb)]
     if has_ms:
         mb = sum(c["ms"] for c in cs)
         row += [mb, pct_pass(n, mb)]
@@ -249,24 +272,36 @@ for app in sorted(per_app):
 lines.append(app_row("WordPress + MediaWiki", [per_app[x] for x in ("wordpress", "mediawiki") if x in per_app], ""))
 lines.append(app_row("all", list(per_app.values()), sum(live.values())))
 lines += ["", "By kind of request:", "",
-          "| category | requests | with params | waf-proxy: blocked |" + (" ModSecurity + CRS: blocked |" if has_ms else ""),
-          "| --- | ---: | ---: | ---: |" + (" ---: |" if has_ms else "")]
-lines += [f"| {k} | {v['n']} | {v['params']} | {v['waf']} |" + (f" {v['ms']} |" if has_ms else "")
+          "| category | requests | with params | waf-proxy: blocked |" +
+          (" waf-proxy, profiles on: blocked |" if has_wp else "") + (" ModSecurity + CRS: blocked |" if has_ms else ""),
+          "| --- | ---: | ---: | ---: |" + (" ---: |" if has_wp else "") + (" ---: |" if has_ms else "")]
+lines += [f"| {k} | {v['n']} | {v['params']} | {v['waf']} |" + (f" {v['wp']} |" if has_wp else "") +
+          (f" {v['ms']} |" if has_ms else "")
           for k, v in sorted(per_kind.items())]
 
-by_rule = collections.defaultdict(list)
-for i, e in matched.items():
-    by_rule[(e.get("rule_id"), e.get("rule_name"))].append((browser[i], e))
-lines += ["", "waf-proxy: the rules that blocked them, and the requests' shapes (numbers folded to N):", "",
-          "| rule | name | blocked | application | request shape (where it matched) | start of the matched value |",
-          "| --- | --- | ---: | --- | --- | --- |"]
-for (rid, name), items in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
-    apps = collections.Counter(app_of(r["path"]) for r, _ in items)
-    shapes = collections.Counter(
-        shape(r, e.get("target", "?") + (f" `{e['parameter']}`" if e.get("parameter") else "")) for r, e in items)
-    ex = (items[0][1].get("snippet") or "")[:60].replace("|", "\\|").replace("\n", " ").replace("`", "'")
-    lines.append(f"| {rid} | {name} | {len(items)} | " + ", ".join(f"{k} {c}" for k, c in apps.most_common()) + " | " +
-                 "<br>".join(f"{k} x{c}" for k, c in shapes.most_common(4)) + f" | `{ex}` |")
+def rule_table(title, events):
+    """The rules that blocked, with the requests' shapes."""
+    by_rule = collections.defaultdict(list)
+    for i, e in events.items():
+        by_rule[(e.get("rule_id"), e.get("rule_name"))].append((browser[i], e))
+    out = ["", title, ""]
+    if not by_rule:
+        return out + ["(none)"]
+    out += ["| rule | name | blocked | application | request shape (where it matched) | start of the matched value |",
+            "| --- | --- | ---: | --- | --- | --- |"]
+    for (rid, name), items in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))):
+        apps = collections.Counter(app_of(r["path"]) for r, _ in items)
+        shapes = collections.Counter(
+            shape(r, e.get("target", "?") + (f" `{e['parameter']}`" if e.get("parameter") else "")) for r, e in items)
+        ex = (items[0][1].get("snippet") or "")[:60].replace("|", "\\|").replace("\n", " ").replace("`", "'")
+        out.append(f"| {rid} | {name} | {len(items)} | " + ", ".join(f"{k} {c}" for k, c in apps.most_common()) +
+                   " | " + "<br>".join(f"{k} x{c}" for k, c in shapes.most_common(4)) + f" | `{ex}` |")
+    return out
+
+
+lines += rule_table("waf-proxy: the rules that blocked them, and the requests' shapes (numbers folded to N):", matched)
+if has_wp:
+    lines += rule_table("waf-proxy with the profiles on: the rules that still blocked:", wp_matched)
 if has_ms:
     ms_by = collections.defaultdict(list)
     msgs = {}
@@ -287,7 +322,8 @@ if has_ms:
 checks = []
 if mismatch:
     checks.append(f"{mismatch} waf-proxy block events did not line up with the 403s of the replay")
-errs = sum(s is None for s in waf) + (sum(s is None for s in ms) if has_ms else 0)
+errs = sum(s is None for s in waf) + (sum(s is None for s in ms) if has_ms else 0) + \
+    (sum(s is None for s in wp) if has_wp else 0)
 if errs:
     checks.append(f"{errs} requests got no answer")
 if live == replayed:

@@ -11,6 +11,8 @@
 #
 #   browser -> 18290 recorder -> 18291 waf-proxy (rules/, log_only) -> 18280 Apache -> 18306 MariaDB
 #   replay  -> 18292 waf-proxy (rules/, block) | 18080 Apache + ModSecurity + CRS  -> 18000 nginx
+#           -> 18293 waf-proxy (rules/ and one site, www.bench.test, with the wordpress, mediawiki
+#              and phpmyadmin profiles on at their install paths; block)  -> 18000 nginx
 #
 # The sites are http://www.bench.test:18290/{wordpress,mediawiki,phpmyadmin}/: chromium maps the
 # name to 127.0.0.1 (--host-resolver-rules), so that the URLs the applications put in parameters,
@@ -58,7 +60,7 @@ trap cleanup EXIT
 wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 did not open" >&2; return 1; }
 # The sites' addresses are written into the applications' configuration, so the ports are fixed:
 # each must be free, or what answers there (another run) would be measured instead.
-for p in 18290 18291 18292 18280 18306; do
+for p in 18290 18291 18292 18293 18280 18306; do
   if (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use (another run?)" >&2; exit 1; fi
 done
 
@@ -119,7 +121,25 @@ fi
   --events "$t/run/replay-events.jsonl" > "$t/run/replay-proxy.log" 2>&1 &
 pids+=($!)
 wait_port 18292
-args=(--waf http://127.0.0.1:18292 --waf-events "$t/run/replay-events.jsonl")
+# The same rules with the bench's site: the applications' profiles on (rules/profiles/).
+rm -rf "$t/run/rules-profiles"; mkdir -p "$t/run/rules-profiles"; cp rules/*.yaml "$t/run/rules-profiles/"
+cat > "$t/run/rules-profiles/sites.yaml" <<'EOF'
+sites:
+  - id: 1
+    name: bench applications
+    domain: www.bench.test
+    target_url: http://127.0.0.1:18000
+    profiles:
+      - {name: wordpress, path: /wordpress}
+      - {name: mediawiki, path: /mediawiki}
+      - {name: phpmyadmin, path: /phpmyadmin}
+EOF
+"$bin" --listen 127.0.0.1:18293 --upstream http://127.0.0.1:18000 --rules-dir "$t/run/rules-profiles" \
+  --events "$t/run/replay-profiles-events.jsonl" > "$t/run/replay-profiles-proxy.log" 2>&1 &
+pids+=($!)
+wait_port 18293
+args=(--waf http://127.0.0.1:18292 --waf-events "$t/run/replay-events.jsonl"
+      --waf-profiles http://127.0.0.1:18293 --waf-profiles-events "$t/run/replay-profiles-events.jsonl")
 [ $modsec = 1 ] && args+=(--modsec http://127.0.0.1:18080 --modsec-log /tmp/waf-peers/apache-18080.err)
 [ $readme = 1 ] && args+=(--readme bench/README.md)
 python3 "$here/report.py" "$t/run" "${args[@]}"

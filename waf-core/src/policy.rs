@@ -400,10 +400,13 @@ impl Policy {
         }
     }
 
+    /// The exclusions that apply to a request for `path` (normalised) of `site`: on its path
+    /// and, for those that require one, with their cookie in the request.
     fn excluded<'e>(
         &'e self,
         site: Option<&'e Site>,
         path: &'e str,
+        req: &'e Request<'_>,
     ) -> impl Iterator<Item = &'e Exclusion> + 'e {
         self.rules
             .managed
@@ -411,6 +414,11 @@ impl Policy {
             .iter()
             .chain(site.map(|s| s.exclusions.iter()).into_iter().flatten())
             .filter(move |x| path.starts_with(x.path.as_str()))
+            .filter(move |x| {
+                x.cookie
+                    .as_deref()
+                    .is_none_or(|c| req.has_cookie_prefixed(c))
+            })
     }
 
     fn managed(
@@ -425,7 +433,7 @@ impl Policy {
         // Exclusions name the path an origin resolves: `/api/search/../../admin` is not under an
         // exclusion for `/api/search`.
         let path = normalize::request_path(req.path());
-        let excl: Vec<&Exclusion> = self.excluded(site, &path).collect();
+        let excl: Vec<&Exclusion> = self.excluded(site, &path, req).collect();
         if excl
             .iter()
             .any(|x| x.parameter.is_none() && x.rule_ids.is_empty())

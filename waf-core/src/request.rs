@@ -65,6 +65,19 @@ impl<'a> Request<'a> {
     pub fn header_str(&self, name: &str) -> Option<Cow<'a, str>> {
         self.header(name).map(String::from_utf8_lossy)
     }
+
+    /// Whether a `Cookie` header of the request names a cookie starting with `prefix`
+    /// (`wordpress_logged_in_` matches `wordpress_logged_in_3f2a=...`).
+    pub fn has_cookie_prefixed(&self, prefix: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(|b| *b == b';'))
+            .any(|pair| {
+                let name = pair.split(|b| *b == b'=').next().unwrap_or_default();
+                name.trim_ascii().starts_with(prefix.as_bytes())
+            })
+    }
 }
 
 /// Where in the request a value was found.

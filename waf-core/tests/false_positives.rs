@@ -270,3 +270,19 @@ fn xml_values_paths_and_loopback_urls() {
         ],
     );
 }
+
+#[test]
+fn sql_quoted_as_text_in_a_search() {
+    check(
+        &[
+            get("/wordpress/?s=drop+table+users%3B+select+*+from+posts+where+1%3D1"),
+            get("/search?q=SELECT+id+FROM+posts+WHERE+1%3D1+AND+status+%3D+%27publish%27"),
+        ],
+        &[
+            get("/item?id=1+or+1%3D1"),
+            get("/item?id=1%3B+select+*+from+users+where+1%3D1"),
+            get("/item?id=1)+or+1%3D1%3B+drop+table+users"),
+            get("/search?q=x%27+or+x%3Dx%3B+select+1"),
+        ],
+    );
+}

@@ -30,6 +30,7 @@ pub mod qrcode;
 pub mod realtime;
 pub mod rules;
 pub mod settings;
+pub mod site_profiles;
 pub mod sites;
 pub mod unimplemented;
 pub mod waf;

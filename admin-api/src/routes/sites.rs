@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::RawSite;
 
+pub use super::site_profiles::ProfileInput;
+
 use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
 use crate::access::{Module, Need};
 use crate::error::ApiError;
@@ -73,6 +75,10 @@ pub struct SiteInput {
     /// renew). On update, absent keeps the current one.
     #[serde(default)]
     pub cert_template_id: Option<u64>,
+    /// App profiles (shipped sets of narrow exclusions) turned on for the site: `wordpress`,
+    /// `mediawiki`, `phpmyadmin`. On update, absent keeps the current ones.
+    #[serde(default)]
+    pub profiles: Option<Vec<ProfileInput>>,
 }
 
 fn yes() -> bool {
@@ -84,7 +90,11 @@ fn one() -> u8 {
 
 /// A checked site without id and certificate.
 #[derive(Debug)]
-pub struct SiteSpec(RawSite);
+pub struct SiteSpec {
+    site: RawSite,
+    /// Whether the input named its profiles (an update without them keeps the current ones).
+    profiles_given: bool,
+}
 
 impl TryFrom<SiteInput> for SiteSpec {
     type Error = ApiError;
@@ -105,27 +115,40 @@ impl TryFrom<SiteInput> for SiteSpec {
                 "anti-DevTools (a Pro feature of the reference) is not built in this WAF",
             ));
         }
-        Ok(SiteSpec(RawSite {
-            id: 0,
-            name,
-            domain: i.domain.trim().to_string(),
-            target_url: i.target_url.filter(|u| !u.trim().is_empty()),
-            target_urls: i.target_urls,
-            status: i.status,
-            enable_https: i.enable_https,
-            force_https_redirect: i.force_https_redirect,
-            enable_http2_upstream: i.enable_http2_upstream,
-            cert_file: None,
-            key_file: None,
-            mode: None,
-            sensitivity: None,
-            disabled_rules: Vec::new(),
-            exclusions: Vec::new(),
-            request_body_encoding: None,
-            maintenance: None,
-            cache: None,
-            cert_template_id: i.cert_template_id,
-        }))
+        let profiles = match i.profiles {
+            Some(given) => Some(
+                given
+                    .into_iter()
+                    .map(ProfileInput::checked)
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        Ok(SiteSpec {
+            profiles_given: profiles.is_some(),
+            site: RawSite {
+                id: 0,
+                name,
+                domain: i.domain.trim().to_string(),
+                target_url: i.target_url.filter(|u| !u.trim().is_empty()),
+                target_urls: i.target_urls,
+                status: i.status,
+                enable_https: i.enable_https,
+                force_https_redirect: i.force_https_redirect,
+                enable_http2_upstream: i.enable_http2_upstream,
+                cert_file: None,
+                key_file: None,
+                mode: None,
+                sensitivity: None,
+                disabled_rules: Vec::new(),
+                exclusions: Vec::new(),
+                request_body_encoding: None,
+                maintenance: None,
+                cache: None,
+                cert_template_id: i.cert_template_id,
+                profiles: profiles.unwrap_or_default(),
+            },
+        })
     }
 }
 
@@ -204,7 +227,7 @@ async fn add_site(
 ) -> Result<HttpResponse, ApiError> {
     let (site, reload) = state
         .change(|doc| {
-            let mut site = spec.0;
+            let mut site = spec.site;
             site.id = allocate_id(
                 state,
                 IdKind::Site,
@@ -289,6 +312,7 @@ async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse,
         status: 1,
         enable_anti_devtools: false,
         cert_template_id: None,
+        profiles: None,
     };
     let spec = SiteSpec::try_from(input)?;
     let pair = pem_from_fields(&fields)?;
@@ -423,7 +447,10 @@ async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRes
     let ((), reload) = state
         .change(|doc| {
             let site = site_mut(doc, id)?;
-            let mut new = spec.0;
+            let mut new = spec.site;
+            if !spec.profiles_given {
+                new.profiles = std::mem::take(&mut site.profiles);
+            }
             new.id = id;
             new.cert_file = site.cert_file.take();
             new.key_file = site.key_file.take();

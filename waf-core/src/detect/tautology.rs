@@ -10,6 +10,12 @@
 //! the condition: the end of the value, a comment, `)`, `;` or another logical operator. Prose
 //! compares nothing with itself (`rock and roll`, `this or that = fun`), and a query string
 //! (`a=1&b=2`) has no logical operator before its comparisons.
+//!
+//! A value that starts with a statement (`select ... where 1=1`, `drop table t; select ...`) is
+//! not a condition broken into an expression: no numeric context takes a statement keyword as
+//! its operand, so such a value is SQL quoted as text (a search for an SQL snippet) or a query an
+//! application runs by design. Injections of whole statements need a break-out first (`1;`,
+//! `'`, `)`), and a value that starts with one is read as above.
 
 use crate::request::Location;
 
@@ -110,6 +116,12 @@ fn ends_condition(t: Option<Tok<'_>>) -> bool {
     }
 }
 
+/// Keywords that start an SQL statement.
+const STATEMENTS: &[&str] = &[
+    "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "show", "with",
+    "grant", "revoke", "describe", "explain",
+];
+
 /// Rule 2004: a logical operator followed by a comparison of two literals.
 pub(crate) fn boolean_condition(v: &str, _loc: Location) -> bool {
     let v = &v[..floor_boundary(v, MAX_SCAN)];
@@ -123,6 +135,12 @@ pub(crate) fn boolean_condition(v: &str, _loc: Location) -> bool {
         }
         tokens(v).collect()
     };
+    if toks
+        .first()
+        .is_some_and(|&t| STATEMENTS.iter().any(|w| is_word(t, w)))
+    {
+        return false;
+    }
     for (i, &t) in toks.iter().enumerate() {
         if !opens_condition(t) {
             continue;
@@ -203,6 +221,9 @@ mod tests {
             "1 || 1=1",
             "1 AND NOT (7=8)",
             "1 where 1<>2;",
+            "1; select * from users where 1=1",
+            "1) or 1=1; drop table users",
+            "x' or x=x; select 1",
         ] {
             assert!(boolean_condition(a, l), "missed {a:?}");
         }
@@ -218,6 +239,9 @@ mod tests {
             "price >= 10 and < 20",
             "if a or b == 3 then",
             "q=running shoes&page=3",
+            "drop table users; select * from posts where 1=1",
+            "SELECT id FROM posts WHERE 1=1 AND status = 'publish'",
+            "  select count(*) from t having 2>1",
             "",
         ] {
             assert!(!boolean_condition(b, l), "false positive {b:?}");

@@ -6,6 +6,7 @@
 
 mod locate;
 mod pattern;
+pub mod profiles;
 pub mod raw;
 mod validate;
 
@@ -229,6 +230,18 @@ pub struct Exclusion {
     pub path: String,
     /// Parameter name (exact, case-sensitive), or `None` for the whole request.
     pub parameter: Option<String>,
+    /// Only for requests carrying a cookie whose name starts with this (an application's
+    /// logged-in session cookie; set by app profiles, see [`profiles`]).
+    pub cookie: Option<String>,
+}
+
+/// An app profile a site has turned on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteProfile {
+    /// Profile name ([`profiles::names`]).
+    pub name: String,
+    /// Path the application is installed under (`/` at the root).
+    pub path: String,
 }
 
 /// A validated site.
@@ -260,8 +273,10 @@ pub struct Site {
     pub sensitivity: Option<u8>,
     /// Managed rules off for this site.
     pub disabled_rules: HashSet<u32>,
-    /// Exclusions for this site.
+    /// Exclusions for this site: its own, then those of its profiles.
     pub exclusions: Vec<Exclusion>,
+    /// App profiles turned on for this site (their exclusions are in `exclusions`).
+    pub profiles: Vec<SiteProfile>,
     /// Overrides `settings.request_body_encoding` for this site.
     pub request_body_encoding: Option<BodyEncoding>,
     /// Maintenance mode, when on.

@@ -421,6 +421,10 @@ pub struct RawSite {
     /// Exclusions for this site.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclusions: Vec<RawExclusion>,
+    /// App profiles turned on for this site (`[wordpress]`, or `[{name: wordpress, path: /blog}]`
+    /// for an application installed under a path): their shipped exclusions join the site's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<RawProfileRef>,
     /// Overrides the global `request_body_encoding` for this site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_body_encoding: Option<BodyEncoding>,
@@ -436,6 +440,65 @@ pub struct RawSite {
     /// waf-proxy does not read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_template_id: Option<u64>,
+}
+
+/// An app profile turned on for a site: its name, and the path the application is installed
+/// under. Written as the bare name when the application is at the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawProfileRef {
+    /// Profile name (`wordpress`, `mediawiki`, `phpmyadmin`).
+    pub name: String,
+    /// Install path of the application (`/` by default).
+    pub path: String,
+}
+
+/// The two spellings of a [`RawProfileRef`].
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ProfileRefForm {
+    Name(String),
+    At(ProfileAt),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileAt {
+    name: String,
+    #[serde(default = "slash")]
+    path: String,
+}
+
+impl Serialize for RawProfileRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.path == "/" {
+            ProfileRefForm::Name(self.name.clone())
+        } else {
+            ProfileRefForm::At(ProfileAt {
+                name: self.name.clone(),
+                path: self.path.clone(),
+            })
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawProfileRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match ProfileRefForm::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "a profile is a name (wordpress) or {name: wordpress, path: /blog}",
+            )
+        })? {
+            ProfileRefForm::Name(name) => Ok(RawProfileRef {
+                name,
+                path: slash(),
+            }),
+            ProfileRefForm::At(a) => Ok(RawProfileRef {
+                name: a.name,
+                path: a.path,
+            }),
+        }
+    }
 }
 
 /// A site's maintenance mode.

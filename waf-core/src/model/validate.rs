@@ -249,6 +249,7 @@ fn exclusion(x: &raw::RawExclusion) -> Result<Exclusion, String> {
         rule_ids: x.rule_ids.clone(),
         path: x.path.clone(),
         parameter: x.parameter.clone(),
+        cookie: None,
     })
 }
 
@@ -309,6 +310,15 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
     for x in &r.exclusions {
         exclusions.push(exclusion(x).map_err(|e| c.err("exclusions", e))?);
     }
+    let mut profiles = Vec::new();
+    for p in &r.profiles {
+        let more = super::profiles::expand(&p.name, &p.path).map_err(|e| c.err("profiles", e))?;
+        exclusions.extend(more);
+        profiles.push(SiteProfile {
+            name: p.name.clone(),
+            path: p.path.clone(),
+        });
+    }
     let maintenance = match &r.maintenance {
         Some(m) => maintenance(m).map_err(|e| c.err("maintenance", e))?,
         None => None,
@@ -332,6 +342,7 @@ fn site(r: &RawSite, c: &Ctx) -> Result<Site, RuleError> {
         sensitivity: r.sensitivity,
         disabled_rules: r.disabled_rules.iter().copied().collect(),
         exclusions,
+        profiles,
         request_body_encoding: r.request_body_encoding,
         maintenance,
         cache,

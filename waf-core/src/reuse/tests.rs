@@ -272,12 +272,14 @@ fn policies() -> &'static [Policy] {
             rule_ids: vec![1],
             path: "/".into(),
             parameter: None,
+            cookie: None,
         });
         let mut by_param = rules_in;
         by_param.managed.exclusions.push(crate::model::Exclusion {
             rule_ids: Vec::new(),
             path: "/".into(),
             parameter: Some("no parameter has this name".into()),
+            cookie: None,
         });
         vec![
             base,
