@@ -6,7 +6,8 @@
 //! by size: `events.jsonl` -> `events.jsonl.1` -> ... -> `events.jsonl.N` (N = `keep`, the oldest
 //! is deleted), so a reader that was away for a while (waf-admin) finds what it has not read yet.
 //! False-positive reports filed from block pages travel the same way, as
-//! [`FeedbackLine`]s between the events.
+//! [`FeedbackLine`]s between the events, and so do the observation room's records
+//! ([`ObservationLine`]s), under the same bound.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -16,7 +17,9 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use waf_core::event::{AttackEvent, FeedbackEvent, FeedbackLine};
+use waf_core::event::{
+    AttackEvent, FeedbackEvent, FeedbackLine, ObservationLine, ObservationRecord,
+};
 
 /// Events queued at most; beyond, new events are dropped.
 const QUEUE: usize = 8192;
@@ -30,6 +33,8 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 enum Line {
     Attack(AttackEvent),
     Feedback(FeedbackLine),
+    /// Boxed: a record holds two body prefixes and is the rare case.
+    Observation(Box<ObservationLine>),
 }
 
 /// The sending side, held by the proxy.
@@ -116,6 +121,14 @@ impl EventSink {
         self.tx.is_some() && self.queue(Line::Feedback(FeedbackLine { feedback: fb }))
     }
 
+    /// Queues an observation record without waiting; dropped (and counted) when the queue is
+    /// full, like an event.
+    pub fn send_observation(&self, rec: ObservationRecord) {
+        self.queue(Line::Observation(Box::new(ObservationLine {
+            observation: rec,
+        })));
+    }
+
     fn queue(&self, line: Line) -> bool {
         let Some(tx) = &self.tx else { return false };
         match tx.try_send(line) {
@@ -171,6 +184,7 @@ impl Writer {
         let json = match ev {
             Line::Attack(ev) => serde_json::to_vec(ev),
             Line::Feedback(fb) => serde_json::to_vec(fb),
+            Line::Observation(o) => serde_json::to_vec(o),
         };
         let mut line = match json {
             Ok(l) => l,
