@@ -85,3 +85,80 @@ pub fn http_text(r: &Record) -> (String, String) {
     };
     (request, response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_comes_from_the_rule_files_or_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("obs-retention-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let defaults = RawObservation::default();
+        let want = |records, hours| Retention {
+            max_records: records,
+            max_age_hours: hours,
+        };
+        assert_eq!(
+            retention_in(&dir),
+            want(defaults.max_records, defaults.max_age_hours)
+        );
+        std::fs::write(dir.join("acl.yaml"), "acl: []\n").expect("write");
+        std::fs::write(
+            dir.join("observe.yaml"),
+            "observation: { max_records: 500, max_age_hours: 2 }\n",
+        )
+        .expect("write");
+        assert_eq!(retention_in(&dir), want(500, 2));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_exchange_as_http_text() {
+        let summary = store::RecordSummary {
+            id: 1,
+            request_id: "r".into(),
+            rule_id: 1,
+            rule_name: "n".into(),
+            site_id: 0,
+            host: "h".into(),
+            client_ip: "203.0.113.1".into(),
+            method: "POST".into(),
+            uri: "/a?b=1".into(),
+            status: 403,
+            blocked: true,
+            duration_ms: 0,
+            request_body_size: 3,
+            response_body_size: 2,
+            created_at: String::new(),
+            timestamp: 0,
+            ts_ms: 0,
+        };
+        let h = |n: &str, v: &str| HeaderLine {
+            name: n.into(),
+            value: v.into(),
+        };
+        let body = |b: &[u8]| StoredBody {
+            data: b.to_vec(),
+            size: b.len() as i64,
+            truncated: false,
+        };
+        let r = Record {
+            summary,
+            version: "HTTP/1.1".into(),
+            request_headers: vec![h("host", "h"), h("authorization", "Bearer [redacted]")],
+            request_body: body(b"x=1"),
+            response_headers: vec![h("content-type", "text/html")],
+            response_body: body(b"no"),
+        };
+        let (req, resp) = http_text(&r);
+        assert_eq!(
+            req,
+            "POST /a?b=1 HTTP/1.1\r\nhost: h\r\nauthorization: Bearer [redacted]\r\n\r\nx=1"
+        );
+        assert_eq!(
+            resp,
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\n\r\nno"
+        );
+    }
+}
