@@ -82,15 +82,15 @@ impl Observation {
         if self.rules.is_empty() || !self.config.enabled {
             return false;
         }
-        let mut canonical = None;
-        self.rules.iter().any(|r| {
-            let path = r.path.as_ref().map(|_| {
-                canonical
-                    .get_or_insert_with(|| normalize::request_path(path))
-                    .clone()
-            });
-            line_holds(r, host, path.as_deref(), ip, method)
-        })
+        // The canonical path is computed once, and only when some rule has a path condition.
+        let canonical = self
+            .rules
+            .iter()
+            .any(|r| r.path.is_some())
+            .then(|| normalize::request_path(path));
+        self.rules
+            .iter()
+            .any(|r| line_holds(r, host, canonical.as_deref(), ip, method))
     }
 
     /// Whether this exchange is one of the sampled ones (`sample_rate` percent of them, spread
