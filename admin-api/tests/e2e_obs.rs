@@ -377,6 +377,28 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
     assert_eq!(detail["response"]["body"]["text"], json!("origin g"));
     let raw = get(&c, format!("{api}/obs/records/{id}/raw"), &reader).await;
     assert_eq!(raw["request_truncated"], json!(true));
+    // A body past the pre-read size is held chunk by chunk: counted whole, kept to the limit.
+    let resp = c
+        .put(format!("{base}/api/large"))
+        .body("b".repeat(200 * 1024))
+        .send()
+        .await
+        .expect("large PUT");
+    assert_eq!(resp.status(), 201);
+    let list = records(&c, &api, &reader, "&path=/api/large", 1).await;
+    let id = &list["records"][0]["id"];
+    let detail = get(&c, format!("{api}/obs/records/{id}"), &reader).await;
+    let body = &detail["request"]["body"];
+    assert_eq!(
+        (
+            body["text"].as_str(),
+            body["size"].as_u64(),
+            body["truncated"].as_bool()
+        ),
+        (Some("bbbbbbbb"), Some(200 * 1024), Some(true)),
+        "{detail}"
+    );
+    assert_eq!(detail["response"]["body"]["text"], json!("origin g"));
 
     let stats = get(&c, format!("{api}/obs/stats"), &reader).await;
     assert_eq!(
@@ -385,7 +407,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
             stats["blocked_records"].as_i64(),
             stats["rules"].as_i64()
         ),
-        (Some(3), Some(1), Some(1)),
+        (Some(4), Some(1), Some(1)),
         "{stats}"
     );
 
@@ -399,7 +421,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .json()
         .await
         .expect("json");
-    assert_eq!(r["affected"], json!(3), "{r}");
+    assert_eq!(r["affected"], json!(4), "{r}");
     assert_eq!(records(&c, &api, &reader, "", 0).await["total"], json!(0));
     let r = c
         .delete(format!("{api}/obs/rules/{rule_id}"))
