@@ -16,10 +16,10 @@ HERE="$ROOT/admin-api/postman"
 TOOLS=${WAF_TOOLS_DIR:-$ROOT/target/postman-tools}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 COLLECTION="$HERE/waf-admin.postman_collection.json"
-# Documented 501 modules: nothing to fuzz there; realtime is a WebSocket (tests/e2e_realtime.rs);
-# letsencrypt orders contact the ACME CA (Let's Encrypt by default; no network here):
-# tests/e2e_acme.rs runs it against pebble.
-SKIP_FUZZ_TAGS="obs plugins letsencrypt realtime keys"
+# Documented 501 module (plugins): nothing to fuzz there; realtime is a WebSocket
+# (tests/e2e_realtime.rs); letsencrypt orders contact the ACME CA (Let's Encrypt by default; no
+# network here): tests/e2e_acme.rs runs it against pebble.
+SKIP_FUZZ_TAGS="plugins letsencrypt realtime keys"
 # Operations documented to answer 501 by design (HTTP/3, SM2 certificates): not fuzzed either.
 SKIP_FUZZ_OPS="post_openapi_v1_waf_http3 get_openapi_v1_site_id_sm2_certs post_openapi_v1_site_id_sm2_certs delete_openapi_v1_site_id_sm2_certs"
 

@@ -72,6 +72,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     crate::cert_templates::migrate(conn)?;
     crate::acme::store::migrate(conn)?;
     crate::attack_log::migrate(conn)?;
+    crate::obs::store::migrate(conn)?;
     crate::feedback::migrate(conn)
 }
 

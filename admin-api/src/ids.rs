@@ -19,6 +19,8 @@ pub enum IdKind {
     Cc,
     /// Sites.
     Site,
+    /// Observation rules.
+    Obs,
 }
 
 impl IdKind {
@@ -27,6 +29,7 @@ impl IdKind {
             IdKind::Acl => "acl",
             IdKind::Cc => "cc",
             IdKind::Site => "site",
+            IdKind::Obs => "obs",
         }
     }
 }

@@ -8,8 +8,11 @@
 //! were reading by its identity wherever rotation moved it, finishes it and reads every newer
 //! file from its start. Only whole lines (ending in `\n`) are consumed; a partly written last line
 //! waits for the next pass. False-positive reports the proxy writes between the events
-//! ([`FeedbackLine`]) go to the `feedbacks` table ([`crate::feedback`]). Other lines are skipped
-//! (and logged), their bytes counted as read.
+//! ([`FeedbackLine`]) go to the `feedbacks` table ([`crate::feedback`]), and the observation
+//! room's records ([`ObservationLine`]) to `obs_records` ([`crate::obs::store`]), whose retention
+//! (set by the rule files in `rules/` beside the database) is applied after every pass that
+//! stored some, and every minute. Other lines are skipped (and logged), their bytes counted as
+//! read.
 //!
 //! With a [`Publisher`] ([`Ingester::publish_to`], [`spawn_with`]) every event is also sent to
 //! the realtime feed once its row is committed (`/realtime/ws`).
@@ -27,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use waf_core::event::{AttackEvent, FeedbackLine};
+use waf_core::event::{AttackEvent, FeedbackLine, ObservationLine};
 
 use crate::attack_log::{self, AttackLog, Retention};
 use crate::realtime::Publisher;
@@ -97,6 +100,10 @@ pub struct Ingester {
     misses: u32,
     /// Where committed events are announced, if anywhere.
     publisher: Option<Publisher>,
+    /// The rule directory whose `observation` section sets the records' retention.
+    rules_dir: PathBuf,
+    /// Observation records stored since the last retention pass over them.
+    observed: u64,
 }
 
 fn identity(path: &Path) -> Option<(u64, u64, u64)> {
@@ -133,6 +140,7 @@ impl Ingester {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")?;
         attack_log::migrate(&conn)?;
         crate::feedback::migrate(&conn)?;
+        crate::obs::store::migrate(&conn)?;
         Ok(Ingester {
             conn,
             path: events.to_path_buf(),
@@ -140,6 +148,9 @@ impl Ingester {
             skipped: 0,
             misses: 0,
             publisher: None,
+            // `DATA_DIR/rules` beside `DATA_DIR/waf-admin.db`, as the rule store lays them out.
+            rules_dir: db_path.with_file_name("rules"),
+            observed: 0,
         })
     }
 
@@ -304,15 +315,17 @@ impl Ingester {
                             committed.push(AttackLog::from_event(tx.last_insert_rowid(), &ev));
                         }
                     }
-                    Err(e) => match serde_json::from_slice::<FeedbackLine>(&line) {
-                        Ok(fb) => {
+                    Err(e) => {
+                        if let Ok(fb) = serde_json::from_slice::<FeedbackLine>(&line) {
                             crate::feedback::insert(&tx, &fb.feedback)?;
-                        }
-                        Err(_) => {
+                        } else if let Ok(o) = serde_json::from_slice::<ObservationLine>(&line) {
+                            crate::obs::store::insert(&tx, &o.observation)?;
+                            self.observed += 1;
+                        } else {
                             self.skipped += 1;
                             tracing::warn!(error = %e, offset = p.offset, "skipping a malformed event line");
                         }
-                    },
+                    }
                 }
             }
             if lines == 0 && !dirty {
@@ -330,6 +343,17 @@ impl Ingester {
                 return Ok(Drained::End);
             }
         }
+    }
+
+    /// Applies the observation records' retention (of the rule files) when records were stored
+    /// since the last time, or always with `force`; returns records deleted.
+    pub fn enforce_obs_retention(&mut self, force: bool) -> rusqlite::Result<usize> {
+        if !force && self.observed == 0 {
+            return Ok(0);
+        }
+        self.observed = 0;
+        let r = crate::obs::retention_in(&self.rules_dir);
+        crate::obs::store::enforce_retention(&self.conn, r, now())
     }
 
     /// Applies the retention settings stored in the database; returns rows deleted.
@@ -402,7 +426,11 @@ pub fn spawn_with(
                     Ok(n) => tracing::debug!(events = n, "ingested"),
                     Err(e) => tracing::warn!(error = %e, "event ingest pass failed"),
                 }
-                if last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                let minute = last_retention.is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+                if let Err(e) = ing.enforce_obs_retention(minute) {
+                    tracing::warn!(error = %e, "observation record retention failed");
+                }
+                if minute {
                     match ing.enforce_retention() {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(rows = n, "attack log retention"),

@@ -43,7 +43,7 @@ pub enum Module {
     Rule,
     /// Stats and monitoring, WisPanel's version info.
     Monitor,
-    /// Observation room (not built).
+    /// Observation room: rules, configuration and records.
     Obs,
     /// Plugins (not built).
     Plugins,

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod ingest;
 pub mod keys;
 pub mod kv;
+pub mod obs;
 pub mod proxy;
 pub mod realtime;
 pub mod routes;

@@ -81,6 +81,12 @@ section!(
     custom_rules
 );
 section!(
+    ObsSection,
+    waf_core::model::raw::RawObsRule,
+    "observe.yaml",
+    obs_rules
+);
+section!(
     SiteSection,
     waf_core::model::raw::RawSite,
     "sites.yaml",
@@ -157,6 +163,29 @@ impl RuleDoc {
             .or_default()
             .managed
             .get_or_insert_with(Default::default)
+    }
+
+    /// The observation room's configuration (in `observe.yaml` when no file has it).
+    pub fn observation_mut(&mut self) -> &mut waf_core::model::raw::RawObservation {
+        let name = self
+            .files
+            .iter()
+            .find(|(_, f)| f.observation.is_some())
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| "observe.yaml".into());
+        self.files
+            .entry(name)
+            .or_default()
+            .observation
+            .get_or_insert_with(Default::default)
+    }
+
+    /// The observation configuration as in effect.
+    pub fn observation(&self) -> waf_core::model::raw::RawObservation {
+        self.files
+            .values()
+            .find_map(|f| f.observation.clone())
+            .unwrap_or_default()
     }
 
     /// Settings as in effect (defaults when no file sets them).

@@ -442,7 +442,7 @@ async fn modules_not_built_answer_501() {
     let app = test::init_service(build_app(e.state.clone())).await;
     let k = e.key(&["*:write"]);
     for (m, u) in [
-        ("GET", "/openapi/v1/obs/records/3/raw"),
+        ("GET", "/openapi/v1/plugins/config"),
         ("DELETE", "/openapi/v1/plugins/ai-shield"),
     ] {
         let req = TestRequest::default()

@@ -46,15 +46,25 @@ pub(crate) struct CompiledCustom {
 
 impl CompiledCustom {
     pub fn compile(set: &RuleSet) -> Result<CompiledCustom, RuleErrors> {
+        Self::compile_rules(&set.custom, &set.origins, "custom_rules")
+    }
+
+    /// Compiles `rules` (custom rules, or the judges of other rules put in that shape, such as
+    /// observation rules); a bad regex is reported at the origin of `kind:id`.
+    pub fn compile_rules(
+        rules: &[CustomRule],
+        origins: &HashMap<String, (String, Option<usize>)>,
+        kind: &str,
+    ) -> Result<CompiledCustom, RuleErrors> {
         let mut c = CompiledCustom {
-            rules: set.custom.clone(),
+            rules: rules.to_vec(),
             ..Default::default()
         };
         let mut lits: HashMap<Slot, Vec<(usize, String)>> = HashMap::new();
         let mut res: HashMap<Slot, Vec<(usize, RegexPattern)>> = HashMap::new();
         let mut hlits: HashMap<String, Vec<(usize, String)>> = HashMap::new();
         let mut hres: HashMap<String, Vec<(usize, RegexPattern)>> = HashMap::new();
-        for (ri, r) in set.custom.iter().enumerate() {
+        for (ri, r) in rules.iter().enumerate() {
             c.rule_first_judge.push(c.judge_rule.len());
             if r.judges.iter().any(|j| j.negate) {
                 c.always.push(ri);
@@ -97,10 +107,9 @@ impl CompiledCustom {
         }
         let err = |c: &CompiledCustom, e: crate::textset::TextSetError| {
             let (ri, ji) = c.judge_pos.get(e.id).copied().unwrap_or((0, 0));
-            let rule = &set.custom[ri];
-            let (file, line) = set
-                .origins
-                .get(&format!("custom_rules:{}", rule.id))
+            let rule = &rules[ri];
+            let (file, line) = origins
+                .get(&format!("{kind}:{}", rule.id))
                 .cloned()
                 .unwrap_or_default();
             RuleErrors(vec![RuleError {
@@ -213,6 +222,45 @@ impl CompiledCustom {
         judged: &mut Vec<bool>,
         logged: &mut Vec<Match>,
     ) -> Option<Verdict> {
+        self.scan_request(req, pset, fired);
+        let mut decided = None;
+        self.evaluate(req.method, fired, judged, &mut |r| {
+            let m = Match::at(
+                RuleRef::Custom(r.id.clone()),
+                &r.name,
+                AttackType::Custom,
+                r.action,
+                None,
+                "",
+                "",
+            );
+            if r.action == Action::Log {
+                logged.push(m);
+                false
+            } else {
+                decided = Some(Verdict {
+                    action: r.action,
+                    matched: Some(m),
+                    logged: Vec::new(),
+                });
+                true
+            }
+        });
+        decided.map(|mut v| {
+            v.logged = std::mem::take(logged);
+            v
+        })
+    }
+
+    /// Scans the decoded URI, the query and urlencoded body pairs, the headers and the raw body
+    /// once per position, leaving the ids of the judges that fired in `fired` for
+    /// [`CompiledCustom::evaluate`].
+    pub(crate) fn scan_request(
+        &self,
+        req: &Request,
+        pset: &mut Vec<usize>,
+        fired: &mut Vec<usize>,
+    ) {
         let c = self;
         fired.clear();
         let uri = normalize::url_decode(req.uri, false);
@@ -254,32 +302,5 @@ impl CompiledCustom {
                 fired,
             );
         }
-        let mut decided = None;
-        c.evaluate(req.method, fired, judged, &mut |r| {
-            let m = Match::at(
-                RuleRef::Custom(r.id.clone()),
-                &r.name,
-                AttackType::Custom,
-                r.action,
-                None,
-                "",
-                "",
-            );
-            if r.action == Action::Log {
-                logged.push(m);
-                false
-            } else {
-                decided = Some(Verdict {
-                    action: r.action,
-                    matched: Some(m),
-                    logged: Vec::new(),
-                });
-                true
-            }
-        });
-        decided.map(|mut v| {
-            v.logged = std::mem::take(logged);
-            v
-        })
     }
 }

@@ -27,6 +27,7 @@ pub mod event;
 mod fields;
 pub mod model;
 mod normalize;
+pub mod observe;
 mod parse;
 mod policy;
 pub mod request;

@@ -12,10 +12,12 @@ use crate::custom::CompiledCustom;
 use crate::detect::{self, protocol_ids, Engine};
 use crate::error::{RuleError, RuleErrors};
 use crate::fields::{has_null, hit_match, scan_value, Fields};
+use crate::model::ObsRule;
 use crate::model::{
     Action, CcRule, Exclusion, Mode, OversizeBody, RuleSet, Settings, Site, SourceFile,
 };
 use crate::normalize::{self, Depths};
+use crate::observe::Observation;
 use crate::parse::{self, FieldRef, Limits, Parts};
 use crate::request::{Location, Request};
 use crate::reuse::{Lookup, Memos, Reuse, Session, CACHE_ENTRIES};
@@ -108,6 +110,7 @@ pub struct Policy {
     rules: RuleSet,
     acl: CompiledAcl,
     custom: CompiledCustom,
+    observation: Observation,
     engine: Arc<Engine>,
     exact_hosts: HashMap<String, usize>,
     wildcard_hosts: Vec<(String, usize)>,
@@ -143,6 +146,7 @@ impl Policy {
         let start = Instant::now();
         let acl = CompiledAcl::compile(&set)?;
         let custom = CompiledCustom::compile(&set)?;
+        let observation = Observation::compile(&set)?;
         let engine = Engine::new()
             .map_err(|e| RuleErrors(vec![RuleError::file("<managed>", None, e.to_string())]))?;
         let mut exact_hosts = HashMap::new();
@@ -200,6 +204,7 @@ impl Policy {
             settings: set.settings.clone(),
             acl,
             custom,
+            observation,
             engine: Arc::new(engine),
             exact_hosts,
             wildcard_hosts,
@@ -261,6 +266,24 @@ impl Policy {
                     && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
             })
             .and_then(|(_, i)| self.rules.sites.get(*i))
+    }
+
+    /// The observation room's rules and configuration.
+    pub fn observation(&self) -> &Observation {
+        &self.observation
+    }
+
+    /// The first observation rule matching an exchange's request (its line, headers and the
+    /// body prefix recorded), or `None`. Never changes a verdict: it is asked at the end of the
+    /// exchange, of requests [`Observation::may_observe`] let through. Cost: one scan of the
+    /// request by the judges' automata when some rule has judges, nothing more otherwise.
+    pub fn observe(&self, req: &Request, scratch: &mut Scratch) -> Option<&ObsRule> {
+        self.observation.first_match(
+            req,
+            &mut scratch.pset,
+            &mut scratch.fired,
+            &mut scratch.judge_hits,
+        )
     }
 
     /// Whether a CC rule with this id is in the policy.

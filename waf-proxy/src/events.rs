@@ -6,7 +6,9 @@
 //! by size: `events.jsonl` -> `events.jsonl.1` -> ... -> `events.jsonl.N` (N = `keep`, the oldest
 //! is deleted), so a reader that was away for a while (waf-admin) finds what it has not read yet.
 //! False-positive reports filed from block pages travel the same way, as
-//! [`FeedbackLine`]s between the events.
+//! [`FeedbackLine`]s between the events, and so do the observation room's records
+//! ([`ObservationLine`]s), under the same bound and, since a record holds body prefixes, under a
+//! bound on the bytes they hold while queued ([`OBS_QUEUE_BYTES`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -16,10 +18,16 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use waf_core::event::{AttackEvent, FeedbackEvent, FeedbackLine};
+use waf_core::event::{
+    AttackEvent, FeedbackEvent, FeedbackLine, ObservationLine, ObservationRecord,
+};
 
 /// Events queued at most; beyond, new events are dropped.
 const QUEUE: usize = 8192;
+
+/// Bytes of observation records (their bodies and headers) queued at most; beyond, new records
+/// are dropped and counted like events.
+pub const OBS_QUEUE_BYTES: u64 = 64 << 20;
 
 /// Longest time a written event stays in the write buffer.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -30,6 +38,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 enum Line {
     Attack(AttackEvent),
     Feedback(FeedbackLine),
+    /// Boxed: a record holds two body prefixes and is the rare case. With its size as counted
+    /// in [`EventSink::obs_queued`].
+    Observation(Box<ObservationLine>, u64),
 }
 
 /// The sending side, held by the proxy.
@@ -37,6 +48,8 @@ pub struct EventSink {
     tx: Option<SyncSender<Line>>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
+    /// Bytes of observation records queued and not yet written.
+    obs_queued: Arc<AtomicU64>,
 }
 
 impl EventSink {
@@ -46,6 +59,7 @@ impl EventSink {
             tx: None,
             dropped: Arc::new(AtomicU64::new(0)),
             written: Arc::new(AtomicU64::new(0)),
+            obs_queued: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -57,6 +71,8 @@ impl EventSink {
         let (tx, rx) = sync_channel::<Line>(QUEUE);
         let written = Arc::new(AtomicU64::new(0));
         let w = written.clone();
+        let obs_queued = Arc::new(AtomicU64::new(0));
+        let q = obs_queued.clone();
         let mut writer = Writer {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(64 * 1024, file),
@@ -78,6 +94,9 @@ impl EventSink {
                         Ok(ev) => {
                             writer.write(&ev);
                             w.fetch_add(1, Ordering::Relaxed);
+                            if let Line::Observation(_, size) = &ev {
+                                q.fetch_sub(*size, Ordering::Relaxed);
+                            }
                             // Flush once the queue is drained, and at least every FLUSH_EVERY
                             // under a steady stream.
                             match rx.try_recv() {
@@ -102,6 +121,7 @@ impl EventSink {
             tx: Some(tx),
             dropped: Arc::new(AtomicU64::new(0)),
             written,
+            obs_queued,
         })
     }
 
@@ -114,6 +134,30 @@ impl EventSink {
     /// log configured, or the queue is full), so the reporter can be told.
     pub fn send_feedback(&self, fb: FeedbackEvent) -> bool {
         self.tx.is_some() && self.queue(Line::Feedback(FeedbackLine { feedback: fb }))
+    }
+
+    /// Queues an observation record without waiting; dropped (and counted) when the queue is
+    /// full, or when the records queued already hold [`OBS_QUEUE_BYTES`].
+    pub fn send_observation(&self, rec: ObservationRecord) {
+        if self.tx.is_none() {
+            return;
+        }
+        let headers: usize = rec
+            .request_headers
+            .iter()
+            .chain(&rec.response_headers)
+            .map(|h| h.name.len() + h.value.len())
+            .sum();
+        let size = (rec.request_body.data.len() + rec.response_body.data.len() + headers) as u64;
+        if self.obs_queued.fetch_add(size, Ordering::Relaxed) + size > OBS_QUEUE_BYTES {
+            self.obs_queued.fetch_sub(size, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let line = Line::Observation(Box::new(ObservationLine { observation: rec }), size);
+        if !self.queue(line) {
+            self.obs_queued.fetch_sub(size, Ordering::Relaxed);
+        }
     }
 
     fn queue(&self, line: Line) -> bool {
@@ -171,6 +215,7 @@ impl Writer {
         let json = match ev {
             Line::Attack(ev) => serde_json::to_vec(ev),
             Line::Feedback(fb) => serde_json::to_vec(fb),
+            Line::Observation(o, _) => serde_json::to_vec(o),
         };
         let mut line = match json {
             Ok(l) => l,
@@ -284,6 +329,56 @@ mod tests {
         assert_eq!(seen.last(), Some(&99));
         assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "{seen:?}");
         assert!(seen.len() > 30, "{} events kept", seen.len());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn observation(body: usize) -> ObservationRecord {
+        ObservationRecord {
+            ts_ms: 1,
+            request_id: "r".into(),
+            rule_id: 1,
+            rule_name: "n".into(),
+            site_id: 0,
+            host: "h".into(),
+            client_ip: "127.0.0.1".into(),
+            method: "POST".into(),
+            uri: "/".into(),
+            version: "HTTP/1.1".into(),
+            request_headers: Vec::new(),
+            request_body: waf_core::event::BodyPrefix {
+                data: "a".repeat(body),
+                size: body as u64,
+                truncated: false,
+            },
+            status: 200,
+            response_headers: Vec::new(),
+            response_body: Default::default(),
+            blocked: false,
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn observation_records_are_bounded_by_the_bytes_they_hold() {
+        let dir = std::env::temp_dir().join(format!("waf-ev-obs-{}", std::process::id()));
+        let path = dir.join("events.jsonl");
+        let sink = EventSink::open(&path, 1 << 30, 2).expect("open");
+        sink.send_observation(observation(OBS_QUEUE_BYTES as usize + 1));
+        assert_eq!(sink.dropped(), 1, "a record over the byte bound is dropped");
+        sink.send_observation(observation(10));
+        wait_written(&sink, 1);
+        assert_eq!(sink.written(), 1);
+        assert_eq!(
+            sink.obs_queued.load(Ordering::Relaxed),
+            0,
+            "written records free their bytes"
+        );
+        drop(sink);
+        std::thread::sleep(Duration::from_millis(300));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let line: ObservationLine =
+            serde_json::from_str(text.trim()).expect("one observation line");
+        assert_eq!(line.observation.request_body.size, 10);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

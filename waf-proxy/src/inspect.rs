@@ -24,6 +24,15 @@ pub fn discard_scratch() {
     });
 }
 
+/// Runs `f` with this worker thread's engine scratch (for engine calls besides [`run`], such
+/// as the observation rules' judges at the end of an exchange).
+pub fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::new()),
+    })
+}
+
 /// The client address: the peer, or, when the peer is a trusted proxy, the right-most untrusted
 /// address of X-Forwarded-For (then X-Real-IP).
 pub fn client_ip(peer: Option<IpAddr>, req: &RequestHeader, trusted: &IpTable) -> Option<IpAddr> {

@@ -21,6 +21,7 @@ mod geo;
 mod guard;
 mod inspect;
 mod logs;
+mod observe;
 mod pages;
 mod proxy;
 mod rules_dir;

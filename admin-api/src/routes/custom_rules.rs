@@ -309,7 +309,7 @@ fn parse_rules(name: &str, text: &str, json: bool) -> Result<Vec<RawCustomRule>,
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Doc {
-        File(RawFile),
+        File(Box<RawFile>),
         List(Vec<RawCustomRule>),
     }
     let doc: Doc = if json {

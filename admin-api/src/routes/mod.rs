@@ -25,6 +25,8 @@ pub mod keys;
 pub mod letsencrypt;
 pub mod maintenance;
 pub mod monitor;
+pub mod obs;
+pub mod obs_records;
 pub mod public;
 pub mod qrcode;
 pub mod realtime;
@@ -63,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         feedbacks::configure,
         realtime::configure,
         letsencrypt::configure,
+        obs::configure,
         unimplemented::configure,
     ];
     for m in modules {

@@ -1,4 +1,4 @@
-//! Modules of the reference this WAF does not have: observation room and plugins.
+//! The module of the reference this WAF does not have: plugins (§8.10).
 //! Every documented path is registered (and so in `/openapi.yaml`) and answers
 //! 501 `{"error": "...", "code": "not_implemented"}` after the usual key and scope checks, so a
 //! client learns the feature is absent rather than meeting a bare 404.
@@ -9,12 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::access::{Module, Need};
 use crate::error::{ApiError, ErrorBody};
 
-fn not_built(module: &str) -> ApiError {
-    let what = match module {
-        "obs" => "observation room (§8.9)",
-        _ => "plugins (§8.10)",
-    };
-    ApiError::NotImplemented(format!("not implemented in this WAF: {what}"))
+fn not_built(_module: &str) -> ApiError {
+    ApiError::NotImplemented("not implemented in this WAF: plugins (§8.10)".into())
 }
 
 macro_rules! not_built {
@@ -38,17 +34,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    obs_config: get "/obs/config", "obs", "Need::read(Module::Obs)";
-    obs_config_put: put "/obs/config", "obs", "Need::write(Module::Obs)";
-    obs_rules: get "/obs/rules", "obs", "Need::read(Module::Obs)";
-    obs_rules_post: post "/obs/rules", "obs", "Need::write(Module::Obs)";
-    obs_rule_put: put "/obs/rules/{id}", "obs", "Need::write(Module::Obs)", "id";
-    obs_rule_delete: delete "/obs/rules/{id}", "obs", "Need::write(Module::Obs)", "id";
-    obs_records: get "/obs/records", "obs", "Need::read(Module::Obs)";
-    obs_record: get "/obs/records/{id}", "obs", "Need::read(Module::Obs)", "id";
-    obs_record_raw: get "/obs/records/{id}/raw", "obs", "Need::read(Module::Obs)", "id";
-    obs_records_clear: post "/obs/records/clear", "obs", "Need::write(Module::Obs)";
-    obs_stats: get "/obs/stats", "obs", "Need::read(Module::Obs)";
     plugins_list: get "/plugins", "plugins", "Need::read(Module::Plugins)";
     plugins_config: get "/plugins/config", "plugins", "Need::read(Module::Plugins)";
     plugins_config_post: post "/plugins/config", "plugins", "Need::write(Module::Plugins)";

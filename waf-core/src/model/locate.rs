@@ -106,11 +106,16 @@ pub(super) fn salvage(src: &SourceFile, first: RuleError) -> (RawFile, Vec<RuleE
                 out.custom_rules = items(src, &lines, "custom_rules", v, &mut errors)
             }
             Some("sites") => out.sites = items(src, &lines, "sites", v, &mut errors),
-            Some(key @ ("settings" | "managed")) => {
-                let parsed = if key == "settings" {
-                    serde_yaml_ng::from_value(v.clone()).map(|s| out.settings = Some(s))
-                } else {
-                    serde_yaml_ng::from_value(v.clone()).map(|m| out.managed = Some(m))
+            Some("obs_rules") => out.obs_rules = items(src, &lines, "obs_rules", v, &mut errors),
+            Some(key @ ("settings" | "managed" | "observation")) => {
+                let parsed = match key {
+                    "settings" => {
+                        serde_yaml_ng::from_value(v.clone()).map(|s| out.settings = Some(s))
+                    }
+                    "managed" => {
+                        serde_yaml_ng::from_value(v.clone()).map(|m| out.managed = Some(m))
+                    }
+                    _ => serde_yaml_ng::from_value(v.clone()).map(|o| out.observation = Some(o)),
                 };
                 if let Err(e) = parsed {
                     errors.push(RuleError {
@@ -124,7 +129,7 @@ pub(super) fn salvage(src: &SourceFile, first: RuleError) -> (RawFile, Vec<RuleE
                     .unwrap_or_default()
                     .trim()
                     .to_string();
-                errors.push(RuleError::file(&src.name, locate_key(&src.text, &key), format!("unknown section `{key}` (expected settings, managed, acl, cc, custom_rules or sites)")));
+                errors.push(RuleError::file(&src.name, locate_key(&src.text, &key), format!("unknown section `{key}` (expected settings, managed, acl, cc, custom_rules, sites, observation or obs_rules)")));
             }
         }
     }

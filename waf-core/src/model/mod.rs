@@ -5,6 +5,7 @@
 //! problem as a [`RuleError`] naming file, line, rule id and field. Nothing here panics on input.
 
 mod locate;
+pub mod obs;
 mod pattern;
 pub mod profiles;
 pub mod raw;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+pub use obs::{ObsConfig, ObsRule};
 pub use pattern::{RegexPattern, TextPattern};
 pub use raw::{AclRuleType, Action, BodyEncoding, Mode, OversizeBody, Position, Relation};
 
@@ -348,6 +350,10 @@ pub struct RuleSet {
     pub custom: Vec<CustomRule>,
     /// Sites.
     pub sites: Vec<Site>,
+    /// The observation room's configuration.
+    pub observation: ObsConfig,
+    /// Enabled observation rules, in file order.
+    pub obs_rules: Vec<ObsRule>,
     /// Where each rule came from (`kind:id` -> (file, line)), for compile-time errors.
     pub origins: std::collections::HashMap<String, (String, Option<usize>)>,
 }

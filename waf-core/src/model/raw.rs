@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::obs::{RawObsRule, RawObservation};
+
 /// One rule-set file. Every section is optional; a directory may split sections over files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +29,12 @@ pub struct RawFile {
     /// Protected sites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sites: Vec<RawSite>,
+    /// The observation room's configuration. At most one file of a set may hold it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<RawObservation>,
+    /// Observation rules: which exchanges are recorded (verdicts are not changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obs_rules: Vec<RawObsRule>,
 }
 
 fn yes() -> bool {

@@ -9,6 +9,7 @@ use super::raw::{self, RawFile, RawSite};
 use super::*;
 
 mod ctx;
+mod obs;
 mod rules;
 
 use ctx::Ctx;
@@ -56,6 +57,24 @@ pub(super) fn file(
                 Err(reason) => errors.push(RuleError {
                     field: Some("managed.exclusions".into()),
                     ..RuleError::file(&src.name, locate_key(&src.text, "managed"), reason)
+                }),
+            }
+        }
+    }
+    if let Some(o) = &f.observation {
+        // At most one `observation` section in the set (its key in `ids` marks it as seen).
+        if !ids.insert("observation".into()) {
+            errors.push(RuleError::file(
+                &src.name,
+                locate_key(&src.text, "observation"),
+                "observation section given twice",
+            ));
+        } else {
+            match obs::config(o) {
+                Ok(v) => set.observation = v,
+                Err((field, reason)) => errors.push(RuleError {
+                    field: Some(format!("observation.{field}")),
+                    ..RuleError::file(&src.name, locate_key(&src.text, "observation"), reason)
                 }),
             }
         }
@@ -140,6 +159,23 @@ pub(super) fn file(
             },
         ) {
             Ok(v) => set.custom.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    for r in &f.obs_rules {
+        if !unique("obs_rules", r.id.to_string(), errors) {
+            continue;
+        }
+        let c = Ctx {
+            src,
+            kind: "obs_rules",
+            id: r.id.to_string(),
+            lines,
+        };
+        // Disabled rules are validated too, and then left out.
+        match obs::rule(r, &c) {
+            Ok(v) if r.enabled => set.obs_rules.push(v),
+            Ok(_) => {}
             Err(e) => errors.push(e),
         }
     }

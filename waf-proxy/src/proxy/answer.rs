@@ -88,6 +88,9 @@ impl WafProxy {
             pages::render(&r, &id, json, token.as_deref())
         };
         ctx.blocked |= r.is_waf_block();
+        if let Some(c) = ctx.obs.as_mut() {
+            c.response_chunk(&page.body);
+        }
         session.set_keepalive(None);
         session
             .write_response_header(Box::new(page.header), false)

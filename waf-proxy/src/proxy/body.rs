@@ -77,6 +77,9 @@ impl WafProxy {
         while let Some(chunk) = session.read_request_body().await? {
             held.push(chunk);
         }
+        if let Some(c) = ctx.obs.as_mut() {
+            c.request_chunk(held.bytes());
+        }
         if self.inspect_held(session, ctx, held.bytes(), true).is_err() {
             let r = ctx.refusal.take().unwrap_or(Refusal::BadRequest);
             return self.refuse(session, ctx, r).await;

@@ -2,14 +2,16 @@
 //!
 //! Phases in the order Pingora runs them; each says in one line what the WAF does there. The
 //! request body's inspection is in `body.rs`, CC counting and bans in `cc.rs`, the cache hooks in
-//! `cache.rs`, the false-positive report form in `feedback.rs`, and the answers the WAF writes
-//! itself (refusal pages, challenge, captcha) in `answer.rs`.
+//! `cache.rs`, the false-positive report form in `feedback.rs`, the observation room's capture
+//! in `observe.rs`, and the answers the WAF writes itself (refusal pages, challenge, captcha) in
+//! `answer.rs`.
 
 mod answer;
 mod body;
 mod cache;
 mod cc;
 mod feedback;
+mod observe;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -81,6 +83,8 @@ pub struct Ctx {
     upstream_start: Option<Instant>,
     /// The site's cache settings when the cache is on for this request.
     cache: Option<waf_core::model::SiteCache>,
+    /// The observation capture, when an observation rule may record this exchange.
+    obs: Option<Box<crate::observe::Capture>>,
 }
 
 impl Ctx {
@@ -243,6 +247,7 @@ impl ProxyHttp for WafProxy {
             upstream: None,
             upstream_start: None,
             cache: None,
+            obs: None,
         }
     }
 
@@ -275,6 +280,7 @@ impl ProxyHttp for WafProxy {
             ctx.client_ip = inspect::client_ip(peer, req, &s.trusted_proxies);
             ctx.host = inspect::host(req, sni.as_deref());
         }
+        self.observe_start(session, ctx, &policy);
         if inspect::header_bytes(session.req_header()) > s.limits.max_header_bytes {
             return self.refuse(session, ctx, Refusal::HeadersTooLarge).await;
         }
@@ -388,6 +394,10 @@ impl ProxyHttp for WafProxy {
     ) -> Result<()> {
         let len = body.as_ref().map_or(0, |b| b.len()) as u64;
         ctx.body_seen += len;
+        // A body read in `request_filter` was captured there; this is Pingora sending it on.
+        if let (Some(c), Some(b), false) = (ctx.obs.as_mut(), body.as_ref(), ctx.preread) {
+            c.request_chunk(b);
+        }
         if ctx.body_seen > self.shared.limits.max_body_bytes {
             ctx.refusal = Some(Refusal::BodyTooLarge);
             return Err(Error::explain(
@@ -558,6 +568,20 @@ impl ProxyHttp for WafProxy {
         e
     }
 
+    /// Response body chunks: an observed exchange keeps their prefix.
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<Duration>> {
+        if let (Some(c), Some(b)) = (ctx.obs.as_mut(), body.as_ref()) {
+            c.response_chunk(b);
+        }
+        Ok(None)
+    }
+
     /// Fatal errors: our refusal page (body blocks, 413) or a 502/504 page; never a panic, never
     /// the internal cause in the response.
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
@@ -606,9 +630,11 @@ impl ProxyHttp for WafProxy {
         gone
     }
 
-    /// End of every request: counters (requests, blocks, logs by site, cache hits and misses).
+    /// End of every request: counters (requests, blocks, logs by site, cache hits and misses),
+    /// and the observation record when an observation rule matched.
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
         self.count_cache(session, ctx);
+        self.observe_finish(session, ctx);
         self.shared
             .stats
             .request(ctx.site_id, ctx.blocked, ctx.logged);
