@@ -11,7 +11,8 @@ endpoints (/api/openapi/keys) use Bearer {{admin_token}}. Variables: base_url, t
 admin_token. Path parameters get example values, required query parameters are filled, optional
 ones are listed disabled, JSON bodies are built from the schema. Every request carries a test:
 the status is documented for the operation or is a 4xx client error, never an undocumented 5xx,
-and JSON responses parse.
+JSON responses parse, and a 200 answer matches the operation's response schema (inlined from the
+document; one call per operation, so unlike schemathesis it is never rate limited).
 
 --check exits 1 when an operation of the document has no request in the collection (or the
 reverse), i.e. the shipped collection is out of date.
@@ -76,9 +77,44 @@ def example(doc, schema, depth=0):
     return "example"
 
 
-def test_script(op):
+def inline(doc, schema, depth=0):
+    """The schema with every $ref replaced by its component, as plain JSON Schema for newman's
+    validator: `format` (int64, uint32, ...: OpenAPI's, unknown to it) and examples dropped."""
+    if depth > 20:
+        return {}
+    if isinstance(schema, list):
+        return [inline(doc, s, depth + 1) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        return {**inline(doc, resolve(doc, schema), depth + 1), **inline(doc, rest, depth + 1)}
+    out = {}
+    for k, v in schema.items():
+        if k in ("format", "example", "examples"):
+            continue
+        if k in ("properties", "patternProperties"):
+            out[k] = {name: inline(doc, s, depth + 1) for name, s in v.items()}
+        elif k == "allOf":
+            # A serde `flatten` of a `deny_unknown_fields` type: its part says
+            # `additionalProperties: false`, which the other parts' fields would break.
+            out[k] = [{kk: vv for kk, vv in inline(doc, s, depth + 1).items()
+                       if not (kk == "additionalProperties" and vv is False)} for s in v]
+        else:
+            out[k] = inline(doc, v, depth + 1)
+    return out
+
+
+def success_schema(doc, op):
+    """The JSON schema of the operation's 200 answer, when it documents one."""
+    content = op.get("responses", {}).get("200", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return inline(doc, schema) if schema else None
+
+
+def test_script(doc, op):
     documented = sorted(int(s) for s in op.get("responses", {}) if s.isdigit())
-    return [
+    lines = [
         "const documented = %s;" % json.dumps(documented),
         "const code = pm.response.code;",
         "pm.test('status ' + code + ' is documented or a client error', function () {",
@@ -89,6 +125,17 @@ def test_script(op):
         "    pm.test('JSON body parses', function () { pm.response.json(); });",
         "}",
     ]
+    schema = success_schema(doc, op)
+    if schema:
+        lines += [
+            "const schema = %s;" % json.dumps(schema, sort_keys=True),
+            "if (code === 200 && ct.includes('application/json')) {",
+            "    pm.test('200 body matches its schema in /openapi.yaml', function () {",
+            "        pm.response.to.have.jsonSchema(schema);",
+            "    });",
+            "}",
+        ]
+    return lines
 
 
 def request_item(doc, path, method, op):
@@ -145,7 +192,7 @@ def request_item(doc, path, method, op):
     return {
         "name": f"{method.upper()} {path}",
         "request": req,
-        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": test_script(op)}}],
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": test_script(doc, op)}}],
     }
 
 

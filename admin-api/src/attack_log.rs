@@ -257,7 +257,7 @@ pub struct Page {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PageOf<T> {
     /// The rows.
     pub logs: Vec<T>,

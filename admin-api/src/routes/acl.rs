@@ -1,12 +1,12 @@
 //! ACL rules.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::{AclRuleType, AclScope, Action, RawAclRule};
 
-use super::{allocate_id, written, EnabledBody};
+use super::bodies::{Created, Saved, Toggled};
+use super::{allocate_id, EnabledBody};
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
@@ -92,17 +92,25 @@ impl AclRuleSpec {
     }
 }
 
+/// `{"rules": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AclRules {
+    /// Every ACL rule, in file order.
+    #[schema(value_type = Vec<super::models::AclRule>)]
+    pub rules: Vec<RawAclRule>,
+}
+
 /// List ACL rules.
-#[utoipa::path(tag = "acl", responses((status = 200, description = "`{\"rules\": [..]}`")))]
+#[utoipa::path(tag = "acl", responses((status = 200, body = AclRules)))]
 #[get("/acl/rules", wrap = "Need::read(Module::Acl)")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules = state.rules_doc()?.all::<AclSection>();
-    Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
+    Ok(HttpResponse::Ok().json(AclRules { rules }))
 }
 
 /// Create an ACL rule.
 #[utoipa::path(tag = "acl", request_body = AclRuleInput,
-    responses((status = 200, description = "`{\"id\": 10, \"message\": \"ACL rule created\"}`"),
+    responses((status = 200, body = Created),
               (status = 400, description = "validation_error")))]
 #[post("/acl/rules", wrap = "Need::write(Module::Acl)")]
 async fn create(
@@ -121,16 +129,17 @@ async fn create(
             Ok(id)
         })
         .await?;
-    Ok(written(
-        json!({ "id": id, "message": "ACL rule created" }),
+    Ok(HttpResponse::Ok().json(Created {
+        id,
+        message: "ACL rule created".into(),
         reload,
-    ))
+    }))
 }
 
 /// Update an ACL rule (same body as create).
 #[utoipa::path(tag = "acl", request_body = AclRuleInput,
     params(("id" = u64, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"ACL rule updated\"}`"),
+    responses((status = 200, body = Saved),
               (status = 404, description = "not_found")))]
 #[put("/acl/rules/{id}", wrap = "Need::write(Module::Acl)")]
 async fn update(
@@ -149,13 +158,13 @@ async fn update(
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "ACL rule updated" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("ACL rule updated", reload)))
 }
 
 /// Enable or disable an ACL rule.
 #[utoipa::path(tag = "acl", request_body = EnabledBody,
     params(("id" = u64, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"ACL rule enabled\"}`")))]
+    responses((status = 200, body = Toggled), (status = 404, description = "not_found")))]
 #[post("/acl/rules/{id}/toggle", wrap = "Need::write(Module::Acl)")]
 async fn toggle(
     state: Authorized,
@@ -176,15 +185,16 @@ async fn toggle(
     } else {
         "ACL rule disabled"
     };
-    Ok(written(
-        json!({ "message": msg, "enabled": enabled }),
+    Ok(HttpResponse::Ok().json(Toggled {
+        message: msg.into(),
+        enabled,
         reload,
-    ))
+    }))
 }
 
 /// Delete an ACL rule.
 #[utoipa::path(tag = "acl", params(("id" = u64, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"ACL rule deleted\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[delete("/acl/rules/{id}", wrap = "Need::write(Module::Acl)")]
 async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -194,5 +204,5 @@ async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, A
             _ => Ok(()),
         })
         .await?;
-    Ok(written(json!({ "message": "ACL rule deleted" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("ACL rule deleted", reload)))
 }

@@ -4,15 +4,17 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, put, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::bodies::Affected;
 use super::export::Format;
 use super::IdsOrAll;
 use crate::access::{Module, Need};
-use crate::attack_log::{self, AttackLog, Deletion, Filter, Page, Retention, CC};
+use crate::attack_log::{
+    self, AttackLog, Deletion, Filter, IpGroup, Page, PageOf, Retention, RuleCount, CC,
+};
 use crate::error::ApiError;
 use crate::gate::Authorized;
 use crate::state::{now, AppState};
@@ -197,6 +199,54 @@ fn deletion(b: IdsOrAll) -> Result<Deletion, ApiError> {
     }
 }
 
+/// `{"total_attacks", "today_attacks", "top_rules"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttackStats {
+    /// Events in all.
+    pub total_attacks: i64,
+    /// Events since 00:00 UTC.
+    pub today_attacks: i64,
+    /// The ten most frequent rules.
+    pub top_rules: Vec<RuleCount>,
+}
+
+/// `{"groups", "total", "page", "page_size"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IpGroups {
+    /// Events per client IP, most active first.
+    pub groups: Vec<IpGroup>,
+    /// Distinct client IPs.
+    pub total: i64,
+    /// Page number.
+    pub page: i64,
+    /// Page size.
+    pub page_size: i64,
+}
+
+/// `{"message", "retention"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionUpdated {
+    /// `Retention updated`.
+    pub message: String,
+    /// The retention now enforced.
+    pub retention: Retention,
+}
+
+/// The CC overview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CcStats {
+    /// CC events in all.
+    pub total_blocked: i64,
+    /// CC events since 00:00 UTC.
+    pub today_blocked: i64,
+    /// Bans the proxy holds now (0 when it is down).
+    pub active_attacks: u64,
+    /// The ten most active client IPs.
+    pub top_blocked_ips: Vec<IpGroup>,
+    /// The ten most frequent CC rules.
+    pub rule_stats: Vec<RuleCount>,
+}
+
 fn list_page(state: &AppState, f: Filter, p: Page) -> Result<HttpResponse, ApiError> {
     let page = state.with_db(|c| attack_log::list(c, &f, p))?;
     Ok(HttpResponse::Ok().json(page))
@@ -209,7 +259,7 @@ fn midnight_utc() -> i64 {
 
 /// Attack logs, newest first, filtered.
 #[utoipa::path(tag = "attack", params(LogQuery), responses(
-    (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
+    (status = 200, body = PageOf<AttackLog>),
     (status = 400, description = "validation_error (page and page_size are required)")))]
 #[get("/attack/logs", wrap = "Need::read(Module::Attack)")]
 async fn logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
@@ -230,33 +280,38 @@ async fn log_one(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, 
 }
 
 /// Totals, today's count (since 00:00 UTC) and the ten most frequent rules.
-#[utoipa::path(tag = "attack", responses((status = 200,
-    description = "`{\"total_attacks\", \"today_attacks\", \"top_rules\": [{rule_name, rule_id, count}]}`")))]
+#[utoipa::path(tag = "attack", responses((status = 200, body = AttackStats)))]
 #[get("/attack/stats", wrap = "Need::read(Module::Attack)")]
 async fn stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, None, midnight_utc(), 10))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "total_attacks": t.total, "today_attacks": t.since, "top_rules": t.top_rules
-    })))
+    Ok(HttpResponse::Ok().json(AttackStats {
+        total_attacks: t.total,
+        today_attacks: t.since,
+        top_rules: t.top_rules,
+    }))
 }
 
 /// Attacks grouped by client IP, most active first.
-#[utoipa::path(tag = "attack", params(PageQuery), responses((status = 200,
-    description = "`{\"groups\": [{client_ip, count, rules, first_seen, last_seen}], \"total\", \"page\", \"page_size\"}`")))]
+#[utoipa::path(tag = "attack", params(PageQuery), responses((status = 200, body = IpGroups),
+    (status = 400, description = "validation_error")))]
 #[get("/attack/ip-groups", wrap = "Need::read(Module::Attack)")]
 async fn ip_groups(state: Authorized, q: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let p = page(q.page.or(Some(1)), q.page_size.or(Some(20)))?;
     let (groups, total) = state.with_db(|c| attack_log::ip_groups(c, None, p))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "groups": groups, "total": total, "page": p.page, "page_size": p.page_size
-    })))
+    Ok(HttpResponse::Ok().json(IpGroups {
+        groups,
+        total,
+        page: p.page,
+        page_size: p.page_size,
+    }))
 }
 
 /// Every matching log, oldest first, as a streamed JSON array or CSV file (read from the
 /// database in batches while sending; never held whole in memory).
 #[utoipa::path(tag = "attack", params(ExportQuery), responses(
-    (status = 200, description = "a file stream (application/json or text/csv)"),
+    (status = 200, description = "a file stream: a JSON array of attack logs, or CSV",
+        content((Vec<AttackLog> = "application/json"), (String = "text/csv"))),
     (status = 400, description = "validation_error")))]
 #[get("/attack/export", wrap = "Need::read(Module::Attack)")]
 async fn export(state: Authorized, q: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
@@ -276,7 +331,7 @@ async fn export(state: Authorized, q: web::Query<ExportQuery>) -> Result<HttpRes
 
 /// Delete logs: `{"ids": [..]}` or `{"all": true}`.
 #[utoipa::path(tag = "attack", request_body = IdsOrAll, responses(
-    (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
+    (status = 200, body = Affected),
     (status = 400, description = "validation_error")))]
 #[delete("/attack/logs", wrap = "Need::write(Module::Attack)")]
 async fn delete_logs(
@@ -285,7 +340,10 @@ async fn delete_logs(
 ) -> Result<HttpResponse, ApiError> {
     let what = deletion(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, None))?;
-    Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
+    Ok(HttpResponse::Ok().json(Affected {
+        message: "Deleted".into(),
+        affected: n,
+    }))
 }
 
 /// Retention of the attack log (an extension): maximum age and rows, enforced every minute.
@@ -297,7 +355,7 @@ async fn get_retention(state: Authorized) -> Result<HttpResponse, ApiError> {
 
 /// Set the retention (`max_age_days` 1-3650, `max_rows` 1000-100000000).
 #[utoipa::path(tag = "attack", request_body = Retention, responses(
-    (status = 200, description = "`{\"message\": \"Retention updated\", \"retention\": {..}}`"),
+    (status = 200, body = RetentionUpdated),
     (status = 400, description = "validation_error")))]
 #[put("/attack/retention", wrap = "Need::write(Module::Attack)")]
 async fn put_retention(
@@ -310,13 +368,15 @@ async fn put_retention(
         .map_err(|(f, why)| ApiError::field(f, why))?;
     let text = serde_json::to_string(&r).map_err(ApiError::internal)?;
     state.with_db(|c| crate::kv::set(c, attack_log::RETENTION_KEY, &text))?;
-    Ok(HttpResponse::Ok().json(json!({ "message": "Retention updated", "retention": r })))
+    Ok(HttpResponse::Ok().json(RetentionUpdated {
+        message: "Retention updated".into(),
+        retention: r,
+    }))
 }
 
 /// CC overview: blocks in all and today, bans held now (from the proxy, 0 when it is down), top
 /// IPs and rules.
-#[utoipa::path(tag = "cc", responses((status = 200, description =
-    "`{\"total_blocked\", \"today_blocked\", \"active_attacks\", \"top_blocked_ips\", \"rule_stats\"}`")))]
+#[utoipa::path(tag = "cc", responses((status = 200, body = CcStats)))]
 #[get("/cc/stats", wrap = "Need::read(Module::Cc)")]
 async fn cc_stats(state: Authorized) -> Result<HttpResponse, ApiError> {
     let t = state.with_db(|c| attack_log::totals(c, Some(CC), midnight_utc(), 10))?;
@@ -329,15 +389,18 @@ async fn cc_stats(state: Authorized) -> Result<HttpResponse, ApiError> {
         .await
         .map(|s| s.cc_bans)
         .unwrap_or(0);
-    Ok(HttpResponse::Ok().json(json!({
-        "total_blocked": t.total, "today_blocked": t.since, "active_attacks": bans,
-        "top_blocked_ips": ips, "rule_stats": t.top_rules
-    })))
+    Ok(HttpResponse::Ok().json(CcStats {
+        total_blocked: t.total,
+        today_blocked: t.since,
+        active_attacks: bans,
+        top_blocked_ips: ips,
+        rule_stats: t.top_rules,
+    }))
 }
 
 /// CC events (bans and challenges), newest first.
 #[utoipa::path(tag = "cc", params(LogQuery), responses(
-    (status = 200, description = "`{\"logs\": [..], \"total\", \"page\", \"page_size\", \"total_pages\"}`"),
+    (status = 200, body = PageOf<AttackLog>),
     (status = 400, description = "validation_error")))]
 #[get("/cc/logs", wrap = "Need::read(Module::Cc)")]
 async fn cc_logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpResponse, ApiError> {
@@ -348,11 +411,14 @@ async fn cc_logs(state: Authorized, q: web::Query<LogQuery>) -> Result<HttpRespo
 
 /// Delete CC events: `{"ids": [..]}` or `{"all": true}` (other attack events are kept).
 #[utoipa::path(tag = "cc", request_body = IdsOrAll, responses(
-    (status = 200, description = "`{\"message\": \"Deleted\", \"affected\": N}`"),
+    (status = 200, body = Affected),
     (status = 400, description = "validation_error")))]
 #[delete("/cc/logs", wrap = "Need::write(Module::Cc)")]
 async fn cc_delete(state: Authorized, body: web::Json<IdsOrAll>) -> Result<HttpResponse, ApiError> {
     let what = deletion(body.into_inner())?;
     let n = state.with_db(|c| attack_log::delete(c, &what, Some(CC)))?;
-    Ok(HttpResponse::Ok().json(json!({ "message": "Deleted", "affected": n })))
+    Ok(HttpResponse::Ok().json(Affected {
+        message: "Deleted".into(),
+        affected: n,
+    }))
 }

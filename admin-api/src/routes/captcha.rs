@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::{CaptchaAnswer, ControlData, ControlRequest, TrailPoint, CAPTCHA_BUSY};
 
+use super::bodies::Clearance;
 use crate::access::Need;
 use crate::error::{ApiError, ErrorBody};
 use crate::gate::Authorized;
@@ -70,21 +71,6 @@ pub struct CaptchaVerifyBody {
     pub duration_ms: u64,
 }
 
-/// A solved captcha.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CaptchaPassed {
-    /// `Captcha passed`.
-    pub message: String,
-    /// Always true (a failed answer is a 400).
-    pub valid: bool,
-    /// The clearance cookie as `name=value`, to send to waf-proxy from the same IP.
-    pub cookie: String,
-    /// The whole `Set-Cookie` value.
-    pub set_cookie: String,
-    /// Unix time the clearance ends.
-    pub expires_at: u64,
-}
-
 fn caller_ip(req: &HttpRequest) -> Result<String, ApiError> {
     req.peer_addr()
         .map(|a| a.ip().to_canonical().to_string())
@@ -126,7 +112,7 @@ async fn challenge(state: Authorized, req: HttpRequest) -> Result<HttpResponse, 
 /// Checks a slider captcha answer (once: the captcha is used up whatever the outcome); on
 /// success the clearance cookie for the caller's IP.
 #[utoipa::path(tag = "public", security(()), request_body = CaptchaVerifyBody,
-    responses((status = 200, description = "solved", body = CaptchaPassed),
+    responses((status = 200, description = "solved", body = Clearance),
               (status = 400, description = "validation_error: unknown, used or expired captcha, piece off the gap, or a trail that does not look human", body = ErrorBody),
               (status = 503, description = "proxy_unavailable", body = ErrorBody)))]
 #[post("/captcha/verify", wrap = "Need::public()")]
@@ -171,7 +157,7 @@ async fn verify(
         .call(&ControlRequest::CaptchaVerify { ip, answer })
         .await?;
     match resp.data {
-        Some(ControlData::Clearance(c)) => Ok(HttpResponse::Ok().json(CaptchaPassed {
+        Some(ControlData::Clearance(c)) => Ok(HttpResponse::Ok().json(Clearance {
             message: "Captcha passed".into(),
             valid: true,
             cookie: c

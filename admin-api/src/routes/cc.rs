@@ -2,13 +2,13 @@
 //! module.)
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 use waf_core::model::raw::{Action, RawCcRule};
 
-use super::{allocate_id, written};
+use super::allocate_id;
+use super::bodies::{Created, ProxyAnswered, Saved};
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
@@ -98,17 +98,25 @@ impl CcRuleSpec {
     }
 }
 
+/// `{"rules": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CcRules {
+    /// Every CC rule, in file order.
+    #[schema(value_type = Vec<super::models::CcRule>)]
+    pub rules: Vec<RawCcRule>,
+}
+
 /// List CC rules.
-#[utoipa::path(tag = "cc", responses((status = 200, description = "`{\"rules\": [..]}`")))]
+#[utoipa::path(tag = "cc", responses((status = 200, body = CcRules)))]
 #[get("/cc/rules", wrap = "Need::read(Module::Cc)")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules = state.rules_doc()?.all::<CcSection>();
-    Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
+    Ok(HttpResponse::Ok().json(CcRules { rules }))
 }
 
 /// Create a CC rule.
 #[utoipa::path(tag = "cc", request_body = CcRuleInput,
-    responses((status = 200, description = "`{\"id\": 1, \"message\": \"CC rule created\"}`")))]
+    responses((status = 200, body = Created), (status = 400, description = "validation_error")))]
 #[post("/cc/rules", wrap = "Need::write(Module::Cc)")]
 async fn create(state: Authorized, body: web::Json<CcRuleInput>) -> Result<HttpResponse, ApiError> {
     let spec = CcRuleSpec::try_from(body.into_inner())?;
@@ -123,16 +131,17 @@ async fn create(state: Authorized, body: web::Json<CcRuleInput>) -> Result<HttpR
             Ok(id)
         })
         .await?;
-    Ok(written(
-        json!({ "id": id, "message": "CC rule created" }),
+    Ok(HttpResponse::Ok().json(Created {
+        id,
+        message: "CC rule created".into(),
         reload,
-    ))
+    }))
 }
 
 /// Update a CC rule.
 #[utoipa::path(tag = "cc", request_body = CcRuleInput,
     params(("id" = u64, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"CC rule updated\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[put("/cc/rules/{id}", wrap = "Need::write(Module::Cc)")]
 async fn update(
     state: Authorized,
@@ -150,12 +159,12 @@ async fn update(
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "CC rule updated" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("CC rule updated", reload)))
 }
 
 /// Delete a CC rule.
 #[utoipa::path(tag = "cc", params(("id" = u64, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"CC rule deleted\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[delete("/cc/rules/{id}", wrap = "Need::write(Module::Cc)")]
 async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -165,12 +174,12 @@ async fn remove(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, A
             _ => Ok(()),
         })
         .await?;
-    Ok(written(json!({ "message": "CC rule deleted" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("CC rule deleted", reload)))
 }
 
 /// Forget every CC counter in the running proxy (bans stay).
 #[utoipa::path(tag = "cc", responses(
-    (status = 200, description = "`{\"message\": \"CC counters cleared\"}`"),
+    (status = 200, body = ProxyAnswered),
     (status = 503, description = "proxy_unavailable")))]
 #[post("/cc/clear-counters", wrap = "Need::write(Module::Cc)")]
 async fn clear_counters(state: Authorized) -> Result<HttpResponse, ApiError> {
@@ -181,5 +190,8 @@ async fn clear_counters(state: Authorized) -> Result<HttpResponse, ApiError> {
             resp.error.unwrap_or_default()
         )));
     }
-    Ok(HttpResponse::Ok().json(json!({ "message": "CC counters cleared", "proxy": resp })))
+    Ok(HttpResponse::Ok().json(ProxyAnswered {
+        message: "CC counters cleared".into(),
+        proxy: resp,
+    }))
 }

@@ -2,9 +2,10 @@
 //! a certificate is issued from it is in [`crate::cert_templates`].
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::bodies::Message;
 use crate::access::{Module, Need};
 use crate::cert_templates::{self as tpl, Template, TemplateInput, Written};
 use crate::error::ApiError;
@@ -36,6 +37,35 @@ pub fn for_site(state: &AppState, id: u64) -> Result<Template, ApiError> {
         .ok_or_else(|| ApiError::field("cert_template_id", format!("no certificate template {id}")))
 }
 
+/// `{"templates": [..], "total"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateList {
+    /// Templates in all.
+    pub total: usize,
+    /// Every template.
+    pub templates: Vec<Template>,
+}
+
+/// `{"message", "id", "template"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateCreated {
+    /// `Certificate template created`.
+    pub message: String,
+    /// The new template's id.
+    pub id: i64,
+    /// The template as stored.
+    pub template: Template,
+}
+
+/// `{"message", "template"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TemplateUpdated {
+    /// `Certificate template updated`.
+    pub message: String,
+    /// The template as stored.
+    pub template: Template,
+}
+
 fn written(w: Written, name: &str) -> Result<i64, ApiError> {
     match w {
         Written::Ok(id) => Ok(id),
@@ -48,16 +78,19 @@ fn written(w: Written, name: &str) -> Result<i64, ApiError> {
 
 /// Every certificate template.
 #[utoipa::path(tag = "cert-template",
-    responses((status = 200, description = "`{\"templates\": [..], \"total\"}`")))]
+    responses((status = 200, body = TemplateList)))]
 #[get("/cert-templates", wrap = "Need::read(Module::CertTemplate)")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let templates = state.with_db(tpl::list)?;
-    Ok(HttpResponse::Ok().json(json!({ "total": templates.len(), "templates": templates })))
+    Ok(HttpResponse::Ok().json(TemplateList {
+        total: templates.len(),
+        templates,
+    }))
 }
 
 /// Create a template: subject fields, extra SANs, key type, validity.
 #[utoipa::path(tag = "cert-template", request_body = TemplateInput,
-    responses((status = 200, description = "`{\"message\": \"Certificate template created\", \"id\", \"template\"}`"),
+    responses((status = 200, body = TemplateCreated),
               (status = 400, description = "validation_error"),
               (status = 409, description = "conflict (name taken)")))]
 #[post("/cert-template", wrap = "Need::write(Module::CertTemplate)")]
@@ -68,8 +101,11 @@ async fn create(
     let t = body.into_inner().checked()?;
     let id = written(state.with_db(|c| tpl::create(c, &t, now()))?, &t.name)?;
     let template = find(&state, id)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "message": "Certificate template created", "id": id, "template": template })))
+    Ok(HttpResponse::Ok().json(TemplateCreated {
+        message: "Certificate template created".into(),
+        id,
+        template,
+    }))
 }
 
 /// One template.
@@ -83,7 +119,7 @@ async fn detail(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, A
 /// Replace a template (all fields). Sites using it get it at their next renew.
 #[utoipa::path(tag = "cert-template", params(("id" = i64, Path, description = "Template id")),
     request_body = TemplateInput,
-    responses((status = 200, description = "`{\"message\": \"Certificate template updated\", \"template\"}`"),
+    responses((status = 200, body = TemplateUpdated),
               (status = 404, description = "not_found"), (status = 409, description = "conflict (name taken)")))]
 #[put("/cert-template/{id}", wrap = "Need::write(Module::CertTemplate)")]
 async fn update(
@@ -95,13 +131,15 @@ async fn update(
     let t = body.into_inner().checked()?;
     written(state.with_db(|c| tpl::update(c, id, &t, now()))?, &t.name)?;
     let template = find(&state, id)?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "message": "Certificate template updated", "template": template })))
+    Ok(HttpResponse::Ok().json(TemplateUpdated {
+        message: "Certificate template updated".into(),
+        template,
+    }))
 }
 
 /// Delete a template; refused (409) while a site uses it.
 #[utoipa::path(tag = "cert-template", params(("id" = i64, Path, description = "Template id")),
-    responses((status = 200, description = "`{\"message\": \"Certificate template deleted\"}`"),
+    responses((status = 200, body = Message),
               (status = 404, description = "not_found"), (status = 409, description = "conflict (in use)")))]
 #[delete("/cert-template/{id}", wrap = "Need::write(Module::CertTemplate)")]
 async fn remove(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -124,5 +162,5 @@ async fn remove(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, A
     if !state.with_db(|c| tpl::delete(c, id))? {
         return Err(ApiError::NotFound(format!("certificate template {id}")));
     }
-    Ok(HttpResponse::Ok().json(json!({ "message": "Certificate template deleted" })))
+    Ok(HttpResponse::Ok().json(Message::new("Certificate template deleted")))
 }

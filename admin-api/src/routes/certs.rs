@@ -2,10 +2,11 @@
 
 use actix_multipart::Multipart;
 use actix_web::{post, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 
+use super::bodies::ProxyAnswered;
 use super::{multipart_fields, pem_from_fields, text_field};
 use crate::access::{Module, Need};
 use crate::error::ApiError;
@@ -43,10 +44,19 @@ pub fn load_named(state: &AppState, name: &str) -> Result<PemPair, ApiError> {
     }
 }
 
+/// `{"message", "name"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CertUploaded {
+    /// `Certificate uploaded`.
+    pub message: String,
+    /// The name it is stored under (`cert_name` of `site/update-cert`).
+    pub name: String,
+}
+
 /// Upload a certificate to the store: multipart `cert_file`, `key_file`, optional `name`.
 #[utoipa::path(tag = "cert",
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file, name (optional)"),
-    responses((status = 200, description = "`{\"message\": \"Certificate uploaded\", \"name\"}`")))]
+    responses((status = 200, body = CertUploaded), (status = 400, description = "validation_error")))]
 #[post("/cert/upload", wrap = "Need::write(Module::Cert)")]
 async fn upload(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
@@ -63,12 +73,15 @@ async fn upload(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiErr
     }
     pair.save(&state.data_dir.join("certs"), &name)
         .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(json!({ "message": "Certificate uploaded", "name": name })))
+    Ok(HttpResponse::Ok().json(CertUploaded {
+        message: "Certificate uploaded".into(),
+        name,
+    }))
 }
 
 /// Reload certificates in waf-proxy (a full reload: it reads certificates with the rules).
 #[utoipa::path(tag = "cert", responses(
-    (status = 200, description = "`{\"message\": \"Certificates reloaded\"}`"),
+    (status = 200, body = ProxyAnswered),
     (status = 503, description = "proxy_unavailable")))]
 #[post("/cert/reload", wrap = "Need::write(Module::Cert)")]
 async fn reload_certs(state: Authorized) -> Result<HttpResponse, ApiError> {
@@ -79,5 +92,8 @@ async fn reload_certs(state: Authorized) -> Result<HttpResponse, ApiError> {
             resp.error.clone().unwrap_or_default()
         )));
     }
-    Ok(HttpResponse::Ok().json(json!({ "message": "Certificates reloaded", "proxy": resp })))
+    Ok(HttpResponse::Ok().json(ProxyAnswered {
+        message: "Certificates reloaded".into(),
+        proxy: resp,
+    }))
 }

@@ -6,13 +6,14 @@ use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use futures_util::StreamExt;
 use rand::distr::{Alphanumeric, SampleString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::ControlRequest;
 use waf_core::model::raw::{Action, RawCustomRule, RawFile, RawJudge, Relation};
 
-use super::{written, EnabledBody};
+use super::bodies::{ProxyAnswered, Saved, Toggled};
+use super::EnabledBody;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
@@ -109,8 +110,41 @@ pub(crate) fn new_id() -> String {
         .to_ascii_lowercase()
 }
 
+/// `{"rules": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRules {
+    /// Every custom rule, `enabled` always given.
+    #[schema(value_type = Vec<super::models::CustomRule>)]
+    pub rules: Vec<serde_json::Value>,
+}
+
+/// `{"message", "rule_id", "rule", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRuleCreated {
+    /// `Custom rule created`.
+    pub message: String,
+    /// The new rule's id.
+    pub rule_id: String,
+    /// The rule as saved.
+    #[schema(value_type = super::models::CustomRule)]
+    pub rule: RawCustomRule,
+    /// Whether the running proxy serves the change.
+    pub reload: crate::proxy::ReloadOutcome,
+}
+
+/// `{"message", "count", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRulesImported {
+    /// `Custom rules imported`.
+    pub message: String,
+    /// Rules added or replaced.
+    pub count: usize,
+    /// Whether the running proxy serves the change.
+    pub reload: crate::proxy::ReloadOutcome,
+}
+
 /// List custom rules.
-#[utoipa::path(tag = "custom-rules", responses((status = 200, description = "`{\"rules\": [..]}`")))]
+#[utoipa::path(tag = "custom-rules", responses((status = 200, body = CustomRules)))]
 #[get("/custom-rules", wrap = "Need::read(Module::CustomRules)")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let rules: Vec<serde_json::Value> = state
@@ -124,12 +158,12 @@ async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
             v
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
+    Ok(HttpResponse::Ok().json(CustomRules { rules }))
 }
 
 /// Create a custom rule. An invalid pattern is a 400 naming the judge; nothing is written.
 #[utoipa::path(tag = "custom-rules", request_body = CustomRuleInput,
-    responses((status = 200, description = "`{\"message\", \"rule_id\", \"rule\"}`"),
+    responses((status = 200, body = CustomRuleCreated),
               (status = 400, description = "validation_error, details name the judge")))]
 #[post("/custom-rules", wrap = "Need::write(Module::CustomRules)")]
 async fn create(
@@ -148,16 +182,18 @@ async fn create(
             Ok(rule)
         })
         .await?;
-    Ok(written(
-        json!({ "message": "Custom rule created", "rule_id": rule.id, "rule": rule }),
+    Ok(HttpResponse::Ok().json(CustomRuleCreated {
+        message: "Custom rule created".into(),
+        rule_id: rule.id.clone(),
+        rule,
         reload,
-    ))
+    }))
 }
 
 /// Update a custom rule.
 #[utoipa::path(tag = "custom-rules", request_body = CustomRuleInput,
     params(("id" = String, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"Custom rule updated\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[put("/custom-rules/{id}", wrap = "Need::write(Module::CustomRules)")]
 async fn update(
     state: Authorized,
@@ -175,13 +211,13 @@ async fn update(
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "Custom rule updated" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Custom rule updated", reload)))
 }
 
 /// Enable or disable a custom rule.
 #[utoipa::path(tag = "custom-rules", request_body = EnabledBody,
     params(("id" = String, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\"}`")))]
+    responses((status = 200, body = Toggled), (status = 404, description = "not_found")))]
 #[post("/custom-rules/{id}/toggle", wrap = "Need::write(Module::CustomRules)")]
 async fn toggle(
     state: Authorized,
@@ -202,15 +238,16 @@ async fn toggle(
     } else {
         "Custom rule disabled"
     };
-    Ok(written(
-        json!({ "message": msg, "enabled": enabled }),
+    Ok(HttpResponse::Ok().json(Toggled {
+        message: msg.into(),
+        enabled,
         reload,
-    ))
+    }))
 }
 
 /// Delete a custom rule.
 #[utoipa::path(tag = "custom-rules", params(("id" = String, Path, description = "Rule id")),
-    responses((status = 200, description = "`{\"message\": \"Custom rule deleted\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[delete("/custom-rules/{id}", wrap = "Need::write(Module::CustomRules)")]
 async fn remove(state: Authorized, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -220,7 +257,7 @@ async fn remove(state: Authorized, id: web::Path<String>) -> Result<HttpResponse
             _ => Ok(()),
         })
         .await?;
-    Ok(written(json!({ "message": "Custom rule deleted" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Custom rule deleted", reload)))
 }
 
 /// Export every custom rule as a ZIP holding `custom_rules.yaml`.
@@ -326,7 +363,7 @@ fn parse_rules(name: &str, text: &str, json: bool) -> Result<Vec<RawCustomRule>,
 /// Import a ZIP (multipart field `file`): rules with a known id replace it, others are added.
 #[utoipa::path(tag = "custom-rules",
     request_body(content_type = "multipart/form-data", description = "field `file`: a ZIP of YAML/JSON rule files"),
-    responses((status = 200, description = "`{\"message\": \"Custom rules imported\", \"count\": N}`")))]
+    responses((status = 200, body = CustomRulesImported), (status = 400, description = "validation_error")))]
 #[post("/custom-rules/import", wrap = "Need::write(Module::CustomRules)")]
 async fn import(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let rules = rules_from_zip(read_file_field(mp).await?)?;
@@ -345,15 +382,16 @@ async fn import(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiErr
             Ok(())
         })
         .await?;
-    Ok(written(
-        json!({ "message": "Custom rules imported", "count": count }),
+    Ok(HttpResponse::Ok().json(CustomRulesImported {
+        message: "Custom rules imported".into(),
+        count,
         reload,
-    ))
+    }))
 }
 
 /// Ask the proxy to reload its rules now.
 #[utoipa::path(tag = "custom-rules",
-    responses((status = 200, description = "`{\"message\": \"Custom rules reloaded\"}`"),
+    responses((status = 200, body = ProxyAnswered),
               (status = 503, description = "proxy_unavailable")))]
 #[post("/custom-rules/reload", wrap = "Need::write(Module::CustomRules)")]
 async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
@@ -364,5 +402,8 @@ async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
             resp.error.clone().unwrap_or_default()
         )));
     }
-    Ok(HttpResponse::Ok().json(json!({ "message": "Custom rules reloaded", "proxy": resp })))
+    Ok(HttpResponse::Ok().json(ProxyAnswered {
+        message: "Custom rules reloaded".into(),
+        proxy: resp,
+    }))
 }

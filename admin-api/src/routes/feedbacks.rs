@@ -42,6 +42,8 @@ pub struct ListQuery {
 
 /// Body of `PUT /feedbacks/{id}/status`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+// Its own name in /openapi.yaml: `StatusBody` is the site module's (`POST /site/status`).
+#[schema(as = FeedbackStatusBody)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// New status.

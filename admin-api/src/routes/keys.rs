@@ -2,15 +2,15 @@
 //! endpoint_not_exposed, so a leaked key cannot mint more).
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::bodies::{Affected, Message};
 use super::{EnabledBody, IdsOrAll};
 use crate::access::Need;
 use crate::error::ApiError;
 use crate::gate::Authorized;
-use crate::keys::{self, NewKey};
+use crate::keys::{self, KeyInfo, NewKey};
 use crate::state::now;
 
 /// Registers the module.
@@ -45,38 +45,75 @@ fn new_key(i: KeyInput) -> Result<NewKey, ApiError> {
     }
 }
 
+/// `{"keys": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyList {
+    /// Every key, without its secret.
+    pub keys: Vec<KeyInfo>,
+}
+
+/// A new key, with its secret (shown this once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyCreated {
+    /// `API key created`.
+    pub message: String,
+    /// Row id.
+    pub id: i64,
+    /// The full key `fwk_<prefix>_<secret>`; not stored, not shown again.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// The 10-char prefix.
+    pub prefix: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+    /// Unix seconds, 0 = never.
+    pub expire_at: i64,
+}
+
+/// `{"message", "enabled"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyToggled {
+    /// `API key enabled` or `API key disabled`.
+    pub message: String,
+    /// The new state.
+    pub enabled: bool,
+}
+
 /// List keys (never their secrets).
-#[utoipa::path(tag = "keys", responses((status = 200, description = "`{\"keys\": [..]}`")))]
+#[utoipa::path(tag = "keys", responses((status = 200, body = KeyList)))]
 #[get("/keys", wrap = "Need::admin()")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     state.flush_last_used();
     let keys = state.with_db(keys::list)?;
-    Ok(HttpResponse::Ok().json(json!({ "keys": keys })))
+    Ok(HttpResponse::Ok().json(KeyList { keys }))
 }
 
 /// Create a key; the response holds the full key, shown this once.
 #[utoipa::path(tag = "keys", request_body = KeyInput,
-    responses((status = 200, description = "`{\"id\", \"key\", \"message\"}`")))]
+    responses((status = 200, body = KeyCreated), (status = 400, description = "validation_error")))]
 #[post("/keys", wrap = "Need::admin()")]
 async fn create(state: Authorized, body: web::Json<KeyInput>) -> Result<HttpResponse, ApiError> {
     let new = new_key(body.into_inner())?;
     let created = state.with_db(|c| keys::create(c, &new, now()))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "message": "API key created",
-        "id": created.info.id,
-        "key": created.key,
-        "name": created.info.name,
-        "prefix": created.info.prefix,
-        "scopes": created.info.scopes,
-        "enabled": created.info.enabled,
-        "expire_at": created.info.expire_at,
-    })))
+    Ok(HttpResponse::Ok().json(KeyCreated {
+        message: "API key created".into(),
+        id: created.info.id,
+        key: created.key,
+        name: created.info.name,
+        prefix: created.info.prefix,
+        scopes: created.info.scopes,
+        enabled: created.info.enabled,
+        expire_at: created.info.expire_at,
+    }))
 }
 
 /// Enable or disable a key.
 #[utoipa::path(tag = "keys", request_body = EnabledBody,
     params(("id" = i64, Path, description = "Key id")),
-    responses((status = 200, description = "`{\"message\"}`")))]
+    responses((status = 200, body = KeyToggled), (status = 404, description = "not_found")))]
 #[post("/keys/{id}/toggle", wrap = "Need::admin()")]
 async fn toggle(
     state: Authorized,
@@ -92,24 +129,27 @@ async fn toggle(
     } else {
         "API key disabled"
     };
-    Ok(HttpResponse::Ok().json(json!({ "message": msg, "enabled": enabled })))
+    Ok(HttpResponse::Ok().json(KeyToggled {
+        message: msg.into(),
+        enabled,
+    }))
 }
 
 /// Revoke one key, at once.
 #[utoipa::path(tag = "keys", params(("id" = i64, Path, description = "Key id")),
-    responses((status = 200, description = "`{\"message\"}`")))]
+    responses((status = 200, body = Message), (status = 404, description = "not_found")))]
 #[delete("/keys/{id}", wrap = "Need::admin()")]
 async fn revoke_one(state: Authorized, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     if state.with_db(|c| keys::revoke(c, &[id]))? == 0 {
         return Err(ApiError::NotFound(format!("API key {id}")));
     }
-    Ok(HttpResponse::Ok().json(json!({ "message": "API key revoked" })))
+    Ok(HttpResponse::Ok().json(Message::new("API key revoked")))
 }
 
 /// Revoke `{"ids": [..]}` or `{"all": true}`.
 #[utoipa::path(tag = "keys", request_body = IdsOrAll,
-    responses((status = 200, description = "`{\"message\", \"affected\"}`")))]
+    responses((status = 200, body = Affected), (status = 400, description = "validation_error")))]
 #[delete("/keys", wrap = "Need::admin()")]
 async fn revoke_many(
     state: Authorized,
@@ -121,5 +161,8 @@ async fn revoke_many(
         (false, false) => state.with_db(|c| keys::revoke(c, &body.ids))?,
         (false, true) => return Err(ApiError::field("ids", "give ids or all: true")),
     };
-    Ok(HttpResponse::Ok().json(json!({ "message": "API keys revoked", "affected": n })))
+    Ok(HttpResponse::Ok().json(Affected {
+        message: "API keys revoked".into(),
+        affected: n,
+    }))
 }

@@ -5,16 +5,15 @@
 //! `/maintenance-server-status` say who serves that page and whether a host is in maintenance.
 
 use actix_web::{get, post, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::{RawMaintenance, RawSite};
 use waf_core::model::Maintenance;
 
-use super::written;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
+use crate::proxy::ReloadOutcome;
 use crate::store::SiteSection;
 
 /// Registers the module.
@@ -43,17 +42,82 @@ fn in_maintenance(s: &RawSite) -> bool {
     s.status == 1 && s.maintenance.as_ref().is_some_and(|m| m.enabled)
 }
 
-fn view(m: Option<&RawMaintenance>) -> serde_json::Value {
-    json!({
-        "enabled": m.is_some_and(|m| m.enabled),
-        "message": m.and_then(|m| m.message.clone()).unwrap_or_else(|| Maintenance::DEFAULT_MESSAGE.into()),
-        "retry_after": m.and_then(|m| m.retry_after).unwrap_or(Maintenance::DEFAULT_RETRY_AFTER),
-    })
+/// A site's maintenance mode, defaults filled in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MaintenanceView {
+    /// Whether the site is in maintenance.
+    pub enabled: bool,
+    /// Text of the page.
+    pub message: String,
+    /// `Retry-After` seconds.
+    pub retry_after: u32,
+}
+
+/// `{"message", "id", "maintenance", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MaintenanceSet {
+    /// `Maintenance mode enabled` or `Maintenance mode disabled`.
+    pub message: String,
+    /// Site id.
+    pub id: u64,
+    /// The site's maintenance mode now.
+    pub maintenance: MaintenanceView,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// Who serves the maintenance page, and how.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MaintenanceServer {
+    /// `waf-proxy`.
+    pub served_by: &'static str,
+    /// 503.
+    pub status_code: u16,
+    /// The page's text when a site sets none.
+    pub default_message: &'static str,
+    /// `Retry-After` seconds when a site sets none.
+    pub default_retry_after: u32,
+    /// The call that turns it on.
+    pub configure: String,
+}
+
+/// Whether a host, or any site, is in maintenance.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum MaintenanceStatus {
+    /// With `?host=`.
+    Host {
+        /// The host asked about, normalised (lower case, no port).
+        host: String,
+        /// Whether the site serving it is in maintenance.
+        maintenance: bool,
+        /// Its `Retry-After` seconds while in maintenance.
+        retry_after: Option<u32>,
+    },
+    /// Without `?host=`.
+    All {
+        /// Whether a site is in maintenance.
+        maintenance: bool,
+        /// How many are.
+        sites_in_maintenance: usize,
+    },
+}
+
+fn view(m: Option<&RawMaintenance>) -> MaintenanceView {
+    MaintenanceView {
+        enabled: m.is_some_and(|m| m.enabled),
+        message: m
+            .and_then(|m| m.message.clone())
+            .unwrap_or_else(|| Maintenance::DEFAULT_MESSAGE.into()),
+        retry_after: m
+            .and_then(|m| m.retry_after)
+            .unwrap_or(Maintenance::DEFAULT_RETRY_AFTER),
+    }
 }
 
 /// Put a site in maintenance (503 page from waf-proxy) or take it out.
 #[utoipa::path(tag = "site", request_body = MaintenanceBody,
-    responses((status = 200, description = "`{\"message\": \"Maintenance mode enabled\", \"id\", \"maintenance\": {enabled, message, retry_after}, \"reload\"}`"),
+    responses((status = 200, body = MaintenanceSet),
               (status = 400, description = "validation_error"), (status = 404, description = "not_found")))]
 #[post("/site/maintenance", wrap = "Need::write(Module::Site)")]
 async fn set(
@@ -85,24 +149,26 @@ async fn set(
     } else {
         "Maintenance mode disabled"
     };
-    Ok(written(
-        json!({ "message": msg, "id": b.id, "maintenance": view(Some(&m)) }),
+    Ok(HttpResponse::Ok().json(MaintenanceSet {
+        message: msg.into(),
+        id: b.id,
+        maintenance: view(Some(&m)),
         reload,
-    ))
+    }))
 }
 
 /// Who serves the maintenance page, and how.
 #[utoipa::path(tag = "public", security(()),
-    responses((status = 200, description = "`{\"served_by\": \"waf-proxy\", \"status_code\": 503, \"default_message\", \"default_retry_after\", \"configure\"}`")))]
+    responses((status = 200, body = MaintenanceServer)))]
 #[get("/maintenance-server", wrap = "Need::public()")]
 async fn server() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "served_by": "waf-proxy",
-        "status_code": 503,
-        "default_message": Maintenance::DEFAULT_MESSAGE,
-        "default_retry_after": Maintenance::DEFAULT_RETRY_AFTER,
-        "configure": format!("POST {}/site/maintenance", crate::access::BASE),
-    }))
+    HttpResponse::Ok().json(MaintenanceServer {
+        served_by: "waf-proxy",
+        status_code: 503,
+        default_message: Maintenance::DEFAULT_MESSAGE,
+        default_retry_after: Maintenance::DEFAULT_RETRY_AFTER,
+        configure: format!("POST {}/site/maintenance", crate::access::BASE),
+    })
 }
 
 /// `?host=example.com` (optional).
@@ -132,7 +198,7 @@ pub(crate) fn serves(site: &RawSite, host: &str) -> Option<usize> {
 /// Whether a host (or any site) is in maintenance. Names no site: a host the caller does not
 /// already know is never revealed.
 #[utoipa::path(tag = "public", security(()), params(StatusQuery),
-    responses((status = 200, description = "with host: `{\"host\", \"maintenance\", \"retry_after\"}`; without: `{\"maintenance\", \"sites_in_maintenance\"}`"),
+    responses((status = 200, body = MaintenanceStatus),
               (status = 400, description = "validation_error (unknown query parameter)")))]
 #[get("/maintenance-server-status", wrap = "Need::public()")]
 async fn status(state: Authorized, q: web::Query<StatusQuery>) -> Result<HttpResponse, ApiError> {
@@ -154,12 +220,18 @@ async fn status(state: Authorized, q: web::Query<StatusQuery>) -> Result<HttpRes
                 .filter(|_| on)
                 .and_then(|s| s.maintenance.as_ref())
                 .map(|m| m.retry_after.unwrap_or(Maintenance::DEFAULT_RETRY_AFTER));
-            Ok(HttpResponse::Ok()
-                .json(json!({ "host": host, "maintenance": on, "retry_after": retry_after })))
+            Ok(HttpResponse::Ok().json(MaintenanceStatus::Host {
+                host: host.to_string(),
+                maintenance: on,
+                retry_after,
+            }))
         }
         None => {
             let n = sites.iter().filter(|s| in_maintenance(s)).count();
-            Ok(HttpResponse::Ok().json(json!({ "maintenance": n > 0, "sites_in_maintenance": n })))
+            Ok(HttpResponse::Ok().json(MaintenanceStatus::All {
+                maintenance: n > 0,
+                sites_in_maintenance: n,
+            }))
         }
     }
 }

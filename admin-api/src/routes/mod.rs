@@ -11,6 +11,7 @@ use crate::proxy::ReloadOutcome;
 
 pub mod acl;
 pub mod attack;
+pub mod bodies;
 pub mod cache;
 pub mod cache_js;
 pub mod captcha;
@@ -24,6 +25,7 @@ pub mod health;
 pub mod keys;
 pub mod letsencrypt;
 pub mod maintenance;
+pub mod models;
 pub mod monitor;
 pub mod obs;
 pub mod obs_records;

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::{ControlData, ControlRequest, StatsReport, StatusReport};
@@ -44,29 +45,198 @@ pub async fn proxy_status(state: &AppState) -> Result<StatusReport, ApiError> {
     }
 }
 
+/// Rules of the live policy by kind.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleCountsBody {
+    /// ACL rules.
+    pub acl: usize,
+    /// CC rules.
+    pub cc: usize,
+    /// Custom rules.
+    pub custom: usize,
+    /// Managed rules active.
+    pub managed: usize,
+    /// Sites.
+    pub sites: usize,
+}
+
+/// WAF totals since the proxy started.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WafStats {
+    /// Requests seen.
+    pub total_requests: u64,
+    /// Requests blocked (or challenged).
+    pub blocked_requests: u64,
+    /// Requests let through with an event.
+    pub logged_requests: u64,
+    /// Hits over cacheable requests of the response cache, 0 before any.
+    pub cache_hit_rate: f64,
+    /// Response cache hits.
+    pub cache_hits: u64,
+    /// Response cache misses.
+    pub cache_misses: u64,
+    /// Rules of the live policy.
+    pub total_rules: usize,
+    /// Rules by kind.
+    pub rule_counts: RuleCountsBody,
+    /// Sites of the live policy.
+    pub total_sites: usize,
+    /// CC bans held now.
+    pub cc_bans: u64,
+    /// Events per attack type.
+    pub by_attack_type: BTreeMap<String, u64>,
+    /// Events the proxy could not write.
+    pub events_dropped: u64,
+    /// The caller's IP as this listener saw it.
+    pub client_ip: String,
+}
+
+/// Request rates of the proxy's last complete minute (null when the proxy is down).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PortStats {
+    /// Plain HTTP, `N.NN req/s`.
+    pub port_80_rate: Option<String>,
+    /// Over TLS, `N.NN req/s`.
+    pub port_443_rate: Option<String>,
+    /// Both.
+    pub total_qps: Option<String>,
+}
+
+/// CPU of the host.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CpuStats {
+    /// Busy share over 200 ms, `N.NN%`.
+    pub usage_percent: String,
+    /// Load average over 1 minute.
+    pub load_average_1: String,
+    /// Over 5 minutes.
+    pub load_average_5: String,
+    /// Over 15 minutes.
+    pub load_average_15: String,
+    /// Cores available.
+    pub cores: usize,
+}
+
+/// Memory of the host, `N.NN GB`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemoryStats {
+    /// `MemTotal`.
+    pub total: String,
+    /// Total less available.
+    pub used: String,
+    /// `MemAvailable`.
+    pub available: String,
+    /// Used over total, `N.NN%`.
+    pub usage_percent: String,
+}
+
+/// `{"port_stats", "cpu_stats", "memory_stats", "timestamp"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SystemStats {
+    /// The proxy's request rates.
+    pub port_stats: PortStats,
+    /// CPU.
+    pub cpu_stats: CpuStats,
+    /// Memory.
+    pub memory_stats: MemoryStats,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub timestamp: String,
+}
+
+/// TCP connections of the host by state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TcpConnections {
+    /// All.
+    pub total: u64,
+    /// `ESTABLISHED`.
+    pub established: u64,
+    /// `TIME_WAIT`.
+    pub time_wait: u64,
+    /// `LISTEN`.
+    pub listen: u64,
+    /// Any other state.
+    pub other: u64,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub timestamp: String,
+}
+
+/// Attack events of one minute.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttackMinute {
+    /// Unix time of the minute's start.
+    pub timestamp: i64,
+    /// The same as `YYYY-MM-DD HH:MM:SS`.
+    pub time: String,
+    /// Events.
+    pub attacks: i64,
+}
+
+/// `{"history", "hours"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttackHistory {
+    /// Minutes with events, oldest first.
+    pub history: Vec<AttackMinute>,
+    /// Hours back.
+    pub hours: i64,
+}
+
+/// Requests and blocks of one minute.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TrafficMinute {
+    /// Unix time of the minute's start.
+    pub timestamp: i64,
+    /// The same as `YYYY-MM-DD HH:MM:SS`.
+    pub time: String,
+    /// Requests.
+    pub requests: u64,
+    /// Blocked requests.
+    pub blocked: u64,
+}
+
+/// `{"trend", "total_requests", "blocked_requests"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TrafficTrend {
+    /// Minutes of the last 24 h, oldest first.
+    pub trend: Vec<TrafficMinute>,
+    /// Requests since the proxy started.
+    pub total_requests: u64,
+    /// Blocked requests since the proxy started.
+    pub blocked_requests: u64,
+}
+
 /// WAF totals since the proxy started, rule and site counts of the live policy.
 #[utoipa::path(tag = "monitor", responses(
-    (status = 200, description = "`{\"total_requests\", \"blocked_requests\", \"cache_hit_rate\", \"cache_hits\", \"cache_misses\", \"total_rules\", \"total_sites\", \"client_ip\", ..}`; cache_hit_rate is hits / (hits + misses) of the response cache, 0 before any cacheable request"),
+    (status = 200, body = WafStats),
     (status = 503, description = "proxy_unavailable")))]
 #[get("/stats", wrap = "Need::read(Module::Monitor)")]
 async fn stats(state: Authorized, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let s = proxy_stats(&state).await?;
     let st = proxy_status(&state).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "total_requests": s.total_requests,
-        "blocked_requests": s.blocked_requests,
-        "logged_requests": s.logged_requests,
-        "cache_hit_rate": cache_hit_rate(&s),
-        "cache_hits": s.cache_hits,
-        "cache_misses": s.cache_misses,
-        "total_rules": st.counts.total(),
-        "rule_counts": st.counts,
-        "total_sites": st.counts.sites,
-        "cc_bans": s.cc_bans,
-        "by_attack_type": s.by_attack_type,
-        "events_dropped": s.events_dropped,
-        "client_ip": req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-    })))
+    let c = &st.counts;
+    Ok(HttpResponse::Ok().json(WafStats {
+        total_requests: s.total_requests,
+        blocked_requests: s.blocked_requests,
+        logged_requests: s.logged_requests,
+        cache_hit_rate: cache_hit_rate(&s),
+        cache_hits: s.cache_hits,
+        cache_misses: s.cache_misses,
+        total_rules: c.total(),
+        rule_counts: RuleCountsBody {
+            acl: c.acl,
+            cc: c.cc,
+            custom: c.custom,
+            managed: c.managed,
+            sites: c.sites,
+        },
+        total_sites: c.sites,
+        cc_bans: s.cc_bans,
+        by_attack_type: s.by_attack_type,
+        events_dropped: s.events_dropped,
+        client_ip: req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+    }))
 }
 
 /// Hits over cacheable requests of the response cache (0 when there were none).
@@ -121,8 +291,7 @@ fn pct(part: f64, whole: f64) -> f64 {
 
 /// CPU (sampled over 200 ms), memory and load of the host, and the proxy's request rate over
 /// the last full minute.
-#[utoipa::path(tag = "monitor", responses((status = 200,
-    description = "`{\"port_stats\": {port_80_rate, port_443_rate, total_qps}, \"cpu_stats\": {usage_percent, load_average_1, cores}, \"memory_stats\": {..}, \"timestamp\"}`")))]
+#[utoipa::path(tag = "monitor", responses((status = 200, body = SystemStats)))]
 #[get("/monitor/system", wrap = "Need::read(Module::Monitor)")]
 async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
     let a = cpu_sample();
@@ -144,29 +313,37 @@ async fn system(state: Authorized) -> Result<HttpResponse, ApiError> {
     let used = total.saturating_sub(avail);
     let port_stats = match proxy_stats(&state).await {
         Ok(s) => port_stats(&s, (now() / 60) as u64),
-        Err(_) => json!({ "port_80_rate": null, "port_443_rate": null, "total_qps": null }),
+        Err(_) => PortStats {
+            port_80_rate: None,
+            port_443_rate: None,
+            total_qps: None,
+        },
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "port_stats": port_stats,
-        "cpu_stats": {
-            "usage_percent": format!("{cpu:.2}%"),
-            "load_average_1": load.first().cloned().unwrap_or_default(),
-            "load_average_5": load.get(1).cloned().unwrap_or_default(),
-            "load_average_15": load.get(2).cloned().unwrap_or_default(),
-            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    Ok(HttpResponse::Ok().json(SystemStats {
+        port_stats,
+        cpu_stats: CpuStats {
+            usage_percent: format!("{cpu:.2}%"),
+            load_average_1: load.first().cloned().unwrap_or_default(),
+            load_average_5: load.get(1).cloned().unwrap_or_default(),
+            load_average_15: load.get(2).cloned().unwrap_or_default(),
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         },
-        "memory_stats": {
-            "total": gb(total), "used": gb(used), "available": gb(avail),
-            "usage_percent": format!("{:.2}%", pct(used as f64, total as f64)),
+        memory_stats: MemoryStats {
+            total: gb(total),
+            used: gb(used),
+            available: gb(avail),
+            usage_percent: format!("{:.2}%", pct(used as f64, total as f64)),
         },
-        "timestamp": format_time(now()),
-    })))
+        timestamp: format_time(now()),
+    }))
 }
 
 /// Request rates of the last complete minute before `minute` (the current one is still filling;
 /// keys are minutes since the epoch): all requests, those over TLS (`port_443_rate`, the HTTPS
 /// listeners) and the rest (`port_80_rate`, plain HTTP).
-fn port_stats(s: &StatsReport, minute: u64) -> Value {
+fn port_stats(s: &StatsReport, minute: u64) -> PortStats {
     let (m, all) = s
         .per_minute
         .iter()
@@ -178,17 +355,16 @@ fn port_stats(s: &StatsReport, minute: u64) -> Value {
         .iter()
         .find(|(t, _)| *t == m && all > 0)
         .map_or(0, |(_, r)| *r);
-    let rate = |n: u64| format!("{:.2} req/s", n as f64 / 60.0);
-    json!({
-        "port_80_rate": rate(all.saturating_sub(tls)),
-        "port_443_rate": rate(tls),
-        "total_qps": rate(all),
-    })
+    let rate = |n: u64| Some(format!("{:.2} req/s", n as f64 / 60.0));
+    PortStats {
+        port_80_rate: rate(all.saturating_sub(tls)),
+        port_443_rate: rate(tls),
+        total_qps: rate(all),
+    }
 }
 
 /// TCP connection counts of the host by state (from `/proc/net/tcp` and `tcp6`).
-#[utoipa::path(tag = "monitor", responses((status = 200,
-    description = "`{\"total\", \"established\", \"time_wait\", \"listen\", \"other\", \"timestamp\"}`")))]
+#[utoipa::path(tag = "monitor", responses((status = 200, body = TcpConnections)))]
 #[get("/monitor/connections", wrap = "Need::read(Module::Monitor)")]
 async fn connections() -> HttpResponse {
     let (mut est, mut tw, mut listen, mut other) = (0u64, 0u64, 0u64, 0u64);
@@ -204,10 +380,14 @@ async fn connections() -> HttpResponse {
             }
         }
     }
-    HttpResponse::Ok().json(json!({
-        "total": est + tw + listen + other, "established": est, "time_wait": tw,
-        "listen": listen, "other": other, "timestamp": format_time(now()),
-    }))
+    HttpResponse::Ok().json(TcpConnections {
+        total: est + tw + listen + other,
+        established: est,
+        time_wait: tw,
+        listen,
+        other,
+        timestamp: format_time(now()),
+    })
 }
 
 /// `?hours=` (1-24, default 1).
@@ -221,7 +401,7 @@ pub struct HoursQuery {
 
 /// Attack events per minute from the attack log, for the last `hours` (default 1, at most 24).
 #[utoipa::path(tag = "monitor", params(HoursQuery), responses(
-    (status = 200, description = "`{\"history\": [{timestamp, time, attacks}], \"hours\"}`"),
+    (status = 200, body = AttackHistory),
     (status = 400, description = "validation_error")))]
 #[get("/monitor/history", wrap = "Need::read(Module::Monitor)")]
 async fn history(state: Authorized, q: web::Query<HoursQuery>) -> Result<HttpResponse, ApiError> {
@@ -230,34 +410,45 @@ async fn history(state: Authorized, q: web::Query<HoursQuery>) -> Result<HttpRes
         return Err(ApiError::field("hours", "1 to 24"));
     }
     let rows = state.with_db(|c| attack_log::per_minute(c, now() - hours * 3600))?;
-    let history: Vec<Value> = rows
+    let history: Vec<AttackMinute> = rows
         .into_iter()
-        .map(|(m, n)| json!({ "timestamp": m, "time": format_time(m), "attacks": n }))
+        .map(|(m, n)| AttackMinute {
+            timestamp: m,
+            time: format_time(m),
+            attacks: n,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "history": history, "hours": hours })))
+    Ok(HttpResponse::Ok().json(AttackHistory { history, hours }))
 }
 
 /// Requests and blocks per minute from waf-proxy's counters (the last 24 h it has been up).
 #[utoipa::path(tag = "monitor", responses(
-    (status = 200, description = "`{\"trend\": [{timestamp, time, requests, blocked}], \"total_requests\", \"blocked_requests\"}`"),
+    (status = 200, body = TrafficTrend),
     (status = 503, description = "proxy_unavailable")))]
 #[get("/traffic/trend", wrap = "Need::read(Module::Monitor)")]
 async fn trend(state: Authorized) -> Result<HttpResponse, ApiError> {
     let s = proxy_stats(&state).await?;
     // per_minute keys are minutes since the epoch.
     let since = ((now() - 24 * 3600).max(0) / 60) as u64;
-    let trend: Vec<Value> = s
+    let trend: Vec<TrafficMinute> = s
         .per_minute
         .iter()
         .filter(|(m, _, _)| *m >= since)
         .map(|(m, r, b)| {
             let t = (*m as i64).saturating_mul(60);
-            json!({ "timestamp": t, "time": format_time(t), "requests": r, "blocked": b })
+            TrafficMinute {
+                timestamp: t,
+                time: format_time(t),
+                requests: *r,
+                blocked: *b,
+            }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "trend": trend, "total_requests": s.total_requests, "blocked_requests": s.blocked_requests
-    })))
+    Ok(HttpResponse::Ok().json(TrafficTrend {
+        trend,
+        total_requests: s.total_requests,
+        blocked_requests: s.blocked_requests,
+    }))
 }
 
 #[cfg(test)]
@@ -273,14 +464,14 @@ mod tests {
         };
         // Minute 101 is the current one: minute 100 counts.
         let v = port_stats(&s, 101);
-        assert_eq!(v["total_qps"], "2.00 req/s");
-        assert_eq!(v["port_443_rate"], "0.50 req/s");
-        assert_eq!(v["port_80_rate"], "1.50 req/s");
+        assert_eq!(v.total_qps.as_deref(), Some("2.00 req/s"));
+        assert_eq!(v.port_443_rate.as_deref(), Some("0.50 req/s"));
+        assert_eq!(v.port_80_rate.as_deref(), Some("1.50 req/s"));
         // A minute without TLS requests has no TLS entry.
         let v = port_stats(&s, 100);
-        assert_eq!(v["port_443_rate"], "1.00 req/s");
-        assert_eq!(v["port_80_rate"], "9.00 req/s");
+        assert_eq!(v.port_443_rate.as_deref(), Some("1.00 req/s"));
+        assert_eq!(v.port_80_rate.as_deref(), Some("9.00 req/s"));
         let v = port_stats(&StatsReport::default(), 5);
-        assert_eq!(v["port_80_rate"], "0.00 req/s");
+        assert_eq!(v.port_80_rate.as_deref(), Some("0.00 req/s"));
     }
 }

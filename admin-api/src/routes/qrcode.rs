@@ -5,8 +5,7 @@ use ::qrcode::render::svg::Color;
 use ::qrcode::{EcLevel, QrCode, Version};
 use actix_web::{get, web, HttpResponse};
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::access::{Module, Need};
@@ -32,6 +31,23 @@ pub struct QrQuery {
     pub level: Option<String>,
 }
 
+/// A QR code image.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QrCodeImage {
+    /// `data:image/svg+xml;base64,...`.
+    pub data_uri: String,
+    /// `svg`.
+    pub format: &'static str,
+    /// QR version (1-40).
+    pub version: i16,
+    /// Error correction: `L`, `M`, `Q` or `H`.
+    pub level: String,
+    /// Modules per side.
+    pub modules: usize,
+    /// Smallest width and height in pixels, as asked.
+    pub size: u32,
+}
+
 fn level(s: Option<&str>) -> Result<EcLevel, ApiError> {
     Ok(match s.map(str::to_ascii_uppercase).as_deref() {
         None | Some("M") => EcLevel::M,
@@ -44,7 +60,7 @@ fn level(s: Option<&str>) -> Result<EcLevel, ApiError> {
 
 /// A QR code image for `text`, as `data:image/svg+xml;base64,...`.
 #[utoipa::path(tag = "qrcode", params(QrQuery),
-    responses((status = 200, description = "`{\"data_uri\": \"data:image/svg+xml;base64,...\", \"format\": \"svg\", \"version\", \"level\", \"size\"}`"),
+    responses((status = 200, body = QrCodeImage),
               (status = 400, description = "validation_error")))]
 #[get("/qrcode", wrap = "Need::read(Module::Qrcode)")]
 async fn qr_code(q: web::Query<QrQuery>) -> Result<HttpResponse, ApiError> {
@@ -68,15 +84,15 @@ async fn qr_code(q: web::Query<QrQuery>) -> Result<HttpResponse, ApiError> {
     let version = match code.version() {
         Version::Normal(v) | Version::Micro(v) => v,
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "data_uri": format!(
+    Ok(HttpResponse::Ok().json(QrCodeImage {
+        data_uri: format!(
             "data:image/svg+xml;base64,{}",
             base64::engine::general_purpose::STANDARD.encode(svg.as_bytes())
         ),
-        "format": "svg",
-        "version": version,
-        "level": format!("{ec:?}"),
-        "modules": code.width(),
-        "size": size,
-    })))
+        format: "svg",
+        version,
+        level: format!("{ec:?}"),
+        modules: code.width(),
+        size,
+    }))
 }

@@ -3,12 +3,11 @@
 use std::collections::BTreeSet;
 
 use actix_web::{get, post, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
-use waf_core::control::ControlRequest;
+use waf_core::control::{ControlRequest, ControlResponse};
 
-use super::written;
+use super::bodies::Saved;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
@@ -21,8 +20,79 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(set_status);
 }
 
+/// A managed rule of the catalog.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CatalogRule {
+    /// Stable id.
+    pub id: u32,
+    /// Name.
+    pub name: &'static str,
+    /// Attack class (`sqli`, `xss`, ...).
+    #[schema(value_type = String)]
+    pub attack_type: waf_core::AttackType,
+    /// Lowest sensitivity at which it is active.
+    pub level: u8,
+}
+
+impl From<waf_core::ManagedRuleInfo> for CatalogRule {
+    fn from(r: waf_core::ManagedRuleInfo) -> Self {
+        CatalogRule {
+            id: r.id,
+            name: r.name,
+            attack_type: r.attack_type,
+            level: r.level,
+        }
+    }
+}
+
+/// A managed rule with its state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ManagedRule {
+    /// Stable id.
+    pub id: u32,
+    /// Name.
+    pub name: &'static str,
+    /// Attack class (`sqli`, `xss`, ...).
+    #[schema(value_type = String)]
+    pub attack_type: waf_core::AttackType,
+    /// Lowest sensitivity at which it is active.
+    pub level: u8,
+    /// Not in `managed.disabled_rules`.
+    pub enabled: bool,
+}
+
+/// `{"rules": [..], "total"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Catalog {
+    /// Rules in the catalog.
+    pub total: usize,
+    /// Every managed rule, in id order.
+    pub rules: Vec<ManagedRule>,
+}
+
+/// `{"id": [..], "rules": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BlockedRules {
+    /// Disabled managed rule ids, ascending.
+    pub id: Vec<u32>,
+    /// The disabled rules of the catalog.
+    pub rules: Vec<CatalogRule>,
+}
+
+/// `{"message", "preserved_status", "proxy"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RulesReloaded {
+    /// `Rules reloaded`.
+    pub message: String,
+    /// Disabled managed rules kept through the reload.
+    pub preserved_status: usize,
+    /// The proxy's answer.
+    #[schema(value_type = Object)]
+    pub proxy: ControlResponse,
+}
+
 /// Every managed rule with its state.
-#[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"rules\": [{id, name, attack_type, level, enabled}], \"total\"}`")))]
+#[utoipa::path(tag = "rule", responses((status = 200, body = Catalog)))]
 #[get("/rules", wrap = "Need::read(Module::Rule)")]
 async fn catalog(state: Authorized) -> Result<HttpResponse, ApiError> {
     let disabled: BTreeSet<u32> = state
@@ -31,18 +101,24 @@ async fn catalog(state: Authorized) -> Result<HttpResponse, ApiError> {
         .disabled_rules
         .into_iter()
         .collect();
-    let rules: Vec<_> = waf_core::catalog()
+    let rules: Vec<ManagedRule> = waf_core::catalog()
         .into_iter()
-        .map(|r| {
-            json!({ "id": r.id, "name": r.name, "attack_type": r.attack_type,
-                    "level": r.level, "enabled": !disabled.contains(&r.id) })
+        .map(|r| ManagedRule {
+            enabled: !disabled.contains(&r.id),
+            id: r.id,
+            name: r.name,
+            attack_type: r.attack_type,
+            level: r.level,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "total": rules.len(), "rules": rules })))
+    Ok(HttpResponse::Ok().json(Catalog {
+        total: rules.len(),
+        rules,
+    }))
 }
 
 /// Disabled managed rule ids.
-#[utoipa::path(tag = "rule", responses((status = 200, description = "`{\"id\": [..], \"rules\": [..]}`")))]
+#[utoipa::path(tag = "rule", responses((status = 200, body = BlockedRules)))]
 #[get("/rule/blockRuleId", wrap = "Need::read(Module::Rule)")]
 async fn blocked_ids(state: Authorized) -> Result<HttpResponse, ApiError> {
     let disabled: BTreeSet<u32> = state
@@ -51,16 +127,20 @@ async fn blocked_ids(state: Authorized) -> Result<HttpResponse, ApiError> {
         .disabled_rules
         .into_iter()
         .collect();
-    let rules: Vec<_> = waf_core::catalog()
+    let rules: Vec<CatalogRule> = waf_core::catalog()
         .into_iter()
         .filter(|r| disabled.contains(&r.id))
+        .map(CatalogRule::from)
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "id": disabled, "rules": rules })))
+    Ok(HttpResponse::Ok().json(BlockedRules {
+        id: disabled.into_iter().collect(),
+        rules,
+    }))
 }
 
 /// Hot reload the proxy from the rule files (needs `rule:write`: it changes what runs).
 #[utoipa::path(tag = "rule", responses(
-    (status = 200, description = "`{\"message\": \"Rules reloaded\", \"preserved_status\": N}`"),
+    (status = 200, body = RulesReloaded),
     (status = 503, description = "proxy_unavailable")))]
 #[get("/rules/reload", wrap = "Need::write(Module::Rule)")]
 async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
@@ -72,9 +152,11 @@ async fn hot_reload(state: Authorized) -> Result<HttpResponse, ApiError> {
             resp.error.clone().unwrap_or_default()
         )));
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "message": "Rules reloaded", "preserved_status": disabled, "proxy": resp
-    })))
+    Ok(HttpResponse::Ok().json(RulesReloaded {
+        message: "Rules reloaded".into(),
+        preserved_status: disabled,
+        proxy: resp,
+    }))
 }
 
 /// Batch status body: `{"ids": [..], "enabled": bool}` or `{"rules": [{"id", "enabled"}]}`.
@@ -108,7 +190,7 @@ pub struct RuleState {
 
 /// Batch update managed rule status (disabled ids go to `managed.disabled_rules`).
 #[utoipa::path(tag = "rule", request_body = StatusInput,
-    responses((status = 200, description = "`{\"message\": \"Rule status updated\"}`")))]
+    responses((status = 200, body = Saved), (status = 400, description = "validation_error")))]
 #[post("/rules/status", wrap = "Need::write(Module::Rule)")]
 async fn set_status(
     state: Authorized,
@@ -146,5 +228,5 @@ async fn set_status(
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "Rule status updated" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Rule status updated", reload)))
 }

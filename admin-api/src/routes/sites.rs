@@ -2,14 +2,15 @@
 
 use actix_multipart::Multipart;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::RawSite;
 
 pub use super::site_profiles::ProfileInput;
 
-use super::{allocate_id, multipart_fields, pem_from_fields, text_field, written};
+use super::bodies::Saved;
+use super::{allocate_id, multipart_fields, pem_from_fields, text_field};
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
@@ -213,6 +214,78 @@ fn self_signed_for(state: &AppState, site: &RawSite) -> Result<PemPair, ApiError
     .map_err(|e| ApiError::field("domain", format!("cannot issue a certificate: {e}")))
 }
 
+/// `{"sites": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteList {
+    /// Every site.
+    #[schema(value_type = Vec<super::models::SiteInfo>)]
+    pub sites: Vec<Value>,
+}
+
+/// `{"message", "id", "site", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteAdded {
+    /// `Site added`.
+    pub message: String,
+    /// The new site's id (never reused after a delete).
+    pub id: u64,
+    /// The site as saved.
+    #[schema(value_type = super::models::SiteInfo)]
+    pub site: Value,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// A site's certificate.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteCertificate {
+    /// Site id.
+    pub id: u64,
+    /// Whether the site serves HTTPS.
+    pub enable_https: bool,
+    /// `none`, `self-signed` or `custom`.
+    pub cert_type: &'static str,
+    /// The certificate file, when it has one.
+    pub cert_file: Option<String>,
+    /// The PEM chain, when it has one.
+    pub certificate: Option<String>,
+}
+
+/// `{"message", "status", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteStatusSet {
+    /// `Site enabled` or `Site disabled`.
+    pub message: String,
+    /// 1 enabled, 0 disabled.
+    pub status: u8,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// `{"message", "cert_type", "enable_https", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteHttpsSet {
+    /// `Site certificate updated`.
+    pub message: String,
+    /// `none`, `self-signed` or `custom`.
+    pub cert_type: &'static str,
+    /// The new state.
+    pub enable_https: bool,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// `{"message", "cert_type", "reload"}`: a site's certificate replaced or renewed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteCertUpdated {
+    /// `Site certificate updated` or `Certificate renewed`.
+    pub message: String,
+    /// `custom` or `self-signed`.
+    pub cert_type: &'static str,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
 fn site_json(site: &RawSite) -> Value {
     let mut v = serde_json::to_value(site).unwrap_or_default();
     v["enable_https"] = json!(site.enable_https);
@@ -251,14 +324,16 @@ async fn add_site(
             Ok(site)
         })
         .await?;
-    Ok(written(
-        json!({ "message": "Site added", "id": site.id, "site": site_json(&site) }),
+    Ok(HttpResponse::Ok().json(SiteAdded {
+        message: "Site added".into(),
+        id: site.id,
+        site: site_json(&site),
         reload,
-    ))
+    }))
 }
 
 /// List sites.
-#[utoipa::path(tag = "site", responses((status = 200, description = "`{\"sites\": [..]}`")))]
+#[utoipa::path(tag = "site", responses((status = 200, body = SiteList)))]
 #[get("/sites", wrap = "Need::read(Module::Site)")]
 async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
     let sites: Vec<Value> = state
@@ -267,12 +342,12 @@ async fn list(state: Authorized) -> Result<HttpResponse, ApiError> {
         .iter()
         .map(site_json)
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "sites": sites })))
+    Ok(HttpResponse::Ok().json(SiteList { sites }))
 }
 
 /// Add a site.
 #[utoipa::path(tag = "site", request_body = SiteInput,
-    responses((status = 200, description = "`{\"message\": \"Site added\", \"site\": {..}}`")))]
+    responses((status = 200, body = SiteAdded), (status = 400, description = "validation_error")))]
 #[post("/site/add", wrap = "Need::write(Module::Site)")]
 async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     add_site(&state, SiteSpec::try_from(body.into_inner())?, None).await
@@ -281,7 +356,7 @@ async fn add(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRespon
 /// Add a site with a certificate: multipart `name`, `domain`, `target_url`, `cert_file`, `key_file`.
 #[utoipa::path(tag = "site",
     request_body(content_type = "multipart/form-data", description = "name, domain, target_url, cert_file, key_file"),
-    responses((status = 200, description = "`{\"message\": \"Site added\"}`")))]
+    responses((status = 200, body = SiteAdded), (status = 400, description = "validation_error")))]
 #[post("/site/add-with-cert", wrap = "Need::write(Module::Site)")]
 async fn add_with_cert(state: Authorized, mp: Multipart) -> Result<HttpResponse, ApiError> {
     let fields = multipart_fields(mp).await?;
@@ -329,7 +404,7 @@ pub struct IdBody {
 
 /// Delete a site.
 #[utoipa::path(tag = "site", request_body = IdBody,
-    responses((status = 200, description = "`{\"message\": \"Site deleted\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[post("/site/delete", wrap = "Need::write(Module::Site)")]
 async fn delete_site(state: Authorized, body: web::Json<IdBody>) -> Result<HttpResponse, ApiError> {
     let id = body.id;
@@ -339,12 +414,12 @@ async fn delete_site(state: Authorized, body: web::Json<IdBody>) -> Result<HttpR
             _ => Ok(()),
         })
         .await?;
-    Ok(written(json!({ "message": "Site deleted" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Site deleted", reload)))
 }
 
 /// The site's certificate (PEM chain, public).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
-    responses((status = 200, description = "`{\"id\", \"cert_type\", \"certificate\"}`")))]
+    responses((status = 200, body = SiteCertificate), (status = 404, description = "not_found")))]
 #[get("/site/{id}/certificate", wrap = "Need::read(Module::Site)")]
 async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -358,10 +433,13 @@ async fn certificate(state: Authorized, id: web::Path<u64>) -> Result<HttpRespon
         Some(f) => Some(std::fs::read_to_string(f).map_err(ApiError::internal)?),
         None => None,
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "id": id, "enable_https": site.enable_https, "cert_type": cert_type(&site),
-        "cert_file": site.cert_file, "certificate": pem,
-    })))
+    Ok(HttpResponse::Ok().json(SiteCertificate {
+        id,
+        enable_https: site.enable_https,
+        cert_type: cert_type(&site),
+        cert_file: site.cert_file,
+        certificate: pem,
+    }))
 }
 
 /// `{"id": 1, "status": 1}`.
@@ -376,7 +454,7 @@ pub struct StatusBody {
 
 /// Enable or disable a site.
 #[utoipa::path(tag = "site", request_body = StatusBody,
-    responses((status = 200, description = "`{\"message\": \"Site enabled\", \"status\": 1}`")))]
+    responses((status = 200, body = SiteStatusSet), (status = 404, description = "not_found")))]
 #[post("/site/status", wrap = "Need::write(Module::Site)")]
 async fn set_status(
     state: Authorized,
@@ -397,7 +475,11 @@ async fn set_status(
     } else {
         "Site disabled"
     };
-    Ok(written(json!({ "message": msg, "status": status }), reload))
+    Ok(HttpResponse::Ok().json(SiteStatusSet {
+        message: msg.into(),
+        status,
+        reload,
+    }))
 }
 
 /// `{"id": 1, "enable_https": true}`.
@@ -412,7 +494,7 @@ pub struct HttpsBody {
 
 /// Toggle HTTPS (a self-signed certificate is issued when the site has none).
 #[utoipa::path(tag = "site", request_body = HttpsBody,
-    responses((status = 200, description = "`{\"message\": \"Site certificate updated\", \"cert_type\"}`")))]
+    responses((status = 200, body = SiteHttpsSet), (status = 404, description = "not_found")))]
 #[post("/site/https", wrap = "Need::write(Module::Site)")]
 async fn set_https(
     state: Authorized,
@@ -430,15 +512,18 @@ async fn set_https(
             Ok(cert_type(site))
         })
         .await?;
-    Ok(written(
-        json!({ "message": "Site certificate updated", "cert_type": kind, "enable_https": enable_https }),
+    Ok(HttpResponse::Ok().json(SiteHttpsSet {
+        message: "Site certificate updated".into(),
+        cert_type: kind,
+        enable_https,
         reload,
-    ))
+    }))
 }
 
 /// Update a site (full fields, with `id`); its certificate is kept.
 #[utoipa::path(tag = "site", request_body = SiteInput,
-    responses((status = 200, description = "`{\"message\": \"Site updated\"}`")))]
+    responses((status = 200, body = Saved), (status = 400, description = "validation_error"),
+              (status = 404, description = "not_found")))]
 #[put("/site/update", wrap = "Need::write(Module::Site)")]
 async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
@@ -475,7 +560,7 @@ async fn update(state: Authorized, body: web::Json<SiteInput>) -> Result<HttpRes
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "Site updated" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Site updated", reload)))
 }
 
 /// `{"id", "cert_name"}` (a certificate of the store) or `{"id", "cert", "key"}` (PEM text).
@@ -497,7 +582,8 @@ pub struct UpdateCertBody {
 
 /// Point a site at another certificate.
 #[utoipa::path(tag = "site", request_body = UpdateCertBody,
-    responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
+    responses((status = 200, body = SiteCertUpdated), (status = 400, description = "validation_error"),
+              (status = 404, description = "not_found")))]
 #[post("/site/update-cert", wrap = "Need::write(Module::Site)")]
 async fn update_cert(
     state: Authorized,
@@ -548,16 +634,17 @@ pub(crate) fn site_domains(state: &AppState, id: u64) -> Result<Vec<String>, Api
 
 async fn replace_cert(state: &AppState, id: u64, pair: PemPair) -> Result<HttpResponse, ApiError> {
     let reload = install_cert(state, id, &pair).await?;
-    Ok(written(
-        json!({ "message": "Site certificate updated", "cert_type": "custom" }),
+    Ok(HttpResponse::Ok().json(SiteCertUpdated {
+        message: "Site certificate updated".into(),
+        cert_type: "custom",
         reload,
-    ))
+    }))
 }
 
 /// Re-issue the site's self-signed certificate (from its certificate template, as the template
 /// is now, when it names one).
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
-    responses((status = 200, description = "`{\"message\": \"Certificate renewed\"}`")))]
+    responses((status = 200, body = SiteCertUpdated), (status = 404, description = "not_found")))]
 #[post("/site/{id}/renew-certificate", wrap = "Need::write(Module::Site)")]
 async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -570,16 +657,18 @@ async fn renew(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, Ap
             Ok(())
         })
         .await?;
-    Ok(written(
-        json!({ "message": "Certificate renewed", "cert_type": "self-signed" }),
+    Ok(HttpResponse::Ok().json(SiteCertUpdated {
+        message: "Certificate renewed".into(),
+        cert_type: "self-signed",
         reload,
-    ))
+    }))
 }
 
 /// Replace the certificate: multipart `cert_file` + `key_file`.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
     request_body(content_type = "multipart/form-data", description = "cert_file, key_file"),
-    responses((status = 200, description = "`{\"message\": \"Site certificate updated\"}`")))]
+    responses((status = 200, body = SiteCertUpdated), (status = 400, description = "validation_error"),
+              (status = 404, description = "not_found")))]
 #[post("/site/{id}/replace-certificate", wrap = "Need::write(Module::Site)")]
 async fn replace(
     state: Authorized,
@@ -592,7 +681,7 @@ async fn replace(
 
 /// Disable HTTPS, keeping the certificate files.
 #[utoipa::path(tag = "site", params(("id" = u64, Path, description = "Site id")),
-    responses((status = 200, description = "`{\"message\": \"Certificate removed\"}`")))]
+    responses((status = 200, body = Saved), (status = 404, description = "not_found")))]
 #[post("/site/{id}/remove-certificate", wrap = "Need::write(Module::Site)")]
 async fn remove_cert(state: Authorized, id: web::Path<u64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -604,7 +693,7 @@ async fn remove_cert(state: Authorized, id: web::Path<u64>) -> Result<HttpRespon
             Ok(())
         })
         .await?;
-    Ok(written(json!({ "message": "Certificate removed" }), reload))
+    Ok(HttpResponse::Ok().json(Saved::new("Certificate removed", reload)))
 }
 
 fn sm2() -> ApiError {

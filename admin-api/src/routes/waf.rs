@@ -5,13 +5,13 @@
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::written;
+use super::bodies::Clearance;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
+use crate::proxy::ReloadOutcome;
 use waf_core::control::{ControlData, ControlRequest};
 
 /// TLS versions this stack can speak (Pingora/OpenSSL as built: no SSLv3, TLS 1.0 or 1.1).
@@ -63,8 +63,58 @@ impl TryFrom<TlsVersions> for TlsVersionSet {
     }
 }
 
+/// `{"versions", "supported"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TlsVersionsBody {
+    /// Enabled TLS versions.
+    pub versions: Vec<String>,
+    /// Versions this stack can speak.
+    pub supported: Vec<&'static str>,
+}
+
+/// `{"message", "versions", "note", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TlsVersionsSet {
+    /// `TLS versions updated`.
+    pub message: String,
+    /// The versions now enabled.
+    pub versions: Vec<String>,
+    /// When they apply, in words.
+    pub note: &'static str,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// `{"enabled": false, "supported": false, "message"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Http3Status {
+    /// Always false.
+    pub enabled: bool,
+    /// Always false: the data plane does not speak QUIC.
+    pub supported: bool,
+    /// Why.
+    pub message: &'static str,
+}
+
+/// A proof-of-work challenge for a client that solves it itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChallengeIssuedBody {
+    /// The token (`expiry.mac`), bound to the client IP.
+    pub token: String,
+    /// Leading zero bits the digest needs.
+    pub difficulty: u8,
+    /// Unix time after which the token is refused.
+    pub expires_at: u64,
+    /// The client it is bound to.
+    pub client_ip: String,
+    /// What to compute, in words.
+    pub algorithm: &'static str,
+    /// Where the client sends its answer, in words.
+    pub verify_path: &'static str,
+}
+
 /// Enabled TLS versions (the rule set's `settings.tls_versions`; both when it does not say).
-#[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"versions\": [..], \"supported\": [..]}`")))]
+#[utoipa::path(tag = "waf", responses((status = 200, body = TlsVersionsBody)))]
 #[get("/waf/tls-versions", wrap = "Need::read(Module::Waf)")]
 async fn get_tls(state: Authorized) -> Result<HttpResponse, ApiError> {
     let versions: Vec<String> = state
@@ -72,13 +122,16 @@ async fn get_tls(state: Authorized) -> Result<HttpResponse, ApiError> {
         .settings()
         .tls_versions
         .unwrap_or_else(|| SUPPORTED.iter().map(|s| s.to_string()).collect());
-    Ok(HttpResponse::Ok().json(json!({ "versions": versions, "supported": SUPPORTED })))
+    Ok(HttpResponse::Ok().json(TlsVersionsBody {
+        versions,
+        supported: SUPPORTED.to_vec(),
+    }))
 }
 
 /// Set the enabled TLS versions (1.2 and/or 1.3). Written through the rule store like every rule
 /// change; waf-proxy applies it to TLS handshakes from its reload on (open connections keep theirs).
 #[utoipa::path(tag = "waf", request_body = TlsVersions,
-    responses((status = 200, description = "`{\"message\": \"TLS versions updated\", \"versions\": [..], \"reload\": {..}}`"),
+    responses((status = 200, body = TlsVersionsSet),
               (status = 400, description = "validation_error")))]
 #[post("/waf/tls-versions", wrap = "Need::write(Module::Waf)")]
 async fn set_tls(
@@ -98,21 +151,23 @@ async fn set_tls(
     } else {
         "saved; waf-proxy applies it at its next start or reload"
     };
-    Ok(written(
-        json!({ "message": "TLS versions updated", "versions": versions, "note": note }),
+    Ok(HttpResponse::Ok().json(TlsVersionsSet {
+        message: "TLS versions updated".into(),
+        versions,
+        note,
         reload,
-    ))
+    }))
 }
 
 /// HTTP/3 status: not supported by this WAF.
-#[utoipa::path(tag = "waf", responses((status = 200, description = "`{\"enabled\": false, \"supported\": false}`")))]
+#[utoipa::path(tag = "waf", responses((status = 200, body = Http3Status)))]
 #[get("/waf/http3", wrap = "Need::read(Module::Waf)")]
 async fn get_http3() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "enabled": false,
-        "supported": false,
-        "message": "HTTP/3 (QUIC) is not supported by this WAF",
-    }))
+    HttpResponse::Ok().json(Http3Status {
+        enabled: false,
+        supported: false,
+        message: "HTTP/3 (QUIC) is not supported by this WAF",
+    })
 }
 
 /// Enabling HTTP/3 is refused: the data plane does not speak QUIC.
@@ -155,7 +210,7 @@ fn client_ip(s: &str) -> Result<String, ApiError> {
 /// challenge page's script): find `nonce` such that SHA-256(token ":" nonce) starts with
 /// `difficulty` zero bits.
 #[utoipa::path(tag = "waf", request_body = ChallengeFor,
-    responses((status = 200, description = "`{\"token\", \"difficulty\", \"expires_at\", \"client_ip\", \"algorithm\", \"verify_path\"}`"),
+    responses((status = 200, body = ChallengeIssuedBody),
               (status = 400, description = "validation_error"), (status = 503, description = "proxy_unavailable")))]
 #[post("/waf/cc-challenge/generate", wrap = "Need::write(Module::Waf)")]
 async fn challenge_generate(
@@ -170,20 +225,20 @@ async fn challenge_generate(
     let Some(ControlData::Challenge(c)) = resp.data else {
         return Err(ApiError::ProxyUnavailable(resp.error.unwrap_or_default()));
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "token": c.token,
-        "difficulty": c.difficulty,
-        "expires_at": c.expires_at,
-        "client_ip": ip,
-        "algorithm": "sha256: nonce of at most 32 characters such that SHA-256(token + \":\" + nonce) starts with `difficulty` zero bits",
-        "verify_path": "/.well-known/waf-challenge?token=..&nonce=..&return=/path (on waf-proxy, from the client itself)",
-    })))
+    Ok(HttpResponse::Ok().json(ChallengeIssuedBody {
+        token: c.token,
+        difficulty: c.difficulty,
+        expires_at: c.expires_at,
+        client_ip: ip,
+        algorithm: "sha256: nonce of at most 32 characters such that SHA-256(token + \":\" + nonce) starts with `difficulty` zero bits",
+        verify_path: "/.well-known/waf-challenge?token=..&nonce=..&return=/path (on waf-proxy, from the client itself)",
+    }))
 }
 
 /// Check a solved challenge; on success the clearance cookie for that client (send it as
 /// `Cookie` to waf-proxy from that IP).
 #[utoipa::path(tag = "waf", request_body = ChallengeAnswer,
-    responses((status = 200, description = "`{\"message\": \"Challenge passed\", \"valid\": true, \"cookie\", \"set_cookie\", \"expires_at\"}`"),
+    responses((status = 200, body = Clearance),
               (status = 400, description = "validation_error (wrong nonce, expired token, other client IP)"),
               (status = 503, description = "proxy_unavailable")))]
 #[post("/waf/cc-challenge/verify", wrap = "Need::write(Module::Waf)")]
@@ -215,13 +270,13 @@ async fn challenge_verify(
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            Ok(HttpResponse::Ok().json(json!({
-                "message": "Challenge passed",
-                "valid": true,
-                "cookie": cookie,
-                "set_cookie": c.set_cookie,
-                "expires_at": c.clearance_expires_at,
-            })))
+            Ok(HttpResponse::Ok().json(Clearance {
+                message: "Challenge passed".into(),
+                valid: true,
+                cookie,
+                set_cookie: c.set_cookie,
+                expires_at: c.clearance_expires_at,
+            }))
         }
         _ => Err(ApiError::field(
             "nonce",

@@ -14,7 +14,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{get, post, put, web, Error, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::model::raw::{Mode, RawCustomRule};
@@ -24,6 +24,7 @@ use super::wispanel_ratelimit;
 use crate::access::{Module, Need};
 use crate::error::ApiError;
 use crate::gate::Authorized;
+use crate::proxy::ReloadOutcome;
 use crate::state::AppState;
 use crate::store::CustomSection;
 
@@ -116,21 +117,122 @@ pub async fn envelope(
     Ok(ServiceResponse::new(http_req, b.json(out)))
 }
 
-/// `{"data": .., "success": true}`.
-fn ok(data: Value) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "data": data, "success": true }))
+/// WisPanel's success envelope `{"data": .., "success": true}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WisOk<T> {
+    /// The answer.
+    pub data: T,
+    /// Always true (errors use the error envelope).
+    pub success: bool,
+}
+
+fn ok<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Ok().json(WisOk {
+        data,
+        success: true,
+    })
+}
+
+/// WisPanel's `/version/info`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VersionInfo {
+    /// waf-admin's version.
+    pub version: &'static str,
+    /// `stable`.
+    pub channel: &'static str,
+    /// `unknown`.
+    pub build_time: &'static str,
+    /// `unknown`.
+    pub git_commit: &'static str,
+    /// In words, with the engine's version.
+    pub info: String,
+}
+
+/// The detection status, WisPanel's "ModSecurity" shape.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ModsecStatus {
+    /// Always true.
+    pub installed: bool,
+    /// Not every managed rule disabled.
+    pub enabled: bool,
+    /// `settings.mode` is `log_only`.
+    pub log_only: bool,
+    /// `settings.sensitivity` (1-4).
+    pub paranoia_level: u8,
+    /// `waf-core`.
+    pub ruleset: &'static str,
+    /// `waf-proxy`.
+    pub webserver: &'static str,
+    /// Always true.
+    pub crs_installed: bool,
+    /// `v` and the engine's version.
+    pub crs_version: String,
+    /// Rules of the live policy (null when the proxy is unreachable).
+    pub rule_count: Option<usize>,
+    /// The live policy's mode (null when the proxy is unreachable).
+    pub live_mode: Option<String>,
+    /// The live policy's version hash (null when the proxy is unreachable).
+    pub policy_version: Option<String>,
+}
+
+/// `{"data", "success", "changed", "message", "reload"}`: detection switched or configured.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ModsecSwitched {
+    /// The status after the change.
+    pub data: ModsecStatus,
+    /// Always true.
+    pub success: bool,
+    /// False when it already was so (nothing written).
+    pub changed: bool,
+    /// What was done, in words.
+    pub message: String,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// Our custom rules as YAML.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRulesYaml {
+    /// A YAML list of custom rules.
+    pub rules: String,
+    /// How many.
+    pub count: usize,
+    /// `yaml`.
+    pub format: &'static str,
+}
+
+/// `{"count"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRuleCount {
+    /// Custom rules now.
+    pub count: usize,
+}
+
+/// `{"data": {"count"}, "success", "message", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomRulesReplaced {
+    /// How many rules there are now.
+    pub data: CustomRuleCount,
+    /// Always true.
+    pub success: bool,
+    /// `Custom rules updated`.
+    pub message: String,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
 }
 
 /// Version of this WAF (WisPanel's `/version/info` shape).
-#[utoipa::path(tag = "wispanel", responses((status = 200,
-    description = "`{\"version\", \"channel\", \"build_time\", \"git_commit\", \"info\"}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = VersionInfo)))]
 #[get("/version/info", wrap = "Need::read(Module::Monitor)")]
 async fn version_info() -> HttpResponse {
     let v = env!("CARGO_PKG_VERSION");
-    HttpResponse::Ok().json(json!({
-        "version": v, "channel": "stable", "build_time": "unknown", "git_commit": "unknown",
-        "info": format!("waf-admin v{v} (engine {})", waf_core::ENGINE_VERSION),
-    }))
+    HttpResponse::Ok().json(VersionInfo {
+        version: v,
+        channel: "stable",
+        build_time: "unknown",
+        git_commit: "unknown",
+        info: format!("waf-admin v{v} (engine {})", waf_core::ENGINE_VERSION),
+    })
 }
 
 /// Whether managed detection is on: not every managed rule disabled.
@@ -140,28 +242,27 @@ fn managed_enabled(disabled: &[u32]) -> bool {
 }
 
 /// The status object (`rule_count` from the running proxy; null when it is unreachable).
-async fn status_data(state: &AppState) -> Result<Value, ApiError> {
+async fn status_data(state: &AppState) -> Result<ModsecStatus, ApiError> {
     let doc = state.rules_doc()?;
     let settings = doc.settings();
     let live = proxy_status(state).await.ok();
-    Ok(json!({
-        "installed": true,
-        "enabled": managed_enabled(&doc.managed().disabled_rules),
-        "log_only": settings.mode == Mode::LogOnly,
-        "paranoia_level": settings.sensitivity,
-        "ruleset": "waf-core",
-        "webserver": "waf-proxy",
-        "crs_installed": true,
-        "crs_version": format!("v{}", waf_core::ENGINE_VERSION),
-        "rule_count": live.as_ref().map(|s| s.counts.total()),
-        "live_mode": live.as_ref().map(|s| s.mode.clone()),
-        "policy_version": live.as_ref().map(|s| s.version.clone()),
-    }))
+    Ok(ModsecStatus {
+        installed: true,
+        enabled: managed_enabled(&doc.managed().disabled_rules),
+        log_only: settings.mode == Mode::LogOnly,
+        paranoia_level: settings.sensitivity,
+        ruleset: "waf-core",
+        webserver: "waf-proxy",
+        crs_installed: true,
+        crs_version: format!("v{}", waf_core::ENGINE_VERSION),
+        rule_count: live.as_ref().map(|s| s.counts.total()),
+        live_mode: live.as_ref().map(|s| s.mode.clone()),
+        policy_version: live.as_ref().map(|s| s.version.clone()),
+    })
 }
 
 /// Detection status, wrapped as WisPanel does; `rule_count` is the live policy's.
-#[utoipa::path(tag = "wispanel", responses((status = 200, description =
-    "`{\"data\": {installed, enabled, log_only, paranoia_level, ruleset, webserver, crs_installed, crs_version, rule_count}, \"success\": true}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = WisOk<ModsecStatus>)))]
 #[get(
     "/security/module/modsecurity/status",
     wrap = "Need::read(Module::Settings)"
@@ -171,7 +272,7 @@ async fn modsec_status(state: Authorized) -> Result<HttpResponse, ApiError> {
 }
 
 /// Turn managed detection on (restores the disabled-rule list from before `disable`).
-#[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = ModsecSwitched)))]
 #[post(
     "/security/module/modsecurity/enable",
     wrap = "Need::write(Module::Settings)"
@@ -195,7 +296,7 @@ async fn enable(state: Authorized) -> Result<HttpResponse, ApiError> {
 }
 
 /// Turn managed detection off (every managed rule disabled; ACL, CC and custom rules stay).
-#[utoipa::path(tag = "wispanel", responses((status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = ModsecSwitched)))]
 #[post(
     "/security/module/modsecurity/disable",
     wrap = "Need::write(Module::Settings)"
@@ -223,12 +324,16 @@ async fn switched(
     state: &AppState,
     changed: bool,
     message: &str,
-    reload: crate::proxy::ReloadOutcome,
+    reload: ReloadOutcome,
 ) -> Result<HttpResponse, ApiError> {
     let data = status_data(state).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data, "success": true, "changed": changed, "message": message, "reload": reload
-    })))
+    Ok(HttpResponse::Ok().json(ModsecSwitched {
+        data,
+        success: true,
+        changed,
+        message: message.into(),
+        reload,
+    }))
 }
 
 /// `PUT .../modsecurity/config` body.
@@ -271,7 +376,7 @@ impl TryFrom<ConfigInput> for ConfigChange {
 
 /// Set `log_only` (-> mode) and `paranoia_level` (-> sensitivity 1-4).
 #[utoipa::path(tag = "wispanel", request_body = ConfigInput, responses(
-    (status = 200, description = "`{\"data\": {status..}, \"success\": true, \"message\"}`"),
+    (status = 200, body = ModsecSwitched),
     (status = 400, description = "VALIDATION_ERROR")))]
 #[put(
     "/security/module/modsecurity/config",
@@ -295,8 +400,7 @@ async fn config(state: Authorized, body: web::Json<ConfigInput>) -> Result<HttpR
 }
 
 /// Our custom rules as YAML text (a list of rules, as in `custom.yaml`'s `custom_rules`).
-#[utoipa::path(tag = "wispanel", responses((status = 200,
-    description = "`{\"data\": {\"rules\": \"<yaml>\", \"count\": N}, \"success\": true}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = WisOk<CustomRulesYaml>)))]
 #[get(
     "/security/module/modsecurity/rules/custom",
     wrap = "Need::read(Module::CustomRules)"
@@ -308,9 +412,11 @@ async fn custom_get(state: Authorized) -> Result<HttpResponse, ApiError> {
     } else {
         serde_yaml_ng::to_string(&rules).map_err(ApiError::internal)?
     };
-    Ok(ok(
-        json!({ "rules": yaml, "count": rules.len(), "format": "yaml" }),
-    ))
+    Ok(ok(CustomRulesYaml {
+        rules: yaml,
+        count: rules.len(),
+        format: "yaml",
+    }))
 }
 
 /// `PUT .../rules/custom` body.
@@ -371,7 +477,7 @@ impl TryFrom<CustomInput> for CustomRules {
 /// Replace all custom rules with the YAML given; the whole rule set is compiled first (400 with
 /// the compiler's reasons and nothing written on failure).
 #[utoipa::path(tag = "wispanel", request_body = CustomInput, responses(
-    (status = 200, description = "`{\"data\": {\"count\": N}, \"success\": true, \"message\"}`"),
+    (status = 200, body = CustomRulesReplaced),
     (status = 400, description = "VALIDATION_ERROR")))]
 #[put(
     "/security/module/modsecurity/rules/custom",
@@ -392,8 +498,10 @@ async fn custom_put(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "data": { "count": count }, "success": true, "message": "Custom rules updated",
-        "reload": reload
-    })))
+    Ok(HttpResponse::Ok().json(CustomRulesReplaced {
+        data: CustomRuleCount { count },
+        success: true,
+        message: "Custom rules updated".into(),
+        reload,
+    }))
 }

@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use waf_core::control::{ControlData, ControlRequest};
@@ -18,6 +17,7 @@ use crate::access::{Module, Need};
 use crate::attack_log::{self, AttackLog, Filter, Page, CC};
 use crate::error::ApiError;
 use crate::gate::Authorized;
+use crate::proxy::ReloadOutcome;
 use crate::state::AppState;
 use crate::store::{AclSection, CcSection};
 
@@ -50,9 +50,135 @@ async fn banned(state: &AppState) -> HashSet<String> {
     }
 }
 
+/// One CC event in WisPanel's shape.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RateLimitEvent {
+    /// Attack log id.
+    pub id: i64,
+    /// Client IP.
+    pub remote_ip: String,
+    /// Path, without the query.
+    pub endpoint: String,
+    /// Host.
+    pub host: String,
+    /// Requests counted (from the rule name).
+    pub request_count: i64,
+    /// `block`, `challenge` or `captcha`.
+    pub action: String,
+    /// CC rule id.
+    pub rule_id: String,
+    /// The proxy holds no ban for the IP now.
+    pub resolved: bool,
+    /// Start of the counting window, RFC 3339.
+    pub window_start: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+}
+
+/// Blocks and challenges so far and the latest events.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RateLimitSummary {
+    /// CC blocks in all.
+    pub blocks: i64,
+    /// CC challenges in all.
+    pub challenges: i64,
+    /// A CC rule is enabled.
+    pub enabled: bool,
+    /// The 20 latest events.
+    pub recent_events: Vec<RateLimitEvent>,
+}
+
+/// `{"events", "total", "page", "page_size"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RateLimitEvents {
+    /// Events, newest first.
+    pub events: Vec<RateLimitEvent>,
+    /// CC events in all.
+    pub total: i64,
+    /// Page number.
+    pub page: i64,
+    /// Page size.
+    pub page_size: i64,
+}
+
+/// A whitelisted IP.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WhitelistEntry {
+    /// IP address.
+    pub ip: String,
+    /// Its ACL rule's id.
+    pub id: u64,
+    /// Enabled.
+    pub enabled: bool,
+    /// Notes.
+    pub description: String,
+}
+
+/// `{"whitelist": [..]}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Whitelist {
+    /// Global ACL `ip` allow rules.
+    pub whitelist: Vec<WhitelistEntry>,
+}
+
+/// `{"ip", "id"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WhitelistedIp {
+    /// IP address, normalised.
+    pub ip: String,
+    /// Its new ACL rule's id.
+    pub id: u64,
+}
+
+/// `{"success", "message", "data": {"ip", "id"}, "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WhitelistAdded {
+    /// Always true.
+    pub success: bool,
+    /// `IP whitelisted`.
+    pub message: String,
+    /// The entry.
+    pub data: WhitelistedIp,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// `{"success", "message", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WisSaved {
+    /// Always true.
+    pub success: bool,
+    /// What was done, in words.
+    pub message: String,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
+/// `{"enabled", "rules"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RateLimitState {
+    /// The new state of every CC rule.
+    pub enabled: bool,
+    /// CC rules switched.
+    pub rules: usize,
+}
+
+/// `{"success", "data": {"enabled", "rules"}, "message", "reload"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RateLimitToggled {
+    /// Always true.
+    pub success: bool,
+    /// The new state.
+    pub data: RateLimitState,
+    /// `Rate limiting enabled` or `Rate limiting disabled`.
+    pub message: String,
+    /// Whether the running proxy serves the change.
+    pub reload: ReloadOutcome,
+}
+
 /// One CC event in WisPanel's shape. `request_count` and the window come from the rule name the
 /// proxy logs (`CC: over N requests in W s`).
-fn event(l: &AttackLog, banned: &HashSet<String>) -> Value {
+fn event(l: &AttackLog, banned: &HashSet<String>) -> RateLimitEvent {
     let nums: Vec<i64> = l
         .rule_name
         .split_whitespace()
@@ -68,13 +194,18 @@ fn event(l: &AttackLog, banned: &HashSet<String>) -> Value {
         .split('?')
         .next()
         .unwrap_or("/");
-    json!({
-        "id": l.id, "remote_ip": l.client_ip, "endpoint": endpoint, "host": l.host,
-        "request_count": count, "action": l.action, "rule_id": l.rule_id,
-        "resolved": !banned.contains(&l.client_ip),
-        "window_start": rfc3339(l.timestamp - window),
-        "created_at": rfc3339(l.timestamp),
-    })
+    RateLimitEvent {
+        id: l.id,
+        remote_ip: l.client_ip.clone(),
+        endpoint: endpoint.to_string(),
+        host: l.host.clone(),
+        request_count: count,
+        action: l.action.clone(),
+        rule_id: l.rule_id.clone(),
+        resolved: !banned.contains(&l.client_ip),
+        window_start: rfc3339(l.timestamp - window),
+        created_at: rfc3339(l.timestamp),
+    }
 }
 
 fn count_action(state: &AppState, action: &str) -> Result<i64, ApiError> {
@@ -88,8 +219,7 @@ fn count_action(state: &AppState, action: &str) -> Result<i64, ApiError> {
 }
 
 /// Blocks and challenges so far and the 20 latest events.
-#[utoipa::path(tag = "wispanel", responses((status = 200, description =
-    "`{\"blocks\", \"challenges\", \"enabled\", \"recent_events\": [{id, remote_ip, endpoint, request_count, action, resolved, window_start, created_at}]}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = RateLimitSummary)))]
 #[get("/security/module/ratelimit/summary", wrap = "Need::read(Module::Cc)")]
 async fn summary(state: Authorized) -> Result<HttpResponse, ApiError> {
     let f = Filter {
@@ -107,12 +237,12 @@ async fn summary(state: Authorized) -> Result<HttpResponse, ApiError> {
         .all::<CcSection>()
         .iter()
         .any(|r| r.enabled);
-    Ok(HttpResponse::Ok().json(json!({
-        "blocks": count_action(&state, "block")?,
-        "challenges": count_action(&state, "challenge")?,
-        "enabled": enabled,
-        "recent_events": recent.logs.iter().map(|l| event(l, &bans)).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(RateLimitSummary {
+        blocks: count_action(&state, "block")?,
+        challenges: count_action(&state, "challenge")?,
+        enabled,
+        recent_events: recent.logs.iter().map(|l| event(l, &bans)).collect(),
+    }))
 }
 
 /// `?page=&page_size=` (defaults 1 and 20).
@@ -129,7 +259,7 @@ pub struct EventsQuery {
 
 /// CC events, newest first.
 #[utoipa::path(tag = "wispanel", params(EventsQuery), responses(
-    (status = 200, description = "`{\"events\": [..], \"total\", \"page\", \"page_size\"}`"),
+    (status = 200, body = RateLimitEvents),
     (status = 400, description = "VALIDATION_ERROR")))]
 #[get("/security/module/ratelimit/events", wrap = "Need::read(Module::Cc)")]
 async fn events(state: Authorized, q: web::Query<EventsQuery>) -> Result<HttpResponse, ApiError> {
@@ -151,10 +281,12 @@ async fn events(state: Authorized, q: web::Query<EventsQuery>) -> Result<HttpRes
     };
     let res = state.with_db(|c| attack_log::list(c, &f, p))?;
     let bans = banned(&state).await;
-    Ok(HttpResponse::Ok().json(json!({
-        "events": res.logs.iter().map(|l| event(l, &bans)).collect::<Vec<_>>(),
-        "total": res.total, "page": page, "page_size": size,
-    })))
+    Ok(HttpResponse::Ok().json(RateLimitEvents {
+        events: res.logs.iter().map(|l| event(l, &bans)).collect(),
+        total: res.total,
+        page,
+        page_size: size,
+    }))
 }
 
 fn is_whitelist(r: &RawAclRule) -> bool {
@@ -162,24 +294,25 @@ fn is_whitelist(r: &RawAclRule) -> bool {
 }
 
 /// Whitelisted IPs (global ACL `ip` allow rules).
-#[utoipa::path(tag = "wispanel", responses((status = 200,
-    description = "`{\"whitelist\": [{ip, id, enabled, description}]}`")))]
+#[utoipa::path(tag = "wispanel", responses((status = 200, body = Whitelist)))]
 #[get(
     "/security/module/ratelimit/whitelist",
     wrap = "Need::read(Module::Acl)"
 )]
 async fn whitelist(state: Authorized) -> Result<HttpResponse, ApiError> {
-    let list: Vec<Value> = state
+    let list: Vec<WhitelistEntry> = state
         .rules_doc()?
         .all::<AclSection>()
         .into_iter()
         .filter(is_whitelist)
-        .map(|r| {
-            json!({ "ip": r.pattern, "id": r.id, "enabled": r.enabled,
-                    "description": r.description })
+        .map(|r| WhitelistEntry {
+            ip: r.pattern,
+            id: r.id,
+            enabled: r.enabled,
+            description: r.description,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "whitelist": list })))
+    Ok(HttpResponse::Ok().json(Whitelist { whitelist: list }))
 }
 
 /// `{"ip": "203.0.113.5"}`.
@@ -206,7 +339,7 @@ impl TryFrom<IpInput> for WhitelistIp {
 
 /// Whitelist an IP (409 CONFLICT when it already is).
 #[utoipa::path(tag = "wispanel", request_body = IpInput, responses(
-    (status = 200, description = "`{\"success\": true, \"message\", \"data\": {ip, id}}`"),
+    (status = 200, body = WhitelistAdded),
     (status = 400, description = "VALIDATION_ERROR"), (status = 409, description = "CONFLICT")))]
 #[post(
     "/security/module/ratelimit/whitelist",
@@ -238,15 +371,17 @@ async fn whitelist_add(
             Ok(id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true, "message": "IP whitelisted", "data": { "ip": ip, "id": id },
-        "reload": reload,
-    })))
+    Ok(HttpResponse::Ok().json(WhitelistAdded {
+        success: true,
+        message: "IP whitelisted".into(),
+        data: WhitelistedIp { ip, id },
+        reload,
+    }))
 }
 
 /// Remove an IP from the whitelist (404 NOT_FOUND when it is not on it).
 #[utoipa::path(tag = "wispanel", params(("ip" = String, Path, description = "IP address")),
-    responses((status = 200, description = "`{\"success\": true, \"message\"}`"),
+    responses((status = 200, body = WisSaved),
     (status = 404, description = "NOT_FOUND")))]
 #[delete(
     "/security/module/ratelimit/whitelist/{ip}",
@@ -269,14 +404,16 @@ async fn whitelist_remove(
             },
         )
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true, "message": "IP removed from whitelist", "reload": reload
-    })))
+    Ok(HttpResponse::Ok().json(WisSaved {
+        success: true,
+        message: "IP removed from whitelist".into(),
+        reload,
+    }))
 }
 
 /// Enable or disable every CC rule.
 #[utoipa::path(tag = "wispanel", request_body = EnabledBody, responses(
-    (status = 200, description = "`{\"success\": true, \"data\": {enabled, rules}}`")))]
+    (status = 200, body = RateLimitToggled)))]
 #[post("/security/module/ratelimit/toggle", wrap = "Need::write(Module::Cc)")]
 async fn toggle(state: Authorized, body: web::Json<EnabledBody>) -> Result<HttpResponse, ApiError> {
     let enabled = body.enabled;
@@ -292,9 +429,15 @@ async fn toggle(state: Authorized, body: web::Json<EnabledBody>) -> Result<HttpR
             Ok(n)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true, "data": { "enabled": enabled, "rules": n },
-        "message": if enabled { "Rate limiting enabled" } else { "Rate limiting disabled" },
-        "reload": reload,
-    })))
+    Ok(HttpResponse::Ok().json(RateLimitToggled {
+        success: true,
+        data: RateLimitState { enabled, rules: n },
+        message: if enabled {
+            "Rate limiting enabled"
+        } else {
+            "Rate limiting disabled"
+        }
+        .into(),
+        reload,
+    }))
 }
