@@ -87,13 +87,9 @@ async fn health_map(state: &AppState) -> Result<BTreeMap<String, SiteHealth>, Ap
     Ok(report
         .sites
         .into_iter()
-        .map(|mut s| {
-            // The proxy routes to an upstream it has not probed yet (optimistic, so a fresh
-            // proxy serves at once), but a health report must not call it alive: until its first
-            // check (`last_check` 0) it is `unknown` and not alive.
-            for u in &mut s.upstreams {
-                u.is_alive &= u.last_check != 0;
-            }
+        .map(|s| {
+            // The proxy reports an upstream it has not probed yet as not alive (`last_check` 0):
+            // here it is `unknown`.
             let state = |u: &waf_core::control::UpstreamHealth| match (u.last_check, u.is_alive) {
                 (0, _) => HealthState::Unknown,
                 (_, true) => HealthState::Up,
