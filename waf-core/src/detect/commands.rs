@@ -160,7 +160,20 @@ pub(crate) fn is_command(w: &str, any: bool) -> bool {
                 c.len() == base.len() && c.as_bytes()[0] == first && c.eq_ignore_ascii_case(base)
             })
     };
-    known(UNAMBIGUOUS, &UNAMBIGUOUS_SHAPES) || (any && known(AMBIGUOUS, &AMBIGUOUS_SHAPES))
+    known(UNAMBIGUOUS, &UNAMBIGUOUS_SHAPES)
+        || (any && known(AMBIGUOUS, &AMBIGUOUS_SHAPES))
+        || versioned(base)
+}
+
+/// `python3.11`, `perl5.36`, `php8`: an interpreter installed under its version, the name of
+/// one of the [`UNAMBIGUOUS`] commands of three letters or more followed by digits and dots.
+fn versioned(base: &str) -> bool {
+    let b = base.as_bytes();
+    if !b.last().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let name = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    name.len() >= 3 && name.len() < base.len() && is_command(name, false)
 }
 
 /// Per first letter (`a`-`z`), one bit per length of the names of `list` that start with it.
