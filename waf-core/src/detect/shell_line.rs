@@ -162,8 +162,10 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
                 .clone()
                 .find(|t| !(t.len() <= 2 || t.starts_with('-')))
                 .is_some_and(|t| {
-                    t.find('=')
-                        .is_some_and(|n| n > 0 && first_word(&t[..n]) == &t[..n])
+                    t.find('=').is_some_and(|n| {
+                        let name = t[..n].trim_matches(['\'', '"']);
+                        !name.is_empty() && first_word(name) == name
+                    })
                 }))
     {
         return true;
@@ -552,6 +554,7 @@ mod tests {
             "usr/sbin/useradd",
             "alias +m a=b",
             "alias +g+ a=b",
+            "alias 'letter'=curl",
             "find / -name id_rsa -exec cat {} +",
         ] {
             assert!(command_line(a, l), "missed {a:?}");

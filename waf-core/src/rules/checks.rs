@@ -102,7 +102,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: shell_line::command_line,
-            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP,
+            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP | BRACE,
             gate: Gate::None,
         },
     },
@@ -114,7 +114,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: traversal::path_escape,
-            needs: SLASH | HIGH | ZERO,
+            needs: SLASH | HIGH | ZERO | DOT | COLON,
             gate: Gate::None,
         },
     },
