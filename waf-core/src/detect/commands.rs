@@ -178,7 +178,7 @@ fn versioned(base: &str) -> bool {
 
 /// Per first letter (`a`-`z`), one bit per length of the names of `list` that start with it.
 /// Every name starts with a letter and is shorter than 32 bytes (checked when compiling).
-const fn name_shapes(list: &[&str]) -> [u32; 26] {
+pub(super) const fn name_shapes(list: &[&str]) -> [u32; 26] {
     let mut t = [0u32; 26];
     let mut i = 0;
     while i < list.len() {
@@ -189,6 +189,24 @@ const fn name_shapes(list: &[&str]) -> [u32; 26] {
         i += 1;
     }
     t
+}
+
+/// The union of two [`name_shapes`] tables.
+pub(super) const fn union_shapes(a: [u32; 26], b: [u32; 26]) -> [u32; 26] {
+    let mut t = a;
+    let mut i = 0;
+    while i < 26 {
+        t[i] |= b[i];
+        i += 1;
+    }
+    t
+}
+
+/// Whether a word of `len` bytes starting with the ASCII letter `first` has a shape of `shapes`
+/// (compared ignoring case): a test that rules out most words before any list is compared.
+pub(super) fn has_shape(shapes: &[u32; 26], first: u8, len: usize) -> bool {
+    let letter = first.to_ascii_lowercase().wrapping_sub(b'a') as usize;
+    letter < 26 && len < 32 && shapes[letter] & (1 << len) != 0
 }
 
 /// [`name_shapes`] of [`UNAMBIGUOUS`].
