@@ -213,6 +213,27 @@ fn system_path(v: &str) -> bool {
     }
 }
 
+/// Rule 4004: the URL path goes through a hidden directory (`/.claude/settings.json`,
+/// `/app/.docker/config.json`): by convention a tool's private state, its configuration and
+/// credentials, which a site does not publish. `/.well-known/` is the one published by design; a
+/// hidden file at the end (`/.htaccess`) is rule 1200's.
+pub(crate) fn hidden_directory(v: &str, _loc: Location) -> bool {
+    let path = v.split(['?', '#']).next().unwrap_or(v);
+    let mut segs = path.split('/').peekable();
+    while let Some(s) = segs.next() {
+        let b = s.as_bytes();
+        if b.len() >= 2
+            && b[0] == b'.'
+            && b[1].is_ascii_alphanumeric()
+            && !s.eq_ignore_ascii_case(".well-known")
+            && segs.peek().is_some_and(|n| !n.is_empty())
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// `d` starts with a drive letter and its colon (`c:`).
 fn drive(d: &str) -> bool {
     let b = d.as_bytes();
@@ -301,6 +322,7 @@ mod tests {
             "d:users.csv",
             "c:projects",
             "http://example.com/windows",
+            "web-inflation.csv",
         ] {
             assert!(!path_escape(b, l), "false positive {b:?}");
         }
@@ -336,6 +358,31 @@ mod tests {
         }
         // The URL path's own segments are the router's.
         assert!(!path_escape("/..foo", Location::Path));
+    }
+
+    #[test]
+    fn hidden_directories_in_the_url_path() {
+        let l = Location::Path;
+        for a in [
+            "/.claude/settings.json",
+            "/app/.docker/config.json",
+            "/.a0proj/secrets.env",
+            "/.ssh/id_rsa",
+        ] {
+            assert!(hidden_directory(a, l), "missed {a:?}");
+        }
+        for b in [
+            "/.well-known/acme-challenge/x",
+            "/.htaccess",
+            "/docs/.",
+            "/a/../b",
+            "/v1.2/items",
+            "/files/.hidden",
+            "/search?q=/.ssh/x",
+            "/",
+        ] {
+            assert!(!hidden_directory(b, l), "false positive {b:?}");
+        }
     }
 
     #[test]

@@ -119,6 +119,18 @@ pub(super) const RULES: &[Rule] = &[
         },
     },
     Rule {
+        id: 4004,
+        name: "Hidden directory in the URL path",
+        class: A::Traversal,
+        level: 2,
+        locations: super::PATH,
+        detect: Detect::Check {
+            test: traversal::hidden_directory,
+            needs: SLASH,
+            gate: Gate::None,
+        },
+    },
+    Rule {
         id: 3018,
         name: "XSS event-handler attribute in a start tag",
         class: A::Xss,
