@@ -278,8 +278,15 @@ fn unknown_command(word: &str, after: &str) -> bool {
         || !b
             .iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(c))
-        || !after.starts_with([' ', '+', '\t'])
     {
+        return false;
+    }
+    // `irb<<<1+2`: a here-string glued to the program it feeds (PHP's heredoc follows `=` or a
+    // blank, never a word).
+    if after.starts_with("<<<") {
+        return true;
+    }
+    if !after.starts_with([' ', '+', '\t']) {
         return false;
     }
     let end = after
@@ -404,6 +411,7 @@ mod tests {
             "'cmd=a; sh$XX -c whoami",
             ";{cat,/etc/passwd}",
             "x;python3.11 -c 'import os'",
+            ";irb<<<1+2",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -437,6 +445,7 @@ mod tests {
             "Chapter 1. Done; . The end",
             "; find the -best -deals and the best prices here now",
             "Version 3.11 of python; python3.11 is out now",
+            "<?php $x = 1; $s = <<<EOT\nhello\nEOT;",
         ];
         for b in benign {
             assert!(
