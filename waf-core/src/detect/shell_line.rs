@@ -110,14 +110,15 @@ fn may_be_command_line(b: &[u8]) -> bool {
         return false;
     }
     if slash.is_some() {
-        return std::str::from_utf8(word).is_ok_and(relative_binary);
+        return matches!(first, b'b' | b's' | b'u' | b'B' | b'S' | b'U')
+            && std::str::from_utf8(word).is_ok_and(relative_binary);
     }
-    // A program no list knows, with an option after it (`perf --version`).
+    // A program no list knows, with an option after it (`perf --version`): a dash after a
+    // blank in the next 64 bytes.
+    let near = &b[end..b.len().min(end + 65)];
     first.is_ascii_lowercase()
-        && b[end..]
-            .windows(2)
-            .take(64)
-            .any(|p| p[1] == b'-' && matches!(p[0], b' ' | b'+' | b'\t'))
+        && memchr::memchr_iter(b'-', near)
+            .any(|i| i > 0 && matches!(near[i - 1], b' ' | b'+' | b'\t'))
 }
 
 /// [`command_line`] past its prefilter.
