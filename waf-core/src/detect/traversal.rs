@@ -50,6 +50,11 @@ pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
         return (p.starts_with(b"..") && whole_token(t) && glued_climb(t))
             || ((file.is_some() || p.get(1) == Some(&b':')) && system_path(t));
     }
+    read(v, loc)
+}
+
+/// [`path_escape`] past its fast path: the value canonicalised and every reading tried.
+fn read(v: &str, loc: Location) -> bool {
     if !worth_reading(v, loc) {
         return false;
     }
@@ -379,6 +384,40 @@ mod tests {
         }
         // The URL path's own segments are the router's.
         assert!(!path_escape("/..foo", Location::Path));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_whole_reading() {
+        let seeds = [
+            "....etcpasswd",
+            "file:....etcpasswd",
+            "c:windowswin.ini",
+            "file:c:windowswin.ini",
+            "d:inetpubwwwrootglobal.asa",
+            "c:projects",
+            "...",
+            "..",
+            "...and more",
+            "Wait...what",
+            "sean.obrien7@example.org",
+            "Item number 5",
+            "v1..v2",
+            " ..x ",
+            "..x y",
+            "a:b",
+            "FILE:..x",
+            "file:",
+            "c:",
+            "x:windows",
+            "web-inf",
+            "....web-inf",
+            "e:winnt",
+        ];
+        for v in seeds {
+            for loc in [Location::QueryArg, Location::BodyArg, Location::Header] {
+                assert_eq!(path_escape(v, loc), read(v, loc), "{v:?} at {loc:?}");
+            }
+        }
     }
 
     #[test]
