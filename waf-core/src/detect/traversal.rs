@@ -40,8 +40,8 @@ pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
     // vectorised pass and the first bytes decide most values with dots (e-mail addresses,
     // host names, sentences).
     if loc != Location::Path
-        && v.is_ascii()
         && memchr::memchr3(b'/', b'\\', b'0', v.as_bytes()).is_none()
+        && v.is_ascii()
         && memchr::memchr(0, v.as_bytes()).is_none()
     {
         let t = v.trim();
