@@ -461,6 +461,10 @@ mod tests {
         for c in UNAMBIGUOUS.iter().chain(AMBIGUOUS) {
             assert_eq!(*c, c.to_ascii_lowercase(), "{c}");
         }
+        // `is_command` searches them by bisection.
+        for list in [UNAMBIGUOUS, AMBIGUOUS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "not sorted: {list:?}");
+        }
         assert!(is_command("/usr/bin/WGET.exe", false));
         assert!(is_command("Cat", true) && !is_command("Cat", false));
     }
