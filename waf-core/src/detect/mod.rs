@@ -19,6 +19,7 @@ pub(crate) mod java;
 pub(crate) mod php;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
+mod shell_start;
 mod sql_gate;
 pub(crate) mod tautology;
 pub(crate) mod traversal;
