@@ -139,12 +139,24 @@ fn detector_vectors() {
             "4002",
         ),
         ("see ../README.md for details", ""),
+        ("....etcpasswd", "4003"),
+        ("c:windowswin.ini", "4003"),
+        ("...and more to come", ""),
         // RCE.
         ("; cat /etc/passwd", "5000"),
         ("|getent+hosts+example.com&", "5000"),
         ("$(printf 'x'|rev)", "5002"),
         ("() { :; }; /bin/bash -c id", "5001"),
         ("!!python/object/new:exec [import os]", "5003"),
+        ("{,echo,#test}", "5005"),
+        ("{cat,/etc/passwd}", "5005"),
+        ("pi<()ng 127.0.0.1", "5005"),
+        ("bin/visudo", "5005"),
+        ("garb=adduse[r];$garb pizza", "5000"),
+        (";find /etc -name passwd -exec cat {} +", "5000"),
+        ("{id,name}", ""),
+        ("find the -best -deals on new cars", ""),
+        ("price=5; $price is what you pay", ""),
         (
             "The Senora found herself a heroine; more than that, she became aware",
             "",
@@ -224,6 +236,18 @@ fn detector_vectors() {
         };
         if !ok {
             bad.push(format!("{value:?}: want {want:?}, got {got:?}"));
+        }
+    }
+    // A hidden directory in the URL path (4004); the published one passes.
+    for (path, want) in [
+        ("/.claude/settings.json", true),
+        ("/app/.docker/config.json", true),
+        ("/.well-known/security.txt", false),
+        ("/static/v1.2/app.js", false),
+    ] {
+        let got = verdict(&p, &mut s, "GET", path, &[], b"");
+        if got.is_some() != want {
+            bad.push(format!("{path:?}: want blocked {want}, got {got:?}"));
         }
     }
     assert!(bad.is_empty(), "vectors failed:\n{}", bad.join("\n"));

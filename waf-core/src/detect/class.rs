@@ -29,6 +29,10 @@ pub const SPACE: u16 = 1 << 11;
 pub const ZERO: u16 = 1 << 12;
 /// Any byte of a multi-byte UTF-8 character (Unicode look-alikes of ASCII punctuation).
 pub const HIGH: u16 = 1 << 13;
+/// `{`: the start of a brace expansion.
+pub const BRACE: u16 = 1 << 14;
+/// `.`: dots that climb when nothing separates them from a name (`....etc`).
+pub const DOT: u16 = 1 << 15;
 
 const fn class_table() -> [u16; 256] {
     let mut t = [0u16; 256];
@@ -51,6 +55,8 @@ const fn class_table() -> [u16; 256] {
     t[b'\t' as usize] = SPACE;
     t[b'+' as usize] = SPACE;
     t[b'0' as usize] = ZERO;
+    t[b'{' as usize] = BRACE;
+    t[b'.' as usize] = DOT;
     let mut c = 0x80;
     while c < 256 {
         t[c] = HIGH;

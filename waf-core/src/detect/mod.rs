@@ -20,6 +20,7 @@ pub(crate) mod js_loop;
 pub(crate) mod php;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
+mod shell_start;
 mod sql_gate;
 pub(crate) mod ssrf;
 pub(crate) mod tautology;

@@ -11,7 +11,7 @@
 
 use super::commands::{first_word, is_command};
 use super::graphql::graphql_document;
-use super::shell_line::{expansion, glob_path, splice, windows_line};
+use super::shell_line::{expansion, few_plain, glob_path, splice, windows_line};
 use crate::request::Location;
 
 /// Whether `v` [is prose](is_prose), computed on first use: most values never ask (no command
@@ -57,6 +57,9 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
             && b[i - 1] == b' '
             && b[i - 2].is_ascii_alphabetic()
             && b.get(i + 1) == Some(&b' ');
+        if sep_len > 0 && assigned_and_run(&v[..i], &v[i + sep_len..]) {
+            return true;
+        }
         if sep_len > 0
             && command_clause(&v[i + sep_len..], c != b'`', || {
                 matches!(c, b'\n' | b'\r') || conjunction || prose.get()
@@ -68,6 +71,47 @@ pub(crate) fn chained_command(v: &str, _loc: Location) -> bool {
         i += sep_len.max(1);
     }
     false
+}
+
+/// `garb=adduse[r];$garb pizza`: a variable assigned a program name in `before` (at its start
+/// or after a blank or separator) and run as the command of the clause `rest`.
+fn assigned_and_run(before: &str, rest: &str) -> bool {
+    let t = rest.trim_start_matches([' ', '+', '\t']);
+    let Some(r) = t.strip_prefix('$') else {
+        return false;
+    };
+    let r = r.strip_prefix('{').unwrap_or(r);
+    let n = r
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        .count();
+    if n == 0 || !r.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let name = &r[..n];
+    // Its arguments as a command's: at most one plain word (`$a and $b are` is a sentence).
+    let args = &r[n..];
+    let args = &args[..args.find([';', '|', '&', '\n']).unwrap_or(args.len())];
+    if args
+        .split([' ', '+', '\t'])
+        .filter(|t| !t.is_empty() && !shell_arg(t))
+        .nth(1)
+        .is_some()
+    {
+        return false;
+    }
+    let b = before.as_bytes();
+    before.match_indices(name).any(|(k, _)| {
+        let value = &b[(k + n + 1).min(b.len())..];
+        b.get(k + n) == Some(&b'=')
+            && (k == 0 || b" +\t;|&\n".contains(&b[k - 1]))
+            && value
+                .first()
+                .is_some_and(|c| c.is_ascii_lowercase() || *c == b'/')
+            && value
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"_./-[]".contains(c))
+    })
 }
 
 /// Bytes that may start a separator of [`chained_command`]: `;`, `|`, `&`, newline, CR,
@@ -164,6 +208,14 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
     if windows_line(t) {
         return true;
     }
+    // `. file` and `source file` read commands; `. rm -rf /` runs `rm`.
+    if let Some(r) = t
+        .strip_prefix(". ")
+        .or_else(|| t.strip_prefix(".+"))
+        .or_else(|| t.strip_prefix("source "))
+    {
+        return command_clause(r, unknown_ok, strict);
+    }
     if word.is_empty() {
         return false;
     }
@@ -183,10 +235,11 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
     {
         return false; // `cats`, `id_card`: not the command
     }
-    let (mut plain, mut shell) = (0usize, 0usize);
+    let (mut plain, mut shell, mut options) = (0usize, 0usize, 0usize);
     for tok in clause.split(' ').filter(|t| !t.is_empty()) {
         if shell_arg(tok) {
             shell += 1;
+            options += usize::from(tok.len() > 1 && tok.starts_with('-'));
         } else {
             plain += 1;
         }
@@ -200,7 +253,7 @@ fn command_clause(rest: &str, unknown_ok: bool, strict: impl FnOnce() -> bool) -
     // arguments make it a command.
     let capitalised = word.as_bytes()[0].is_ascii_uppercase()
         && !word.bytes().skip(1).any(|c| c.is_ascii_uppercase());
-    plain <= 1 && (shell > 0 || (unamb && !capitalised && !strict()))
+    few_plain(plain, shell, options) && (shell > 0 || (unamb && !capitalised && !strict()))
 }
 
 /// `'word'` or `"word"` at the start of `t`, a single shell word inside: the word and what
@@ -225,8 +278,15 @@ fn unknown_command(word: &str, after: &str) -> bool {
         || !b
             .iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(c))
-        || !after.starts_with([' ', '+', '\t'])
     {
+        return false;
+    }
+    // `irb<<<1+2`: a here-string glued to the program it feeds (PHP's heredoc follows `=` or a
+    // blank, never a word).
+    if after.starts_with("<<<") {
+        return true;
+    }
+    if !after.starts_with([' ', '+', '\t']) {
         return false;
     }
     let end = after
@@ -345,6 +405,13 @@ mod tests {
             "x | findstr /s password *.txt",
             "& for %i in (1) do whoami",
             "x&%COMSPEC% /c dir",
+            "garb=adduse[r];$garb pizza",
+            "ifconfig;. rm -rf /; Something \"The Title\". After space more characters",
+            ";find /etc -name passwd -exec cat {} +",
+            "'cmd=a; sh$XX -c whoami",
+            ";{cat,/etc/passwd}",
+            "x;python3.11 -c 'import os'",
+            ";irb<<<1+2",
         ];
         for a in attacks {
             assert!(chained_command(a, l) || substitution(a, l), "missed {a:?}");
@@ -373,6 +440,12 @@ mod tests {
             "Hello\r\nI need help with my order\r\nThanks",
             "Notes:\nset up the meeting\nping me later",
             "AT&T; net income rose",
+            "price=5; $price is what you pay",
+            "a=b; $a and $b are the values",
+            "Chapter 1. Done; . The end",
+            "; find the -best -deals and the best prices here now",
+            "Version 3.11 of python; python3.11 is out now",
+            "<?php $x = 1; $s = <<<EOT\nhello\nEOT;",
         ];
         for b in benign {
             assert!(
@@ -387,6 +460,10 @@ mod tests {
         // `is_command` compares ignoring ASCII case against these as written.
         for c in UNAMBIGUOUS.iter().chain(AMBIGUOUS) {
             assert_eq!(*c, c.to_ascii_lowercase(), "{c}");
+        }
+        // `is_command` searches them by bisection.
+        for list in [UNAMBIGUOUS, AMBIGUOUS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "not sorted: {list:?}");
         }
         assert!(is_command("/usr/bin/WGET.exe", false));
         assert!(is_command("Cat", true) && !is_command("Cat", false));

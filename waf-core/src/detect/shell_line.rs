@@ -10,13 +10,14 @@
 //! right after it chains it (`id;`, `whoami|`).
 
 use super::commands::{first_word, is_command};
+use super::shell_start::may_be_command_line;
 use crate::request::Location;
 
 /// Longest value read as a command line: longer values are documents, not one command.
 const MAX_LINE: usize = 1024;
 
 /// Precommand modifiers: the next word is the command.
-const WRAPPERS: &[&str] = &[
+pub(super) const WRAPPERS: &[&str] = &[
     "nohup", "time", "strace", "ltrace", "sudo", "doas", "env", "nice", "timeout", "exec",
     "command", "builtin", "setsid", "stdbuf",
 ];
@@ -38,15 +39,29 @@ const BIN_DIRS: &[&str] = &[
 
 /// Rule 5005: the value, as a whole, is a command line.
 pub(crate) fn command_line(v: &str, loc: Location) -> bool {
-    if loc == Location::Path || v.len() > MAX_LINE {
-        return false;
-    }
+    loc != Location::Path && v.len() <= MAX_LINE && may_be_command_line(v.as_bytes()) && read(v)
+}
+
+/// [`command_line`] past its prefilter ([`may_be_command_line`]).
+pub(super) fn read(v: &str) -> bool {
     let v = v.trim_matches([' ', '+', '\t', '\r', '\n']);
-    // Empty substitutions (`` pi``ng ``, `ping$()`) expand to nothing: only a shell reads the
-    // word they split, so the value is read again without them, and a command found then is
-    // one.
-    if v.contains("``") || v.contains("$()") {
-        let joined = v.replace("``", "").replace("$()", "");
+    // `() {`: a function definition handed to bash in a variable (bash imports a variable
+    // starting with exactly these bytes as one), what Shellshock's parser runs past.
+    if v.starts_with("() {") || v.starts_with("()\t{") {
+        return true;
+    }
+    if v.starts_with('{') && brace_command(v) {
+        return true;
+    }
+    // Empty substitutions (`` pi``ng ``, `ping$()`, `pi<()ng`) expand to nothing: only a shell
+    // reads the word they split, so the value is read again without them, and a command found
+    // then is one.
+    if has_empty_substitution(v) {
+        let joined = v
+            .replace("``", "")
+            .replace("$()", "")
+            .replace("<()", "")
+            .replace(">()", "");
         let word = first_word(joined.trim_start_matches(['\'', '"']));
         return !word.is_empty() && is_command(word, true);
     }
@@ -69,6 +84,7 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     // Most values are one word or not a command: nothing to split, nothing allocated.
     if !(clause.contains([' ', '+', '\t', '$', '\'', '"', '\\'])
         || clause.starts_with('/')
+        || relative_binary(clause)
         || chained)
     {
         return false;
@@ -141,19 +157,27 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     {
         return true;
     }
-    // `alias ll='ls -l'`, `alias -p`: the builtin defining a command.
+    // `alias ll='ls -l'`, `alias -p`, `alias +m a=b`: the builtin defining a command (`+`
+    // splits words here, so an option `+m` is a word before the definition).
     if raw.eq_ignore_ascii_case("alias")
-        && rest
-            .clone()
-            .next()
-            .is_some_and(|t| t.contains('=') || t.starts_with(['-', '+']))
+        && (rest.clone().next().is_some_and(|t| t.starts_with('-'))
+            || rest
+                .clone()
+                .find(|t| !(t.len() <= 2 || t.starts_with('-')))
+                .is_some_and(|t| {
+                    t.find('=').is_some_and(|n| {
+                        let name = t[..n].trim_matches(['\'', '"']);
+                        !name.is_empty() && first_word(name) == name
+                    })
+                }))
     {
         return true;
     }
     let cmd = raw;
-    let binary = BIN_DIRS.iter().any(|d| {
+    let binary = (BIN_DIRS.iter().any(|d| {
         cmd.len() > d.len() && cmd.as_bytes()[..d.len()].eq_ignore_ascii_case(d.as_bytes())
-    }) && first_word(cmd) == cmd;
+    }) || relative_binary(cmd))
+        && first_word(cmd) == cmd;
     let known = first_word(cmd) == cmd && is_command(cmd, true);
     if !(binary || known) {
         return optioned_program(cmd, toks.clone());
@@ -161,7 +185,7 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
     // After a command that is also an English word (`set`, `type`, `more`), only options, paths
     // and drive letters are shell: quotes, globs and `$` are also SQL and prose (`SET x = $1`).
     let sure = binary || wrapped || is_command(cmd, false);
-    let (mut plain, mut shell) = (0usize, 0usize);
+    let (mut plain, mut shell, mut options) = (0usize, 0usize, 0usize);
     for t in toks {
         if t.bytes()
             .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-')
@@ -170,6 +194,7 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         }
         if shell_word(t, sure) {
             shell += 1;
+            options += usize::from(t.starts_with('-'));
         } else {
             plain += 1;
         }
@@ -178,7 +203,70 @@ pub(crate) fn command_line(v: &str, loc: Location) -> bool {
         // A bare word: a command only when chained, wrapped or a path to a program.
         return binary || wrapped || (chained && is_command(cmd, false));
     }
-    plain <= 1 && (shell > 0 || binary)
+    few_plain(plain, shell, options) && (shell > 0 || binary)
+}
+
+/// Whether the arguments of a command are those of a command line: at most one plain word, or
+/// (`find /etc -name passwd -exec cat {} +`) two or more options and no more plain words than
+/// shell words; a sentence has no two `-x` options.
+pub(crate) fn few_plain(plain: usize, shell: usize, options: usize) -> bool {
+    plain <= 1 || (options >= 2 && plain <= shell)
+}
+
+/// `bin/name`, `usr/sbin/name`: a program in a binary directory named relative to the root (the
+/// working directory of a service); a plain program name, not a file with an extension.
+pub(super) fn relative_binary(t: &str) -> bool {
+    BIN_DIRS.iter().any(|d| {
+        let d = &d.as_bytes()[1..];
+        let b = t.as_bytes();
+        b.len() > d.len()
+            && b[..d.len()].eq_ignore_ascii_case(d)
+            && b[d.len()].is_ascii_lowercase()
+            && b[d.len()..]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+    })
+}
+
+/// Whether `v` holds an empty substitution that splits a word: ``` `` ```, `$()`, `<()`, `>()`.
+fn has_empty_substitution(v: &str) -> bool {
+    let b = v.as_bytes();
+    memchr::memchr2_iter(b'`', b'(', b).any(|i| {
+        if b[i] == b'`' {
+            b.get(i + 1) == Some(&b'`')
+        } else {
+            i > 0 && matches!(b[i - 1], b'$' | b'<' | b'>') && b.get(i + 1) == Some(&b')')
+        }
+    })
+}
+
+/// `{cmd,arg,...}`: brace expansion, which the shell turns into the words `cmd arg ...`. The
+/// first word is a command or a globbed path, and the expansion is surely one: its first element
+/// is empty (`{,echo,x}`), spliced (`{n$u\c$u,-nlvp,777}`) or globbed, or a later one is an
+/// option or a path (`{cat,/etc/passwd}`). A list of names (`{id,name}`) is a selection.
+pub(crate) fn brace_command(v: &str) -> bool {
+    let Some(inner) = v.strip_prefix('{') else {
+        return false;
+    };
+    let inner = &inner[..inner.find('}').unwrap_or(inner.len())];
+    if !inner.contains(',') || inner.contains([' ', '\n']) {
+        return false;
+    }
+    let mut parts = inner.split(',');
+    let first_empty = inner.starts_with(',');
+    let Some(word) = parts.find(|p| !p.is_empty()) else {
+        return false;
+    };
+    if glob_path(word) {
+        return true;
+    }
+    let spliced = splice(word);
+    if first_word(&spliced) != spliced || !is_command(&spliced, true) {
+        return false;
+    }
+    first_empty
+        || spliced != word
+        || parts.any(|p| !p.is_empty() && (p.starts_with(['-', '/', '$', '~']) || p.contains('/')))
 }
 
 /// Whether the first word of `v` (up to a blank or a separator) can start what
@@ -193,6 +281,7 @@ fn may_start_command(v: &str) -> bool {
     let w = &v[..end];
     !w.is_empty()
         && (w.starts_with('/')
+            || relative_binary(w)
             || w.contains(['$', '\'', '"', '\\'])
             || WRAPPERS.iter().any(|x| x.eq_ignore_ascii_case(w))
             || w.eq_ignore_ascii_case("alias")
@@ -215,8 +304,16 @@ pub(crate) fn splice(t: &str) -> std::borrow::Cow<'_, str> {
             b'\'' | b'"' | b'\\' => 1,
             b'$' => match b.get(i + 1) {
                 Some(b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$') => 2,
+                // `$'..'` and `$"..."` are quotes.
+                Some(b'\'' | b'"') => 1,
                 Some(b'{') => t[i..].find('}').map_or(0, |n| n + 1),
-                Some(c) if c.is_ascii_lowercase() || *c == b'_' => {
+                // Inside a word (`sh$XX`) any name: set, it would change the word, so a command
+                // word found without it was made with an unset one.
+                Some(c)
+                    if c.is_ascii_lowercase()
+                        || *c == b'_'
+                        || (i > 0 && c.is_ascii_uppercase()) =>
+                {
                     1 + b[i + 1..]
                         .iter()
                         .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
@@ -444,6 +541,24 @@ mod tests {
             "ansible-inventory --list",
             "chef-client -t 1.1.1.1",
             "\" ping.exe -n 31 127.0.0.1",
+            "() {",
+            "() { :; }; echo x",
+            "{,echo,#test}",
+            "{,cd,/etc,}",
+            "{,$'whoami',}",
+            "{/?s?/?i?/c?t,}",
+            "{n$u\\c$u,-nlvp,777}",
+            "{cat,/etc/passwd}",
+            "pi<()ng 127.0.0.1",
+            "pi>()ng 127.0.0.1",
+            "\"\"p\"\"y\"\"t\"\"h\"\"o\"\"n\"\"3\"\".\"\"1\"\"0\"\" \"\"c\"\"m\"\"d\"\"",
+            "python3.11 -c print",
+            "bin/visudo",
+            "usr/sbin/useradd",
+            "alias +m a=b",
+            "alias +g+ a=b",
+            "alias 'letter'=curl",
+            "find / -name id_rsa -exec cat {} +",
         ] {
             assert!(command_line(a, l), "missed {a:?}");
         }
@@ -483,6 +598,19 @@ mod tests {
             "well -- that was it",
             "covid -19 numbers",
             "Caffeine - Mac app",
+            "() => { return 1; }",
+            "(){}",
+            "{id,name}",
+            "{a,b,c}",
+            "{\"id\":1,\"name\":\"x\"}",
+            "bin/app.js",
+            "bin",
+            "bin/",
+            "php8 is fast",
+            "id3 tags",
+            "python3.11 release notes",
+            "alias for the old=new name",
+            "find the -best -deals on new cars",
         ] {
             assert!(!command_line(b, l), "false positive {b:?}");
         }

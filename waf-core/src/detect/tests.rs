@@ -391,6 +391,12 @@ fn checks_fire_only_on_values_with_their_needs() {
             "'i'fconfig",
             "id;",
             "whoami|",
+            "{,echo,#test}",
+            "{cat,/etc/passwd}",
+            "() { :; }",
+            "bin/visudo",
+            "....etcpasswd",
+            "c:windowswin.ini",
         ]
         .map(String::from),
     );

@@ -20,7 +20,8 @@ const MAX_SCAN: usize = 4096;
 /// Top-level directories of an absolute path that hold system files, not site content.
 const SYSTEM_ROOTS: &[&str] = &["etc", "proc", "sys", "root", "boot", "dev"];
 
-/// Directories and files at the root of a Windows drive that hold system files.
+/// Directories and files at the root of a Windows drive that hold system files; the first four
+/// are no words of a file name, and start a drive-relative path (`c:windows`) as well.
 const DRIVE_ROOTS: &[&str] = &[
     "windows",
     "winnt",
@@ -34,6 +35,26 @@ const DRIVE_ROOTS: &[&str] = &[
 /// Rule 4003: a path that climbs above its start, or a whole value naming a system file.
 pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
     let v = prefix(v, MAX_SCAN);
+    // Without a separator, a `0` of `0x..` notation or a look-alike, nothing climbs and only
+    // the start of the value can name a system file: dots glued to a name, or a drive. One
+    // vectorised pass and the first bytes decide most values with dots (e-mail addresses,
+    // host names, sentences).
+    if loc != Location::Path
+        && memchr::memchr3(b'/', b'\\', b'0', v.as_bytes()).is_none()
+        && v.is_ascii()
+        && memchr::memchr(0, v.as_bytes()).is_none()
+    {
+        let t = v.trim();
+        let file = strip_prefix_ci(t, "file:");
+        let p = file.unwrap_or(t).as_bytes();
+        return (p.starts_with(b"..") && whole_token(t) && glued_climb(t))
+            || ((file.is_some() || p.get(1) == Some(&b':')) && system_path(t));
+    }
+    read(v, loc)
+}
+
+/// [`path_escape`] past its fast path: the value canonicalised and every reading tried.
+fn read(v: &str, loc: Location) -> bool {
     if !worth_reading(v, loc) {
         return false;
     }
@@ -46,7 +67,27 @@ pub(crate) fn path_escape(v: &str, loc: Location) -> bool {
         return true;
     }
     // A path in the URL is the site's own; a system path is judged in values only.
-    loc != Location::Path && system_path(canon.trim())
+    loc != Location::Path && (system_path(canon.trim()) || (whole && glued_climb(canon.trim())))
+}
+
+/// Whether `t` is one token: no whitespace inside.
+fn whole_token(t: &str) -> bool {
+    !t.bytes().any(|c| c.is_ascii_whitespace())
+}
+
+/// Whether the whole value `t` starts (after `file:` and leading slashes) with a run of two or
+/// more dots glued to a name: `....etcpasswd`, `/..{file}`, `..web-inf/web.xml`. That is what
+/// `..\..\etc\passwd` becomes once a layer that unescapes backslashes (PHP's `stripslashes`,
+/// a JSON or shell string) has eaten its separators; no file name starts with `..`.
+fn glued_climb(t: &str) -> bool {
+    let p = strip_prefix_ci(t, "file:")
+        .unwrap_or(t)
+        .trim_start_matches('/');
+    let dots = p.bytes().take_while(|&c| c == b'.').count();
+    dots >= 2
+        && p.as_bytes()
+            .get(dots)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'{' | b'_' | b'$' | b'%'))
 }
 
 /// The value with look-alikes folded, `0x..` notation read and `\` as `/`; cut at a NUL.
@@ -162,10 +203,20 @@ fn climbs(tok: &str) -> Option<(u32, bool)> {
 /// (`c:/windows/win.ini`).
 fn system_path(v: &str) -> bool {
     let p = strip_prefix_ci(v, "file:").unwrap_or(v);
-    let b = p.as_bytes();
-    if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
-        let first = p[3..].split('/').find(|s| !s.is_empty());
-        return first.is_some_and(|s| DRIVE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(s)));
+    // `file:/c:/...` names the drive after one slash.
+    let d = p.strip_prefix('/').filter(|d| drive(d)).unwrap_or(p);
+    if drive(d) {
+        let rest = &d[2..];
+        if let Some(r) = rest.strip_prefix('/') {
+            let first = r.split('/').find(|s| !s.is_empty());
+            return first.is_some_and(|s| DRIVE_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(s)));
+        }
+        // `c:windows\win.ini` is relative to the drive's current directory, which is its root
+        // for a service; with its separators unescaped away (`c:windowswin.ini`) the system
+        // folder's name still starts it.
+        return DRIVE_ROOTS[..4].iter().any(|r| {
+            rest.len() >= r.len() && rest.as_bytes()[..r.len()].eq_ignore_ascii_case(r.as_bytes())
+        });
     }
     if p.contains(char::is_whitespace) {
         return false;
@@ -185,6 +236,33 @@ fn system_path(v: &str) -> bool {
         (Some(root), Some(_)) => SYSTEM_ROOTS.iter().any(|r| r.eq_ignore_ascii_case(root)),
         _ => false,
     }
+}
+
+/// Rule 4004: the URL path goes through a hidden directory (`/.claude/settings.json`,
+/// `/app/.docker/config.json`): by convention a tool's private state, its configuration and
+/// credentials, which a site does not publish. `/.well-known/` is the one published by design; a
+/// hidden file at the end (`/.htaccess`) is rule 1200's.
+pub(crate) fn hidden_directory(v: &str, _loc: Location) -> bool {
+    let path = v.split(['?', '#']).next().unwrap_or(v);
+    let mut segs = path.split('/').peekable();
+    while let Some(s) = segs.next() {
+        let b = s.as_bytes();
+        if b.len() >= 2
+            && b[0] == b'.'
+            && b[1].is_ascii_alphanumeric()
+            && !s.eq_ignore_ascii_case(".well-known")
+            && segs.peek().is_some_and(|n| !n.is_empty())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `d` starts with a drive letter and its colon (`c:`).
+fn drive(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':'
 }
 
 /// `v` without `prefix`, compared ASCII case-insensitively.
@@ -252,6 +330,12 @@ mod tests {
             "/root/.ssh/id_rsa",
             "WEB-INF/web.xml",
             "/app/META-INF/context.xml",
+            "c:windows/win.ini",
+            "c:windowswin.ini",
+            "d:inetpubwwwrootglobal.asa",
+            "file:/c:windowswin.ini",
+            "file:c:windowswin.ini",
+            "file:/c:/boot.ini",
         ] {
             assert!(path_escape(a, l), "missed {a:?}");
         }
@@ -260,12 +344,105 @@ mod tests {
             "/var/www/html/index.php",
             "c:/projects/app",
             "/images/etc/a.png",
+            "c:/windowsill/plant.txt",
+            "d:users.csv",
+            "c:projects",
+            "http://example.com/windows",
+            "web-inflation.csv",
         ] {
             assert!(!path_escape(b, l), "false positive {b:?}");
         }
         // The site's own URL path is not a file parameter.
         assert!(!path_escape("/etc/passwd", Location::Path));
         assert!(path_escape("/a/../../etc", Location::Path));
+    }
+
+    #[test]
+    fn dots_glued_to_a_name_in_a_file_parameter() {
+        let l = Location::BodyArg;
+        for a in [
+            "........................etcpasswd",
+            "file:....etcpasswd",
+            "..web-infweb.xml",
+            "....web-inf/web.xml",
+            "/..{file}",
+            "//....{file}",
+        ] {
+            assert!(path_escape(a, l), "missed {a:?}");
+        }
+        for b in [
+            "...",
+            "..",
+            "...and more to come",
+            "Wait...what",
+            ".hidden",
+            "v1..v2",
+            "a..b",
+            "see ..web for details",
+        ] {
+            assert!(!path_escape(b, l), "false positive {b:?}");
+        }
+        // The URL path's own segments are the router's.
+        assert!(!path_escape("/..foo", Location::Path));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_whole_reading() {
+        let seeds = [
+            "....etcpasswd",
+            "file:....etcpasswd",
+            "c:windowswin.ini",
+            "file:c:windowswin.ini",
+            "d:inetpubwwwrootglobal.asa",
+            "c:projects",
+            "...",
+            "..",
+            "...and more",
+            "Wait...what",
+            "sean.obrien7@example.org",
+            "Item number 5",
+            "v1..v2",
+            " ..x ",
+            "..x y",
+            "a:b",
+            "FILE:..x",
+            "file:",
+            "c:",
+            "x:windows",
+            "web-inf",
+            "....web-inf",
+            "e:winnt",
+        ];
+        for v in seeds {
+            for loc in [Location::QueryArg, Location::BodyArg, Location::Header] {
+                assert_eq!(path_escape(v, loc), read(v, loc), "{v:?} at {loc:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hidden_directories_in_the_url_path() {
+        let l = Location::Path;
+        for a in [
+            "/.claude/settings.json",
+            "/app/.docker/config.json",
+            "/.a0proj/secrets.env",
+            "/.ssh/id_rsa",
+        ] {
+            assert!(hidden_directory(a, l), "missed {a:?}");
+        }
+        for b in [
+            "/.well-known/acme-challenge/x",
+            "/.htaccess",
+            "/docs/.",
+            "/a/../b",
+            "/v1.2/items",
+            "/files/.hidden",
+            "/search?q=/.ssh/x",
+            "/",
+        ] {
+            assert!(!hidden_directory(b, l), "false positive {b:?}");
+        }
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: shell_line::command_line,
-            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP,
+            needs: SPACE | DOLLAR | QUOTE | SLASH | SEMI | PIPE | AMP | BRACE,
             gate: Gate::None,
         },
     },
@@ -114,7 +114,19 @@ pub(super) const RULES: &[Rule] = &[
         locations: ALL,
         detect: Detect::Check {
             test: traversal::path_escape,
-            needs: SLASH | HIGH | ZERO,
+            needs: SLASH | HIGH | ZERO | DOT | COLON,
+            gate: Gate::None,
+        },
+    },
+    Rule {
+        id: 4004,
+        name: "Hidden directory in the URL path",
+        class: A::Traversal,
+        level: 2,
+        locations: super::PATH,
+        detect: Detect::Check {
+            test: traversal::hidden_directory,
+            needs: SLASH,
             gate: Gate::None,
         },
     },
