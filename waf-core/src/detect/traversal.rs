@@ -240,9 +240,11 @@ fn system_path(v: &str) -> bool {
 
 /// Rule 4004: the URL path goes through a hidden directory (`/.claude/settings.json`,
 /// `/app/.docker/config.json`): by convention a tool's private state, its configuration and
-/// credentials, which a site does not publish. `/.well-known/` is the one published by design; a
-/// hidden file at the end (`/.htaccess`) is rule 1200's.
+/// credentials, which a site does not publish. Published by design: `/.well-known/` (RFC 8615)
+/// and the routes hosting platforms serve under a site (`/.netlify/functions/`, `/.auth/` of
+/// Azure App Service). A hidden file at the end (`/.htaccess`) is rule 1200's.
 pub(crate) fn hidden_directory(v: &str, _loc: Location) -> bool {
+    const PUBLISHED: &[&str] = &[".well-known", ".netlify", ".auth"];
     let path = v.split(['?', '#']).next().unwrap_or(v);
     let mut segs = path.split('/').peekable();
     while let Some(s) = segs.next() {
@@ -250,7 +252,7 @@ pub(crate) fn hidden_directory(v: &str, _loc: Location) -> bool {
         if b.len() >= 2
             && b[0] == b'.'
             && b[1].is_ascii_alphanumeric()
-            && !s.eq_ignore_ascii_case(".well-known")
+            && !PUBLISHED.iter().any(|p| s.eq_ignore_ascii_case(p))
             && segs.peek().is_some_and(|n| !n.is_empty())
         {
             return true;
@@ -433,6 +435,8 @@ mod tests {
         }
         for b in [
             "/.well-known/acme-challenge/x",
+            "/.netlify/functions/subscribe",
+            "/.auth/login/aad/callback",
             "/.htaccess",
             "/docs/.",
             "/a/../b",
