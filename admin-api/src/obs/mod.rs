@@ -9,7 +9,7 @@ pub mod store;
 use std::path::Path;
 
 use waf_core::event::HeaderLine;
-use waf_core::model::obs::RawObservation;
+use waf_core::model::raw::RawObservation;
 use waf_core::SourceFile;
 
 use store::{Record, Retention, StoredBody};

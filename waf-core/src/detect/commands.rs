@@ -1,5 +1,5 @@
-//! The command names the shell checks know (rules 5000, 5002 and 5005), and how a word is
-//! matched against them.
+//! The command names the shell checks know (rules 5000, 5002 and 5005), the precommand modifiers
+//! and binary directories of a command line, and how a word is matched against them.
 
 /// Commands that are rarely English words: any clause shape counts. Sorted: looked up by
 /// binary search.
@@ -215,3 +215,34 @@ pub(super) fn has_shape(shapes: &[u32; 26], first: u8, len: usize) -> bool {
 static UNAMBIGUOUS_SHAPES: [u32; 26] = name_shapes(UNAMBIGUOUS);
 /// [`name_shapes`] of [`AMBIGUOUS`].
 static AMBIGUOUS_SHAPES: [u32; 26] = name_shapes(AMBIGUOUS);
+
+/// Precommand modifiers: the next word is the command.
+pub(super) const WRAPPERS: &[&str] = &[
+    "nohup", "time", "strace", "ltrace", "sudo", "doas", "env", "nice", "timeout", "exec",
+    "command", "builtin", "setsid", "stdbuf",
+];
+
+/// Directories whose files are programs.
+pub(super) const BIN_DIRS: &[&str] = &[
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+];
+
+/// `bin/name`, `usr/sbin/name`: a program in a binary directory named relative to the root (the
+/// working directory of a service); a plain program name, not a file with an extension.
+pub(super) fn relative_binary(t: &str) -> bool {
+    BIN_DIRS.iter().any(|d| {
+        let d = &d.as_bytes()[1..];
+        let b = t.as_bytes();
+        b.len() > d.len()
+            && b[..d.len()].eq_ignore_ascii_case(d)
+            && b[d.len()].is_ascii_lowercase()
+            && b[d.len()..]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+    })
+}

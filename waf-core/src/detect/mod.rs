@@ -18,6 +18,7 @@ pub(crate) mod html;
 pub(crate) mod java;
 pub(crate) mod js_loop;
 pub(crate) mod php;
+pub(crate) mod php_vars;
 pub(crate) mod shell;
 pub(crate) mod shell_line;
 mod shell_start;

@@ -10,31 +10,16 @@
 //! right after it chains it (`id;`, `whoami|`).
 
 use super::commands::{first_word, is_command};
+use super::commands::{relative_binary, BIN_DIRS, WRAPPERS};
 use super::shell_start::may_be_command_line;
 use crate::request::Location;
 
 /// Longest value read as a command line: longer values are documents, not one command.
 const MAX_LINE: usize = 1024;
 
-/// Precommand modifiers: the next word is the command.
-pub(super) const WRAPPERS: &[&str] = &[
-    "nohup", "time", "strace", "ltrace", "sudo", "doas", "env", "nice", "timeout", "exec",
-    "command", "builtin", "setsid", "stdbuf",
-];
-
 /// The [`WRAPPERS`] that are no English word: what follows one is a command line.
 const SURE_WRAPPERS: &[&str] = &[
     "nohup", "strace", "ltrace", "sudo", "doas", "setsid", "stdbuf",
-];
-
-/// Directories whose files are programs.
-const BIN_DIRS: &[&str] = &[
-    "/bin/",
-    "/sbin/",
-    "/usr/bin/",
-    "/usr/sbin/",
-    "/usr/local/bin/",
-    "/usr/local/sbin/",
 ];
 
 /// Rule 5005: the value, as a whole, is a command line.
@@ -211,21 +196,6 @@ pub(super) fn read(v: &str) -> bool {
 /// shell words; a sentence has no two `-x` options.
 pub(crate) fn few_plain(plain: usize, shell: usize, options: usize) -> bool {
     plain <= 1 || (options >= 2 && plain <= shell)
-}
-
-/// `bin/name`, `usr/sbin/name`: a program in a binary directory named relative to the root (the
-/// working directory of a service); a plain program name, not a file with an extension.
-pub(super) fn relative_binary(t: &str) -> bool {
-    BIN_DIRS.iter().any(|d| {
-        let d = &d.as_bytes()[1..];
-        let b = t.as_bytes();
-        b.len() > d.len()
-            && b[..d.len()].eq_ignore_ascii_case(d)
-            && b[d.len()].is_ascii_lowercase()
-            && b[d.len()..]
-                .iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
-    })
 }
 
 /// Whether `v` holds an empty substitution that splits a word: ``` `` ```, `$()`, `<()`, `>()`.

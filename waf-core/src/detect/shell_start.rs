@@ -1,10 +1,11 @@
 //! The prefilter of rule 5005 ([`super::shell_line::command_line`]): one pass over the first
 //! word of a value that rules out most values before the command line is read.
 
-use super::commands::{has_shape, name_shapes, union_shapes, AMBIGUOUS, UNAMBIGUOUS};
+use super::commands::{
+    has_shape, name_shapes, relative_binary, union_shapes, AMBIGUOUS, UNAMBIGUOUS, WRAPPERS,
+};
 #[cfg(test)]
 use super::shell_line::read;
-use super::shell_line::{relative_binary, WRAPPERS};
 
 /// Per first letter, one bit per length of every word that can start what `shell_line::read`
 /// takes: the known commands, the precommand modifiers, `alias`, and cmd.exe's `for` (`net` is

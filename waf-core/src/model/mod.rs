@@ -5,8 +5,8 @@
 //! problem as a [`RuleError`] naming file, line, rule id and field. Nothing here panics on input.
 
 mod locate;
-pub mod obs;
 mod pattern;
+mod profile_ref;
 pub mod profiles;
 pub mod raw;
 mod validate;
@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-pub use obs::{ObsConfig, ObsRule};
 pub use pattern::{RegexPattern, TextPattern};
+use raw::RawObservation;
 pub use raw::{AclRuleType, Action, BodyEncoding, Mode, OversizeBody, Position, Relation};
 
 use crate::error::{RuleError, RuleErrors};
@@ -411,4 +411,75 @@ pub fn parse_file(src: &SourceFile) -> Result<raw::RawFile, RuleError> {
             }
             err
         })
+}
+
+/// The validated observation configuration; see [`RawObservation`] for each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsConfig {
+    /// Recording on.
+    pub enabled: bool,
+    /// Bytes of each body kept.
+    pub body_limit: usize,
+    /// Records kept at most.
+    pub max_records: u64,
+    /// Hours a record is kept.
+    pub max_age_hours: u64,
+    /// Percentage recorded.
+    pub sample_rate: u8,
+    /// Credentials redacted.
+    pub redact: bool,
+    /// Lower-cased cookie names redacted.
+    pub redact_cookies: Vec<String>,
+    /// Lower-cased header names redacted whole (besides the two authorization headers).
+    pub redact_headers: Vec<String>,
+}
+
+impl ObsConfig {
+    /// Largest `body_limit` accepted.
+    pub const MAX_BODY_LIMIT: usize = 1 << 20;
+    /// Range of `max_records`.
+    pub const RECORDS: std::ops::RangeInclusive<u64> = 100..=1_000_000;
+    /// Range of `max_age_hours` (a year at most).
+    pub const AGE_HOURS: std::ops::RangeInclusive<u64> = 1..=8760;
+}
+
+impl Default for ObsConfig {
+    fn default() -> Self {
+        let r = RawObservation::default();
+        ObsConfig {
+            enabled: r.enabled,
+            body_limit: r.body_limit,
+            max_records: r.max_records,
+            max_age_hours: r.max_age_hours,
+            sample_rate: r.sample_rate,
+            redact: r.redact,
+            redact_cookies: r
+                .redact_cookies
+                .iter()
+                .map(|c| c.to_ascii_lowercase())
+                .collect(),
+            redact_headers: Vec::new(),
+        }
+    }
+}
+
+/// A validated observation rule: every condition given must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsRule {
+    /// Numeric id, stored with each record.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Lower-cased host, `None` for every host.
+    pub host: Option<String>,
+    /// Path prefix of the canonical path, `None` for every path.
+    pub path: Option<String>,
+    /// Client network, `None` for every client.
+    pub ip: Option<IpNet>,
+    /// Upper-case methods; empty for any.
+    pub methods: Vec<String>,
+    /// How the judges combine.
+    pub relation: Relation,
+    /// Custom-rule judges; empty when the rule has none.
+    pub judges: Vec<Judge>,
 }

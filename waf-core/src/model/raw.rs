@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::obs::{RawObsRule, RawObservation};
+pub use super::profile_ref::RawProfileRef;
 
 /// One rule-set file. Every section is optional; a directory may split sections over files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -450,65 +450,6 @@ pub struct RawSite {
     pub cert_template_id: Option<u64>,
 }
 
-/// An app profile turned on for a site: its name, and the path the application is installed
-/// under. Written as the bare name when the application is at the root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawProfileRef {
-    /// Profile name (`wordpress`, `mediawiki`, `phpmyadmin`).
-    pub name: String,
-    /// Install path of the application (`/` by default).
-    pub path: String,
-}
-
-/// The two spellings of a [`RawProfileRef`].
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum ProfileRefForm {
-    Name(String),
-    At(ProfileAt),
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProfileAt {
-    name: String,
-    #[serde(default = "slash")]
-    path: String,
-}
-
-impl Serialize for RawProfileRef {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.path == "/" {
-            ProfileRefForm::Name(self.name.clone())
-        } else {
-            ProfileRefForm::At(ProfileAt {
-                name: self.name.clone(),
-                path: self.path.clone(),
-            })
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for RawProfileRef {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match ProfileRefForm::deserialize(d).map_err(|_| {
-            serde::de::Error::custom(
-                "a profile is a name (wordpress) or {name: wordpress, path: /blog}",
-            )
-        })? {
-            ProfileRefForm::Name(name) => Ok(RawProfileRef {
-                name,
-                path: slash(),
-            }),
-            ProfileRefForm::At(a) => Ok(RawProfileRef {
-                name: a.name,
-                path: a.path,
-            }),
-        }
-    }
-}
-
 /// A site's maintenance mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -543,4 +484,103 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 
 fn one() -> u8 {
     1
+}
+
+// The observation room's rule-file sections: `observation` (the configuration) and `obs_rules`
+// (which exchanges are recorded). An observation rule never changes a verdict: a request it
+// matches is recorded whole (request line, headers and a body prefix; the response's status,
+// headers and a body prefix) by waf-proxy and stored by waf-admin. Its conditions all hold
+// together: host, path prefix, client network, method, and optionally custom-rule judges
+// (compiled by the custom-rule compiler, combined by `relation`).
+
+/// The `observation` section as written. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawObservation {
+    /// Whether anything is recorded at all.
+    pub enabled: bool,
+    /// Bytes of each body (request and response) kept in a record (0-1048576).
+    pub body_limit: usize,
+    /// Records kept at most; older ones are deleted (100-1000000).
+    pub max_records: u64,
+    /// Hours a record is kept (1-8760).
+    pub max_age_hours: u64,
+    /// Percentage of matching exchanges recorded (1-100).
+    pub sample_rate: u8,
+    /// Redact credentials: `Authorization` and `Proxy-Authorization` values, the headers of
+    /// `redact_headers`, and the values of the cookies of `redact_cookies` in `Cookie` and
+    /// `Set-Cookie`. Off records them as sent.
+    pub redact: bool,
+    /// Cookie names (case-insensitive) whose values are redacted.
+    pub redact_cookies: Vec<String>,
+    /// More header names (case-insensitive) whose whole value is redacted.
+    pub redact_headers: Vec<String>,
+}
+
+/// Cookie names redacted unless the configuration says otherwise: the session cookies of the
+/// common frameworks.
+pub const DEFAULT_REDACT_COOKIES: &[&str] = &[
+    "session",
+    "sessionid",
+    "sid",
+    "PHPSESSID",
+    "JSESSIONID",
+    "connect.sid",
+    "ASP.NET_SessionId",
+    "laravel_session",
+    "token",
+    "access_token",
+    "refresh_token",
+];
+
+impl Default for RawObservation {
+    fn default() -> Self {
+        RawObservation {
+            enabled: true,
+            body_limit: 64 * 1024,
+            max_records: 10_000,
+            max_age_hours: 168,
+            sample_rate: 100,
+            redact: true,
+            redact_cookies: DEFAULT_REDACT_COOKIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            redact_headers: Vec::new(),
+        }
+    }
+}
+
+/// An observation rule as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawObsRule {
+    /// Unique numeric id.
+    pub id: u64,
+    /// Display name, stored with each record.
+    pub name: String,
+    /// The host observed (exact, case-insensitive); absent or `*` for every host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Path prefix observed (the decoded, canonical path, as CC rules match it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Client address or network (`203.0.113.7`, `10.0.0.0/8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// `any`, one method or several separated by commas (`GET, POST`).
+    #[serde(default = "any")]
+    pub method: String,
+    /// How the judges combine (`and` or `or`).
+    #[serde(default)]
+    pub relation: Relation,
+    /// Conditions as in custom rules; none means the other conditions decide alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judges: Vec<RawJudge>,
+    /// Disabled rules are kept (and validated) but record nothing.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }

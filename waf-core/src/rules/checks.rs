@@ -11,7 +11,7 @@
 use super::{Detect, Gate, Rule, ALL};
 use crate::detect::checks::{sqli, sqli_any, sqli_corroborated, xss};
 use crate::detect::class::*;
-use crate::detect::{html, java, php, shell, shell_line, tautology, traversal, upload};
+use crate::detect::{html, java, php, php_vars, shell, shell_line, tautology, traversal, upload};
 use crate::request::{Location, LocationSet};
 
 /// Uploaded file names, and headers (where `X-Filename` carries them).
@@ -173,7 +173,7 @@ pub(super) const RULES: &[Rule] = &[
         level: 2,
         locations: ALL,
         detect: Detect::Check {
-            test: php::variable_variable,
+            test: php_vars::variable_variable,
             needs: DOLLAR,
             gate: Gate::None,
         },
@@ -185,7 +185,7 @@ pub(super) const RULES: &[Rule] = &[
         level: 2,
         locations: ALL,
         detect: Detect::Check {
-            test: php::variable_call,
+            test: php_vars::variable_call,
             needs: DOLLAR,
             gate: Gate::None,
         },

@@ -9,9 +9,10 @@ use ipnet::IpNet;
 use super::ctx::Ctx;
 use super::rules::custom;
 use crate::error::RuleError;
-use crate::model::obs::{ObsConfig, ObsRule, RawObsRule, RawObservation};
 use crate::model::raw::RawCustomRule;
+use crate::model::raw::{RawObsRule, RawObservation};
 use crate::model::Action;
+use crate::model::{ObsConfig, ObsRule};
 
 /// The configuration, or the reason it is refused (naming the field).
 pub(super) fn config(r: &RawObservation) -> Result<ObsConfig, (&'static str, String)> {
