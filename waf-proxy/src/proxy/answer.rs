@@ -149,6 +149,34 @@ impl WafProxy {
         Ok(true)
     }
 
+    /// The body of a `POST` the WAF answers itself, read whole up to `max` bytes; `None` once
+    /// the request is refused instead: 400 for another method or an unreadable body, 413 past
+    /// `max`.
+    pub(super) async fn small_post_body(
+        &self,
+        session: &mut Session,
+        ctx: &mut Ctx,
+        max: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        let refusal = if session.req_header().method != http::Method::POST {
+            Refusal::BadRequest
+        } else {
+            let mut body = Vec::new();
+            loop {
+                match session.read_request_body().await {
+                    Ok(Some(chunk)) if body.len() + chunk.len() > max => {
+                        break Refusal::BodyTooLarge
+                    }
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) => return Ok(Some(body)),
+                    Err(_) => break Refusal::BadRequest,
+                }
+            }
+        };
+        self.refuse(session, ctx, refusal).await?;
+        Ok(None)
+    }
+
     /// Answers the captcha page's `POST` (JSON [`CaptchaAnswer`], at most [`MAX_ANSWER`] bytes):
     /// 200 with the clearance cookie when solved, else 403; the captcha is used up either way.
     pub(super) async fn answer_captcha(
@@ -156,22 +184,9 @@ impl WafProxy {
         session: &mut Session,
         ctx: &mut Ctx,
     ) -> Result<bool> {
-        if session.req_header().method != http::Method::POST {
-            return self.refuse(session, ctx, Refusal::BadRequest).await;
-        }
-        let mut body = Vec::new();
-        loop {
-            match session.read_request_body().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_ANSWER {
-                        return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(_) => return self.refuse(session, ctx, Refusal::BadRequest).await,
-            }
-        }
+        let Some(body) = self.small_post_body(session, ctx, MAX_ANSWER).await? else {
+            return Ok(true);
+        };
         let Ok(answer) = serde_json::from_slice::<CaptchaAnswer>(&body) else {
             return self.refuse(session, ctx, Refusal::BadRequest).await;
         };

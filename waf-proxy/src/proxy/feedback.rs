@@ -10,7 +10,6 @@ use pingora_proxy::Session;
 use waf_core::event::FeedbackEvent;
 
 use super::{Ctx, WafProxy};
-use crate::error::Refusal;
 use crate::feedback::{Refused, MAX_FORM, WINDOW};
 use crate::pages;
 
@@ -23,22 +22,9 @@ impl WafProxy {
         session: &mut Session,
         ctx: &mut Ctx,
     ) -> Result<bool> {
-        if session.req_header().method != http::Method::POST {
-            return self.refuse(session, ctx, Refusal::BadRequest).await;
-        }
-        let mut body = Vec::new();
-        loop {
-            match session.read_request_body().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_FORM {
-                        return self.refuse(session, ctx, Refusal::BodyTooLarge).await;
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(_) => return self.refuse(session, ctx, Refusal::BadRequest).await,
-            }
-        }
+        let Some(body) = self.small_post_body(session, ctx, MAX_FORM).await? else {
+            return Ok(true);
+        };
         let json = pages::wants_json(
             session
                 .req_header()
