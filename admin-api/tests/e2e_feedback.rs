@@ -12,11 +12,7 @@ mod procs;
 
 use std::time::{Duration, Instant};
 
-use actix_web::HttpServer;
-use admin_api::build_app;
-use admin_api::state::Transport;
-use common::env;
-use procs::{proxy_bin, spawn_origin, spawn_proxy};
+use procs::{spawn_origin, stack_ingesting};
 use serde_json::{json, Value};
 
 /// The value of the first `attr="..."` after `after` in `html`.
@@ -57,57 +53,16 @@ fn encode(s: &str) -> String {
 
 #[actix_web::test]
 async fn a_report_from_a_real_block_page_is_listed_and_accepted_with_its_exclusion() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
+    let Some(st) = stack_ingesting("e2e-feedback", spawn_origin()).await else {
         return;
-    }
-    let e = env("e2e-feedback", Transport::PlainHttp);
-    let events = e.dir.join("events.jsonl");
-    let origin = spawn_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-            "--events".as_ref(),
-            events.as_os_str(),
-        ],
-    );
-    let _ingest = admin_api::ingest::spawn(
-        &e.dir.join("waf-admin.db"),
-        &events,
-        Duration::from_millis(100),
-    )
-    .expect("ingest");
+    };
+    let (e, api) = (&st.env, &st.api);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while client.get(format!("{base}/")).send().await.is_err() || !e.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "waf-proxy did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = format!("http://127.0.0.1:{}", st.port);
 
     // Two attacks, two block pages, each with its own form.
     let attack = format!("{base}/search?q=1%27%20OR%20%271%27%3D%271");

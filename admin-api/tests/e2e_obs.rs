@@ -13,10 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use admin_api::build_app;
-use admin_api::state::Transport;
-use common::env;
-use procs::{proxy_bin, spawn_proxy};
+use procs::stack_ingesting;
 use serde_json::{json, Value};
 
 /// An origin answering 201 with a session cookie and a body naming what it got; it keeps the
@@ -85,56 +82,16 @@ fn header<'a>(side: &'a Value, name: &str) -> Option<&'a str> {
 
 #[actix_web::test]
 async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
-    let bin = proxy_bin();
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} not built (CI builds it before the tests)",
-            bin.display()
-        );
-        return;
-    }
-    let e = env("e2e-obs", Transport::PlainHttp);
-    let events = e.dir.join("events.jsonl");
     let (origin, seen) = recording_origin();
-    let state = e.state.clone();
-    let admin = HttpServer::new(move || build_app(state.clone()))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("admin bind");
-    let api = format!("http://{}/openapi/v1", admin.addrs()[0]);
-    actix_web::rt::spawn(admin.run());
-    let rules = e.dir.join("rules");
-    let (_proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-            "--events".as_ref(),
-            events.as_os_str(),
-        ],
-    );
-    let _ingest = admin_api::ingest::spawn(
-        &e.dir.join("waf-admin.db"),
-        &events,
-        Duration::from_millis(100),
-    )
-    .expect("ingest");
+    let Some(st) = stack_ingesting("e2e-obs", origin).await else {
+        return;
+    };
+    let (e, api) = (&st.env, &st.api);
     let c = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while c.get(format!("{base}/")).send().await.is_err() || !e.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "waf-proxy did not come up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = format!("http://127.0.0.1:{}", st.port);
     let key = e.key(&["obs:write"]);
     let reader = e.key(&["obs:read"]);
 
@@ -217,7 +174,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .iter()
         .any(|p| p == "/api/search"));
 
-    let list = records(&c, &api, &reader, "", 2).await;
+    let list = records(&c, api, &reader, "", 2).await;
     assert_eq!(
         list["total"],
         json!(2),
@@ -322,7 +279,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         ("&client_ip=127.0.0.1", 2),
         ("&start_time=1&end_time=2", 0),
     ] {
-        let v = records(&c, &api, &reader, q, n).await;
+        let v = records(&c, api, &reader, q, n).await;
         assert_eq!(v["total"], json!(n), "{q}: {v}");
     }
     let r = c
@@ -359,7 +316,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .await
         .expect("PUT");
     assert_eq!(resp.status(), 201);
-    let list = records(&c, &api, &reader, "&path=/api/upload", 1).await;
+    let list = records(&c, api, &reader, "&path=/api/upload", 1).await;
     let id = &list["records"][0]["id"];
     let detail = get(&c, format!("{api}/obs/records/{id}"), &reader).await;
     let body = &detail["request"]["body"];
@@ -385,7 +342,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .await
         .expect("large PUT");
     assert_eq!(resp.status(), 201);
-    let list = records(&c, &api, &reader, "&path=/api/large", 1).await;
+    let list = records(&c, api, &reader, "&path=/api/large", 1).await;
     let id = &list["records"][0]["id"];
     let detail = get(&c, format!("{api}/obs/records/{id}"), &reader).await;
     let body = &detail["request"]["body"];
@@ -422,7 +379,7 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .await
         .expect("json");
     assert_eq!(r["affected"], json!(4), "{r}");
-    assert_eq!(records(&c, &api, &reader, "", 0).await["total"], json!(0));
+    assert_eq!(records(&c, api, &reader, "", 0).await["total"], json!(0));
     let r = c
         .delete(format!("{api}/obs/rules/{rule_id}"))
         .bearer_auth(&key)
@@ -438,5 +395,5 @@ async fn an_observed_exchange_is_recorded_whole_and_the_verdict_is_unchanged() {
         .expect("POST");
     assert_eq!(resp.status(), 201);
     actix_web::rt::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(records(&c, &api, &reader, "", 0).await["total"], json!(0));
+    assert_eq!(records(&c, api, &reader, "", 0).await["total"], json!(0));
 }

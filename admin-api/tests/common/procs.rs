@@ -84,12 +84,25 @@ pub struct Stack {
     pub api: String,
     /// The proxy's listening port on 127.0.0.1.
     pub port: u16,
+    /// The proxy's event log (`--events`), when the stack was started by [`stack_ingesting`].
+    pub events: Option<PathBuf>,
+    _ingest: Option<admin_api::ingest::IngestHandle>,
     _proxy: Proxy,
 }
 
 /// Starts a [`Stack`] in front of `origin` and returns it once the proxy accepts connections and
 /// its control socket exists; `None` (after saying SKIP) when waf-proxy is not built.
 pub async fn stack(tag: &str, origin: SocketAddr) -> Option<Stack> {
+    start(tag, origin, false).await
+}
+
+/// A [`stack`] whose proxy also writes its event log (attacks, feedbacks, observation records)
+/// and whose admin side ingests it into its database every 100 ms, as waf-admin does.
+pub async fn stack_ingesting(tag: &str, origin: SocketAddr) -> Option<Stack> {
+    start(tag, origin, true).await
+}
+
+async fn start(tag: &str, origin: SocketAddr, ingest: bool) -> Option<Stack> {
     let bin = proxy_bin();
     if !bin.exists() {
         eprintln!(
@@ -107,16 +120,21 @@ pub async fn stack(tag: &str, origin: SocketAddr) -> Option<Stack> {
     let admin = format!("http://{}", server.addrs()[0]);
     actix_web::rt::spawn(server.run());
     let rules = e.dir.join("rules");
-    let (proxy, port) = spawn_proxy(
-        &bin,
-        origin,
-        &[
-            "--rules-dir".as_ref(),
-            rules.as_os_str(),
-            "--control-socket".as_ref(),
-            e.socket.as_os_str(),
-        ],
-    );
+    let events = ingest.then(|| e.dir.join("events.jsonl"));
+    let mut args = vec![
+        "--rules-dir".as_ref(),
+        rules.as_os_str(),
+        "--control-socket".as_ref(),
+        e.socket.as_os_str(),
+    ];
+    if let Some(ev) = &events {
+        args.extend(["--events".as_ref(), ev.as_os_str()]);
+    }
+    let (proxy, port) = spawn_proxy(&bin, origin, &args);
+    let ingest = events.as_ref().map(|ev| {
+        admin_api::ingest::spawn(&e.dir.join("waf-admin.db"), ev, Duration::from_millis(100))
+            .expect("ingest")
+    });
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -134,6 +152,8 @@ pub async fn stack(tag: &str, origin: SocketAddr) -> Option<Stack> {
         api: format!("{admin}/openapi/v1"),
         admin,
         port,
+        events,
+        _ingest: ingest,
         _proxy: proxy,
     })
 }
