@@ -2,27 +2,14 @@
 //! name them, replaced by one that does, unknown names refused with a 400 naming the field, and
 //! the field typed in /openapi.yaml.
 
+#[macro_use]
 mod common;
 
 use actix_web::test::{self, TestRequest};
 use admin_api::build_app;
 use admin_api::state::Transport;
-use common::{env, fake_proxy};
+use common::{auth, env, fake_proxy};
 use serde_json::{json, Value};
-
-macro_rules! call {
-    ($app:expr, $req:expr) => {{
-        let res = test::call_service(&$app, $req.to_request()).await;
-        let status = res.status().as_u16();
-        let body = test::read_body(res).await;
-        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        (status, json)
-    }};
-}
-
-fn auth(k: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {k}"))
-}
 
 #[actix_web::test]
 async fn profiles_are_set_kept_replaced_and_checked() {
