@@ -13,7 +13,7 @@
 //! default, `$$`-escapes and unknown lookups left as they are, and the resolved text searched
 //! for a `jndi:` lookup naming a directory protocol.
 
-use super::prefix;
+use super::{ends_with_ci, prefix, strip_prefix_ci};
 use crate::request::Location;
 
 /// Longest prefix of a value that is examined: class names and lookups are short.
@@ -119,17 +119,6 @@ pub(crate) fn class_reference(v: &str, _loc: Location) -> bool {
     })
 }
 
-/// `s` ends with `suffix` (lower case), ignoring ASCII case.
-fn ends_with_ci(s: &str, suffix: &str) -> bool {
-    s.len() >= suffix.len()
-        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
-}
-
-/// `s` starts with `p` (lower case), ignoring ASCII case.
-fn starts_with_ci(s: &str, p: &str) -> bool {
-    s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-}
-
 /// A commons-collections style gadget class: a transformer, a closure, or an instantiating
 /// or prototype factory.
 fn gadget(seg: &str) -> bool {
@@ -137,7 +126,8 @@ fn gadget(seg: &str) -> bool {
         && (ends_with_ci(seg, "transformer")
             || ends_with_ci(seg, "closure")
             || (ends_with_ci(seg, "factory")
-                && (starts_with_ci(seg, "instantiate") || starts_with_ci(seg, "prototype"))))
+                && (strip_prefix_ci(seg, "instantiate").is_some()
+                    || strip_prefix_ci(seg, "prototype").is_some())))
 }
 
 /// The dotted names of `v`: maximal runs of identifier segments joined by single dots, with at

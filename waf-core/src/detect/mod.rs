@@ -80,6 +80,18 @@ pub(crate) fn prefix(v: &str, max: usize) -> &str {
     &v[..end]
 }
 
+/// `s` ends with `suffix` (lower case), ignoring ASCII case.
+pub(crate) fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// `v` without `prefix`, compared ASCII case-insensitively.
+pub(crate) fn strip_prefix_ci<'a>(v: &'a str, prefix: &str) -> Option<&'a str> {
+    let n = prefix.len();
+    (v.len() >= n && v.as_bytes()[..n].eq_ignore_ascii_case(prefix.as_bytes())).then(|| &v[n..])
+}
+
 /// The regex rules of the table, with their triggers and patterns, in table order.
 fn regex_rules() -> impl Iterator<Item = (&'static Rule, &'static [&'static str], &'static str)> {
     rules::all().filter_map(|r| match r.detect {

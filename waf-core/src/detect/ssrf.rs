@@ -20,6 +20,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use super::ends_with_ci;
 use crate::request::Location;
 
 /// Longest value read as a URL.
@@ -146,12 +147,6 @@ fn judge_host(host: &str) -> bool {
         Some(a) => a.to_string() != host || internal_v4(a),
         None => true,
     }
-}
-
-/// `s` ends with `suffix` (lower case), ignoring ASCII case.
-fn ends_with_ci(s: &str, suffix: &str) -> bool {
-    s.len() >= suffix.len()
-        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// A label the WHATWG parser reads as a number: decimal digits, or `0x` and hex digits.

@@ -11,7 +11,7 @@
 //! a system directory (`/etc/...`, `/proc/...`, `c:/windows/...`) or into a Java application's
 //! `WEB-INF`/`META-INF`: a file parameter naming a system file needs no `../`.
 
-use super::prefix;
+use super::{prefix, strip_prefix_ci};
 use crate::request::Location;
 
 /// Longest prefix of a value that is examined: paths are short, and the check stays bounded.
@@ -265,12 +265,6 @@ pub(crate) fn hidden_directory(v: &str, _loc: Location) -> bool {
 fn drive(d: &str) -> bool {
     let b = d.as_bytes();
     b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':'
-}
-
-/// `v` without `prefix`, compared ASCII case-insensitively.
-fn strip_prefix_ci<'a>(v: &'a str, prefix: &str) -> Option<&'a str> {
-    let n = prefix.len();
-    (v.len() >= n && v.as_bytes()[..n].eq_ignore_ascii_case(prefix.as_bytes())).then(|| &v[n..])
 }
 
 #[cfg(test)]
